@@ -1,0 +1,193 @@
+#include "core/codec.h"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+namespace sagasim {
+
+using nlohmann::json;
+
+const PayloadRegistry::Decoder* PayloadRegistry::find(std::string_view type, int version) const {
+  auto it = decoders_.find(std::pair<std::string, int>(std::string(type), version));
+  return it == decoders_.end() ? nullptr : &it->second;
+}
+
+bool PayloadRegistry::knows_type(std::string_view type) const {
+  for (const auto& [k, _] : decoders_)
+    if (k.first == type) return true;
+  return false;
+}
+
+namespace {
+
+// Days since 1970-01-01 to a civil date and back (H. Hinnant's algorithms):
+// exact integer arithmetic, independent of the C library's time zone code.
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += (m <= 2);
+}
+
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+[[noreturn]] void fail(std::string_view where, std::string_view path, std::string what) {
+  throw InputError(std::string(where), std::string(path), std::move(what));
+}
+
+const json& field(const json& j, const char* name, std::string_view where) {
+  auto it = j.find(name);
+  if (it == j.end()) fail(where, std::string("/") + name, "missing required field");
+  return *it;
+}
+
+std::string string_field(const json& j, const char* name, std::string_view where, bool allow_empty) {
+  const json& v = field(j, name, where);
+  if (!v.is_string())
+    fail(where, std::string("/") + name, std::string("expected a string, got ") + v.type_name());
+  std::string s = v.get<std::string>();
+  if (!allow_empty && s.empty()) fail(where, std::string("/") + name, "must not be empty");
+  return s;
+}
+
+}  // namespace
+
+std::string format_timestamp(Time t) {
+  const int64_t ms = floor_div(t.us, 1000);
+  const int64_t days = floor_div(ms, 86400000);
+  const int64_t in_day = ms - days * 86400000;
+  int64_t y;
+  unsigned mo, d;
+  civil_from_days(days, y, mo, d);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, mo, d, in_day / 3600000,
+                     in_day / 60000 % 60, in_day / 1000 % 60, in_day % 1000);
+}
+
+Time parse_timestamp(std::string_view s, std::string_view where, std::string_view path) {
+  // Accepts YYYY-MM-DDTHH:MM:SS[.fff...]Z; fractions beyond microseconds are cut.
+  auto bad = [&](const char* why) -> Time {
+    fail(where, path, fmt::format("bad timestamp '{}': {} (want e.g. 2026-01-01T00:00:01.250Z)", s, why));
+  };
+  auto digits = [&](size_t pos, size_t n, int64_t& out) {
+    if (pos + n > s.size()) return false;
+    out = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  int64_t y, mo, d, h, mi, sec;
+  if (s.size() < 20 || !digits(0, 4, y) || s[4] != '-' || !digits(5, 2, mo) || s[7] != '-' ||
+      !digits(8, 2, d) || (s[10] != 'T' && s[10] != 't') || !digits(11, 2, h) || s[13] != ':' ||
+      !digits(14, 2, mi) || s[16] != ':' || !digits(17, 2, sec))
+    return bad("not RFC 3339");
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return bad("field out of range");
+  size_t pos = 19;
+  int64_t frac_us = 0;
+  if (s[pos] == '.') {
+    ++pos;
+    int64_t scale = 100000;
+    size_t start = pos;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      frac_us += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) return bad("empty fraction");
+  }
+  if (pos + 1 != s.size() || (s[pos] != 'Z' && s[pos] != 'z')) return bad("must end in Z (UTC)");
+  const int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  return Time{((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + frac_us};
+}
+
+json event_to_json(const Event& e) {
+  json j = json::object();
+  j["event_id"] = e.event_id;
+  j["type"] = e.type;
+  j["schema_version"] = e.schema_version;
+  j["key"] = e.key;
+  j["occurred_at"] = format_timestamp(e.occurred_at);
+  j["correlation_id"] = e.correlation_id;
+  j["causation_id"] = e.causation_id;
+  json h = json::object();
+  for (const auto& [k, v] : e.headers) h[k] = v;
+  j["headers"] = std::move(h);
+  json p;
+  if (e.payload) e.payload->to_json(p);
+  j["payload"] = p.is_null() ? json::object() : std::move(p);
+  return j;
+}
+
+std::string encode_event(const Event& e) { return event_to_json(e).dump(); }
+
+Event event_from_json(const json& j, const PayloadRegistry* registry, std::string_view where) {
+  if (!j.is_object()) fail(where, "", std::string("an event must be a JSON object, got ") + j.type_name());
+  static constexpr const char* kKnown[] = {"event_id",       "type",         "schema_version",
+                                           "key",            "occurred_at",  "correlation_id",
+                                           "causation_id",   "headers",      "payload"};
+  for (const auto& [k, _] : j.items()) {
+    bool known = false;
+    for (const char* n : kKnown) known = known || k == n;
+    if (!known) fail(where, "/" + k, "unknown envelope field");
+  }
+  Event e;
+  e.event_id = string_field(j, "event_id", where, false);
+  e.type = string_field(j, "type", where, false);
+  const json& v = field(j, "schema_version", where);
+  if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 1000000)
+    fail(where, "/schema_version", "expected a positive integer");
+  e.schema_version = v.get<int>();
+  e.key = string_field(j, "key", where, true);
+  e.occurred_at = parse_timestamp(string_field(j, "occurred_at", where, false), where, "/occurred_at");
+  e.correlation_id = string_field(j, "correlation_id", where, true);
+  e.causation_id = string_field(j, "causation_id", where, true);
+  if (auto it = j.find("headers"); it != j.end()) {
+    if (!it->is_object()) fail(where, "/headers", "expected an object of string values");
+    for (const auto& [k, hv] : it->items()) {
+      if (!hv.is_string()) fail(where, "/headers/" + k, "header values must be strings");
+      e.headers.emplace_back(k, hv.get<std::string>());
+    }
+  }
+  const json& p = field(j, "payload", where);
+  if (!p.is_object()) fail(where, "/payload", std::string("expected an object, got ") + p.type_name());
+  const PayloadRegistry::Decoder* dec = registry ? registry->find(e.type, e.schema_version) : nullptr;
+  if (dec) {
+    try {
+      e.payload = (*dec)(p);
+    } catch (const json::exception& ex) {
+      fail(where, "/payload", fmt::format("not a valid {} v{} payload: {}", e.type, e.schema_version, ex.what()));
+    }
+  } else {
+    e.payload = std::make_shared<JsonPayload>(p);
+  }
+  return e;
+}
+
+Event decode_event(std::string_view text, const PayloadRegistry* registry, std::string_view where) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& ex) {
+    fail(where, "", fmt::format("not valid JSON (byte {}): {}", ex.byte, ex.what()));
+  }
+  return event_from_json(j, registry, where);
+}
+
+}  // namespace sagasim

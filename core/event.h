@@ -1,0 +1,74 @@
+// The event envelope: an immutable fact that one service publishes and others
+// consume. Events are created once and then shared by pointer (EventPtr):
+// the simulator delivers the same object to every consumer and never
+// re-serialises it. The JSON wire form (core/codec.h) exists for production
+// mode, for traces and for files, and is exact in both directions.
+//
+// Payloads are typed: each service defines plain structs for its events
+// (services/events.h) and wraps them in PayloadOf<T>. A payload that nobody
+// registered a decoder for stays readable as a JsonPayload.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/types.h"
+
+namespace sagasim {
+
+class Payload {
+ public:
+  virtual ~Payload() = default;
+  virtual void to_json(nlohmann::json& out) const = 0;
+};
+
+// A typed payload. T is a plain struct with `static constexpr std::string_view
+// kType` and `static constexpr int kVersion`, and nlohmann to_json/from_json.
+template <class T>
+class PayloadOf final : public Payload {
+ public:
+  explicit PayloadOf(T v) : value(std::move(v)) {}
+  void to_json(nlohmann::json& out) const override { out = value; }
+  T value;
+};
+
+// A payload kept as parsed JSON: an event type this process has no schema for.
+class JsonPayload final : public Payload {
+ public:
+  explicit JsonPayload(nlohmann::json v) : value(std::move(v)) {}
+  void to_json(nlohmann::json& out) const override { out = value; }
+  nlohmann::json value;
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Event {
+  std::string event_id;
+  std::string type;
+  int schema_version = 1;
+  std::string key;             // the record key; the saga keys by order id
+  Time occurred_at;
+  std::string correlation_id;  // the saga instance: the order id
+  std::string causation_id;    // the event that caused this one ("" for a command)
+  Headers headers;
+  std::shared_ptr<const Payload> payload;
+
+  // The typed payload, or an InputError naming the event when the payload is
+  // not a T (a schema mismatch on the wire).
+  template <class T>
+  const T& payload_as() const {
+    if (auto* p = dynamic_cast<const PayloadOf<T>*>(payload.get())) return p->value;
+    throw InputError("event " + event_id, "/payload",
+                     "expected a " + std::string(T::kType) + " payload, got type '" + type + "'");
+  }
+};
+
+using EventPtr = std::shared_ptr<const Event>;
+
+}  // namespace sagasim

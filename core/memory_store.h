@@ -1,0 +1,46 @@
+// The simulator's durable store: committed data lives in memory owned by the
+// simulated world, outside any service instance, so it survives that
+// instance's crash exactly as a database would. Deterministic: scans sort keys.
+#pragma once
+
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/store.h"
+
+namespace sagasim {
+
+class MemoryStore final : public Store {
+ public:
+  RecordPtr get(std::string_view table, std::string_view key) const override;
+  bool inbox_contains(std::string_view event_id) const override;
+  void commit(WriteSet& ws) override;
+  std::vector<OutboxEntry> unpublished(std::string_view owner) const override;
+  void mark_published(uint64_t seq) override;
+  std::optional<Time> next_timer() const override;
+  std::vector<std::string> due_timers(Time now) const override;
+  void scan(std::string_view table,
+            const std::function<void(const std::string&, const RecordPtr&)>& fn) const override;
+
+  size_t inbox_size() const { return inbox_.size(); }
+  size_t outbox_pending() const { return outbox_.size(); }
+
+ private:
+  struct Table {
+    std::string name;
+    std::unordered_map<std::string, RecordPtr> rows;
+  };
+  Table* table(std::string_view name);
+  const Table* table(std::string_view name) const;
+
+  std::vector<Table> tables_;  // few per service: a linear search beats hashing
+  std::unordered_set<std::string> inbox_;
+  std::map<uint64_t, OutboxEntry> outbox_;  // unpublished only
+  uint64_t next_seq_ = 1;
+  std::unordered_map<std::string, Time> timer_at_;
+  std::set<std::pair<Time, std::string>> timers_;
+};
+
+}  // namespace sagasim

@@ -1,0 +1,131 @@
+// The service contract. A service is written once against this header and
+// runs unchanged in the simulator (sim/) and on Kafka (kafka/).
+//
+//   class PaymentService : public Service {
+//     void handle(const Event& e, Context& ctx) override {
+//       if (e.type == OrderCreated::kType) {
+//         auto& oc = e.payload_as<OrderCreated>();
+//         ... ctx.txn().put(kAccounts, oc.customer_id, account);
+//         ctx.emit(kPaymentsTopic, oc.order_id, PaymentProcessed{...});
+//       }
+//     }
+//   };
+//
+// Everything nondeterministic (time, new ids) comes from the Env; a handler
+// must be a pure function of the event, the store and the Env. The runtime
+// calls `process_event`, which skips events already in the inbox and commits
+// the inbox entry, the state and the outbox in one transaction.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/codec.h"
+#include "core/store.h"
+
+namespace sagasim {
+
+// The one door for nondeterminism. The simulator's Env reads the virtual
+// clock and counts ids; production's reads the wall clock and random ids.
+class Env {
+ public:
+  virtual ~Env() = default;
+  virtual Time now() const = 0;
+  virtual std::string next_event_id() = 0;
+};
+
+class Transaction {
+ public:
+  Transaction(Store& store, std::string_view owner) : store_(store), owner_(owner) {}
+
+  // Reads see this transaction's own writes first, then committed data.
+  RecordPtr get(std::string_view table, std::string_view key) const;
+  template <class T>
+  const T* get_as(std::string_view table, std::string_view key) const {
+    return record_as<T>(get(table, key));
+  }
+
+  // `value` is taken by reference so that `put(t, o.id, std::move(o))` is
+  // safe: the key is copied before anything is moved from `o`.
+  template <class T>
+  void put(std::string_view table, std::string key, T&& value) {
+    put_record(table, std::move(key), std::make_shared<RecordOf<std::decay_t<T>>>(std::forward<T>(value)));
+  }
+  void put_record(std::string_view table, std::string key, RecordPtr record);
+
+  void publish(std::string topic, EventPtr event);
+  void set_timer(std::string key, Time at) { ws_.timers.push_back({std::move(key), at}); }
+  void cancel_timer(std::string key) { ws_.timers.push_back({std::move(key), std::nullopt}); }
+  void mark_processed(std::string event_id) { ws_.inbox_event_id = std::move(event_id); }
+  bool already_processed(std::string_view event_id) const { return store_.inbox_contains(event_id); }
+
+  const WriteSet& writes() const { return ws_; }
+  // Hands the write set to the store; afterwards writes() holds the outbox
+  // rows with their sequence numbers, for the runtime to relay.
+  void commit() { store_.commit(ws_); }
+
+ private:
+  Store& store_;
+  std::string_view owner_;
+  WriteSet ws_;
+};
+
+class Context {
+ public:
+  Context(Env& env, Transaction& txn, const Event* cause) : env_(env), txn_(txn), cause_(cause) {}
+
+  Time now() const { return env_.now(); }
+  Transaction& txn() { return txn_; }
+  const Event* cause() const { return cause_; }
+
+  // Creates an event caused by the one being handled and puts it in the outbox.
+  template <class T>
+  EventPtr emit(std::string_view topic, std::string key, T payload) {
+    auto e = std::make_shared<Event>();
+    e->event_id = env_.next_event_id();
+    e->type = std::string(T::kType);
+    e->schema_version = T::kVersion;
+    e->occurred_at = env_.now();
+    e->correlation_id = cause_ && !cause_->correlation_id.empty() ? cause_->correlation_id : key;
+    e->causation_id = cause_ ? cause_->event_id : std::string();
+    e->key = std::move(key);
+    e->payload = std::make_shared<PayloadOf<T>>(std::move(payload));
+    EventPtr ptr = std::move(e);
+    txn_.publish(std::string(topic), ptr);
+    return ptr;
+  }
+
+ private:
+  Env& env_;
+  Transaction& txn_;
+  const Event* cause_;
+};
+
+class Service {
+ public:
+  virtual ~Service() = default;
+  virtual std::string_view name() const = 0;
+  virtual std::span<const std::string_view> subscriptions() const = 0;
+  virtual void handle(const Event& event, Context& ctx) = 0;
+  virtual void on_timer(std::string_view /*key*/, Context& /*ctx*/) {}
+  virtual void register_payloads(PayloadRegistry& /*registry*/) const {}
+};
+
+// Processed: effects committed. Ignored: the handler changed nothing (an
+// event type this service does not act on), so nothing is committed, not even
+// the inbox entry: replaying it is harmless by construction. Duplicate: the
+// inbox already holds its id.
+enum class Outcome { Processed, Ignored, Duplicate };
+
+// Runs `service` on `event` in one local transaction: skips an event whose id
+// is in the inbox, else handles it and commits inbox + state + outbox.
+// `txn` is the caller's so that it can inspect the committed write set.
+Outcome process_event(Service& service, Env& env, Transaction& txn, const Event& event);
+
+// Fires every timer due at env.now(), each in its own transaction; `each`
+// sees every committed write set. Returns how many fired.
+int fire_due_timers(Service& service, Store& store, Env& env, std::string_view owner,
+                    const std::function<void(const WriteSet&)>& each);
+
+}  // namespace sagasim

@@ -1,0 +1,125 @@
+// The saga's event schemas (version 1) and the topics they travel on.
+//
+//   order-requests  PlaceOrder                              (from clients)
+//   orders          OrderCreated, OrderConfirmed, OrderCancelled
+//   payments        PaymentProcessed, PaymentFailed, PaymentRefunded
+//   inventory       ItemsReserved, InventoryFailed, ItemsReleased
+//
+// Every record is keyed by its order id, so one order's events on one topic
+// share a partition and keep their order; across topics there is no order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/codec.h"
+
+namespace sagasim::saga {
+
+inline constexpr std::string_view kOrderRequestsTopic = "order-requests";
+inline constexpr std::string_view kOrdersTopic = "orders";
+inline constexpr std::string_view kPaymentsTopic = "payments";
+inline constexpr std::string_view kInventoryTopic = "inventory";
+
+struct OrderLine {
+  std::string sku;
+  int64_t quantity = 0;
+  int64_t price_cents = 0;
+  bool operator==(const OrderLine&) const = default;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderLine, sku, quantity, price_cents)
+
+int64_t order_amount_cents(const std::vector<OrderLine>& lines);
+
+struct PlaceOrder {
+  static constexpr std::string_view kType = "PlaceOrder";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  std::string customer_id;
+  std::vector<OrderLine> lines;
+  int64_t amount_cents = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlaceOrder, order_id, customer_id, lines, amount_cents)
+
+struct OrderCreated {
+  static constexpr std::string_view kType = "OrderCreated";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  std::string customer_id;
+  std::vector<OrderLine> lines;
+  int64_t amount_cents = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderCreated, order_id, customer_id, lines, amount_cents)
+
+struct OrderConfirmed {
+  static constexpr std::string_view kType = "OrderConfirmed";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderConfirmed, order_id)
+
+struct OrderCancelled {
+  static constexpr std::string_view kType = "OrderCancelled";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  std::string reason;  // "payment_declined", "out_of_stock" or "timeout"
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderCancelled, order_id, reason)
+
+struct PaymentProcessed {
+  static constexpr std::string_view kType = "PaymentProcessed";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  std::string customer_id;
+  int64_t amount_cents = 0;
+  std::vector<OrderLine> lines;  // carried so inventory needs no other source
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PaymentProcessed, order_id, customer_id, amount_cents, lines)
+
+struct PaymentFailed {
+  static constexpr std::string_view kType = "PaymentFailed";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  std::string reason;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PaymentFailed, order_id, reason)
+
+struct PaymentRefunded {
+  static constexpr std::string_view kType = "PaymentRefunded";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  int64_t amount_cents = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PaymentRefunded, order_id, amount_cents)
+
+struct ItemsReserved {
+  static constexpr std::string_view kType = "ItemsReserved";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  std::vector<OrderLine> lines;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ItemsReserved, order_id, lines)
+
+struct InventoryFailed {
+  static constexpr std::string_view kType = "InventoryFailed";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  std::string reason;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InventoryFailed, order_id, reason)
+
+struct ItemsReleased {
+  static constexpr std::string_view kType = "ItemsReleased";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ItemsReleased, order_id)
+
+// Registers a decoder for every saga event above.
+void register_saga_payloads(PayloadRegistry& registry);
+
+}  // namespace sagasim::saga

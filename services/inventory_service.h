@@ -1,0 +1,23 @@
+// Inventory service: on PaymentProcessed reserves every line of the order
+// atomically (ItemsReserved) or none (InventoryFailed); on OrderCancelled
+// releases a held reservation (ItemsReleased), including one that landed
+// after the order timed out. A cancellation that overtakes the payment leaves
+// a VOIDED tombstone so the late PaymentProcessed reserves nothing.
+#pragma once
+
+#include "core/service.h"
+#include "services/state.h"
+
+namespace sagasim::saga {
+
+class InventoryService final : public Service {
+ public:
+  std::string_view name() const override { return "inventory"; }
+  std::span<const std::string_view> subscriptions() const override;
+  void handle(const Event& event, Context& ctx) override;
+  void register_payloads(PayloadRegistry& registry) const override { register_saga_payloads(registry); }
+
+  static void stock_item(Transaction& txn, std::string sku, int64_t quantity);
+};
+
+}  // namespace sagasim::saga

@@ -1,0 +1,28 @@
+// Order service: accepts PlaceOrder, starts the saga with OrderCreated, and
+// decides it: CONFIRMED on ItemsReserved; CANCELLED on PaymentFailed,
+// InventoryFailed or when its deadline passes first (a durable timer), in
+// which case OrderCancelled makes payment refund and inventory release.
+// A success that lands after the decision changes nothing here: the other
+// services compensate on OrderCancelled.
+#pragma once
+
+#include "core/service.h"
+#include "services/state.h"
+
+namespace sagasim::saga {
+
+class OrderService final : public Service {
+ public:
+  explicit OrderService(Duration timeout) : timeout_(timeout) {}
+  std::string_view name() const override { return "order"; }
+  std::span<const std::string_view> subscriptions() const override;
+  void handle(const Event& event, Context& ctx) override;
+  void on_timer(std::string_view order_id, Context& ctx) override;
+  void register_payloads(PayloadRegistry& registry) const override { register_saga_payloads(registry); }
+
+ private:
+  void cancel(const Order& order, std::string reason, Context& ctx);
+  Duration timeout_;
+};
+
+}  // namespace sagasim::saga

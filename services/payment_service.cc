@@ -1,0 +1,57 @@
+#include "services/payment_service.h"
+
+#include <fmt/format.h>
+
+namespace sagasim::saga {
+
+namespace {
+constexpr std::string_view kTopics[] = {kOrdersTopic};
+}
+
+std::span<const std::string_view> PaymentService::subscriptions() const { return kTopics; }
+
+void PaymentService::open_account(Transaction& txn, std::string customer_id, int64_t balance_cents) {
+  txn.put(kAccountsTable, customer_id, Account{customer_id, balance_cents});
+}
+
+void PaymentService::handle(const Event& event, Context& ctx) {
+  Transaction& txn = ctx.txn();
+  if (event.type == OrderCreated::kType) {
+    const auto& oc = event.payload_as<OrderCreated>();
+    if (txn.get(kPaymentsTable, oc.order_id)) return;  // charged, declined or voided already
+    const Account* account = txn.get_as<Account>(kAccountsTable, oc.customer_id);
+    Payment p{oc.order_id, oc.customer_id, oc.amount_cents, PaymentStatus::Declined};
+    if (!account || account->balance_cents < oc.amount_cents) {
+      std::string reason = account ? fmt::format("balance {} < amount {}", account->balance_cents, oc.amount_cents)
+                                   : "unknown customer " + oc.customer_id;
+      ctx.emit(kPaymentsTopic, oc.order_id, PaymentFailed{oc.order_id, std::move(reason)});
+    } else {
+      Account a = *account;
+      a.balance_cents -= oc.amount_cents;
+      p.status = PaymentStatus::Charged;
+      txn.put(kAccountsTable, a.customer_id, std::move(a));
+      ctx.emit(kPaymentsTopic, oc.order_id,
+               PaymentProcessed{oc.order_id, oc.customer_id, oc.amount_cents, oc.lines});
+    }
+    txn.put(kPaymentsTable, oc.order_id, std::move(p));
+  } else if (event.type == OrderCancelled::kType) {
+    const auto& cancelled = event.payload_as<OrderCancelled>();
+    const Payment* current = txn.get_as<Payment>(kPaymentsTable, cancelled.order_id);
+    if (!current) {
+      txn.put(kPaymentsTable, cancelled.order_id,
+              Payment{cancelled.order_id, "", 0, PaymentStatus::Voided});
+      return;
+    }
+    if (current->status != PaymentStatus::Charged) return;  // nothing taken, or refunded already
+    Payment p = *current;
+    p.status = PaymentStatus::Refunded;
+    const Account* account = txn.get_as<Account>(kAccountsTable, p.customer_id);
+    Account a = account ? *account : Account{p.customer_id, 0};
+    a.balance_cents += p.amount_cents;
+    txn.put(kAccountsTable, a.customer_id, std::move(a));
+    ctx.emit(kPaymentsTopic, p.order_id, PaymentRefunded{p.order_id, p.amount_cents});
+    txn.put(kPaymentsTable, p.order_id, std::move(p));
+  }
+}
+
+}  // namespace sagasim::saga

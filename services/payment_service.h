@@ -1,0 +1,23 @@
+// Payment service: charges the customer on OrderCreated when the balance
+// allows (PaymentProcessed) or declines (PaymentFailed); refunds a charge on
+// OrderCancelled (PaymentRefunded). A cancellation that overtakes its order
+// leaves a VOIDED tombstone so the late OrderCreated is never charged.
+#pragma once
+
+#include "core/service.h"
+#include "services/state.h"
+
+namespace sagasim::saga {
+
+class PaymentService final : public Service {
+ public:
+  std::string_view name() const override { return "payment"; }
+  std::span<const std::string_view> subscriptions() const override;
+  void handle(const Event& event, Context& ctx) override;
+  void register_payloads(PayloadRegistry& registry) const override { register_saga_payloads(registry); }
+
+  // Seeds an account (set-up, outside any saga).
+  static void open_account(Transaction& txn, std::string customer_id, int64_t balance_cents);
+};
+
+}  // namespace sagasim::saga

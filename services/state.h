@@ -1,0 +1,94 @@
+// The records each service keeps in its store, and their table names.
+// Status enums list every state; the invariants (invariants/) check that
+// records only move along the transitions documented here.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "services/events.h"
+
+namespace sagasim::saga {
+
+// --- order service ------------------------------------------------------
+inline constexpr std::string_view kOrdersTable = "orders";
+
+// PENDING -> CONFIRMED | CANCELLED
+enum class OrderStatus { Pending, Confirmed, Cancelled };
+NLOHMANN_JSON_SERIALIZE_ENUM(OrderStatus, {{OrderStatus::Pending, "PENDING"},
+                                           {OrderStatus::Confirmed, "CONFIRMED"},
+                                           {OrderStatus::Cancelled, "CANCELLED"}})
+std::string_view to_string(OrderStatus s);
+
+struct Order {
+  std::string order_id;
+  std::string customer_id;
+  std::vector<OrderLine> lines;
+  int64_t amount_cents = 0;
+  OrderStatus status = OrderStatus::Pending;
+  std::string cancel_reason;
+  int64_t placed_at_us = 0;
+  int64_t deadline_us = 0;
+  int64_t decided_at_us = 0;  // when it became CONFIRMED or CANCELLED
+  std::string_view status_name() const { return to_string(status); }
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Order, order_id, customer_id, lines, amount_cents, status,
+                                   cancel_reason, placed_at_us, deadline_us, decided_at_us)
+
+// --- payment service ----------------------------------------------------
+inline constexpr std::string_view kAccountsTable = "accounts";
+inline constexpr std::string_view kPaymentsTable = "payments";
+
+struct Account {
+  std::string customer_id;
+  int64_t balance_cents = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Account, customer_id, balance_cents)
+
+// (none) -> CHARGED -> REFUNDED; (none) -> DECLINED; (none) -> VOIDED when the
+// cancellation arrived before the order (a tombstone: never charge it later).
+enum class PaymentStatus { Charged, Declined, Refunded, Voided };
+NLOHMANN_JSON_SERIALIZE_ENUM(PaymentStatus, {{PaymentStatus::Charged, "CHARGED"},
+                                             {PaymentStatus::Declined, "DECLINED"},
+                                             {PaymentStatus::Refunded, "REFUNDED"},
+                                             {PaymentStatus::Voided, "VOIDED"}})
+std::string_view to_string(PaymentStatus s);
+
+struct Payment {
+  std::string order_id;
+  std::string customer_id;
+  int64_t amount_cents = 0;
+  PaymentStatus status = PaymentStatus::Declined;
+  std::string_view status_name() const { return to_string(status); }
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Payment, order_id, customer_id, amount_cents, status)
+
+// --- inventory service --------------------------------------------------
+inline constexpr std::string_view kStockTable = "stock";
+inline constexpr std::string_view kReservationsTable = "reservations";
+
+struct StockItem {
+  std::string sku;
+  int64_t available = 0;
+  int64_t reserved = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(StockItem, sku, available, reserved)
+
+// (none) -> HELD -> RELEASED; (none) -> REJECTED; (none) -> VOIDED (tombstone).
+enum class ReservationStatus { Held, Rejected, Released, Voided };
+NLOHMANN_JSON_SERIALIZE_ENUM(ReservationStatus, {{ReservationStatus::Held, "HELD"},
+                                                 {ReservationStatus::Rejected, "REJECTED"},
+                                                 {ReservationStatus::Released, "RELEASED"},
+                                                 {ReservationStatus::Voided, "VOIDED"}})
+std::string_view to_string(ReservationStatus s);
+
+struct Reservation {
+  std::string order_id;
+  std::vector<OrderLine> lines;
+  ReservationStatus status = ReservationStatus::Rejected;
+  std::string_view status_name() const { return to_string(status); }
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Reservation, order_id, lines, status)
+
+}  // namespace sagasim::saga

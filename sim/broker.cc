@@ -1,0 +1,314 @@
+#include "sim/broker.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/murmur2.h"
+
+namespace sagasim::sim {
+
+SimBroker::SimBroker(Scheduler& scheduler, Trace& trace, uint64_t seed, BrokerConfig config)
+    : scheduler_(scheduler), trace_(trace), rng_(seed), config_(std::move(config)) {}
+
+TopicId SimBroker::add_topic(std::string name, int32_t partitions) {
+  if (partitions < 1) throw InternalError("topic " + name + " needs at least one partition");
+  Topic t;
+  t.name = std::move(name);
+  t.partitions.resize(static_cast<size_t>(partitions));
+  topics_.push_back(std::move(t));
+  return static_cast<TopicId>(topics_.size() - 1);
+}
+
+TopicId SimBroker::topic_id(std::string_view name) const {
+  for (size_t i = 0; i < topics_.size(); ++i)
+    if (topics_[i].name == name) return static_cast<TopicId>(i);
+  throw InternalError(fmt::format("unknown topic '{}'", name));
+}
+
+ProducerId SimBroker::add_producer(std::string name, bool idempotent, ProducerListener* listener) {
+  producers_.push_back(Producer{std::move(name), idempotent, true, listener, 0, {}});
+  return static_cast<ProducerId>(producers_.size() - 1);
+}
+
+void SimBroker::crash_producer(ProducerId p) { producers_[p].alive = false; }
+
+uint32_t SimBroker::alloc_slot(InFlight f) {
+  if (!free_slots_.empty()) {
+    uint32_t s = free_slots_.back();
+    free_slots_.pop_back();
+    inflight_[s] = std::move(f);
+    return s;
+  }
+  inflight_.push_back(std::move(f));
+  return static_cast<uint32_t>(inflight_.size() - 1);
+}
+
+void SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie) {
+  Producer& prod = producers_[p];
+  const PartitionId part = partition_for_key(event->key, partitions(topic));
+  Producer::Lane& lane = prod.lanes[{topic, to_int(part)}];
+  const uint64_t seq = lane.next_seq++;
+  const uint32_t slot = alloc_slot(InFlight{p, topic, part, seq, std::move(event), cookie, scheduler_.now()});
+  // One connection per partition leader: requests arrive in the order sent.
+  lane.last_arrival = std::max(lane.last_arrival, scheduler_.now() + config_.produce_latency.sample(rng_));
+  scheduler_.at(lane.last_arrival, this, kArrive, slot);
+}
+
+void SimBroker::fire(uint32_t kind, uint32_t x, uint64_t y) {
+  switch (kind) {
+    case kArrive: arrive(x); break;
+    case kAck: ack(x); break;
+    case kTimeout: timeout(x); break;
+    case kDeliver: deliver(x, static_cast<uint32_t>(y >> 32), static_cast<uint32_t>(y)); break;
+    case kRebalanceDone: finish_rebalance(x); break;
+    case kSessionTimeout: {
+      Member& m = members_[x];
+      Group& g = groups_[m.group];
+      if (m.state == MemberState::Crashed &&
+          std::find(g.members.begin(), g.members.end(), x) != g.members.end()) {
+        g.members.erase(std::find(g.members.begin(), g.members.end(), x));
+        m.state = MemberState::Gone;
+        start_rebalance(m.group);
+      }
+      break;
+    }
+    default: throw InternalError("broker: unknown task kind");
+  }
+}
+
+void SimBroker::arrive(uint32_t slot) {
+  InFlight& f = inflight_[slot];
+  Topic& topic = topics_[f.topic];
+  Partition& part = topic.partitions[to_int(f.partition)];
+  const Producer& prod = producers_[f.producer];
+
+  bool duplicate = false;
+  if (prod.idempotent) {
+    auto it = std::find_if(part.last_seq.begin(), part.last_seq.end(),
+                           [&](const auto& e) { return e.first == f.producer; });
+    if (it != part.last_seq.end() && f.seq > it->second.first + 1)
+      violations_.push_back(fmt::format("{}-{}: producer {} sequence gap {} -> {}", topic.name, to_int(f.partition),
+                                        prod.name, it->second.first, f.seq));
+    if (it != part.last_seq.end() && f.seq <= it->second.first) {
+      duplicate = true;  // a retry of a record already in the log
+      f.offset = Offset{it->second.second};
+      ++dedup_drops_;
+    }
+  }
+  if (!duplicate) {
+    const int64_t offset = static_cast<int64_t>(part.log.size());
+    const Time visible = std::max(part.last_visible, scheduler_.now() + config_.delivery_latency.sample(rng_));
+    part.last_visible = visible;
+    part.log.push_back(StoredRecord{f.event, visible});
+    f.offset = Offset{offset};
+    ++appends_;
+    if (prod.idempotent) {
+      auto it = std::find_if(part.last_seq.begin(), part.last_seq.end(),
+                             [&](const auto& e) { return e.first == f.producer; });
+      if (it == part.last_seq.end()) part.last_seq.push_back({f.producer, {f.seq, offset}});
+      else it->second = {f.seq, offset};
+    }
+    trace_.record(scheduler_.now(), Step{.kind = StepKind::Publish, .actor = prod.name, .topic = topic.name,
+                                         .partition = to_int(f.partition), .offset = offset,
+                                         .event = f.event.get()});
+    for (GroupId g : topic.subscribers) {
+      Group& grp = groups_[g];
+      for (const auto& [t, base] : grp.topic_base)
+        if (t == f.topic) pump(g, base + static_cast<uint32_t>(to_int(f.partition)));
+    }
+  }
+
+  Producer& p = producers_[f.producer];
+  if (p.acks_to_lose > 0) {
+    --p.acks_to_lose;  // the ack is lost on the way back: the producer times out
+    scheduler_.at(f.sent_at + config_.request_timeout, this, kTimeout, slot);
+  } else {
+    scheduler_.after(config_.ack_latency.sample(rng_), this, kAck, slot);
+  }
+}
+
+void SimBroker::ack(uint32_t slot) {
+  InFlight f = std::move(inflight_[slot]);
+  inflight_[slot].event.reset();
+  free_slots_.push_back(slot);
+  Producer& p = producers_[f.producer];
+  if (p.alive && p.listener) p.listener->on_ack(f.cookie, f.topic, f.partition, f.offset);
+}
+
+void SimBroker::timeout(uint32_t slot) {
+  InFlight& f = inflight_[slot];
+  if (!producers_[f.producer].alive) {
+    f.event.reset();
+    free_slots_.push_back(slot);
+    return;
+  }
+  // Ambiguous outcome: the record may or may not be in the log. The producer
+  // sends it again with the same sequence number.
+  ++retries_;
+  f.sent_at = scheduler_.now() + config_.retry_backoff;
+  scheduler_.at(f.sent_at + config_.produce_latency.sample(rng_), this, kArrive, slot);
+}
+
+GroupId SimBroker::add_group(std::string name, std::span<const std::string_view> topic_names) {
+  Group g;
+  g.name = std::move(name);
+  const GroupId id = static_cast<GroupId>(groups_.size());
+  for (std::string_view tn : topic_names) {
+    const TopicId t = topic_id(tn);
+    g.topic_base.push_back({t, static_cast<uint32_t>(g.cursors.size())});
+    for (int32_t p = 0; p < partitions(t); ++p) g.cursors.push_back(Cursor{t, PartitionId{p}});
+    topics_[t].subscribers.push_back(id);
+  }
+  groups_.push_back(std::move(g));
+  return id;
+}
+
+MemberId SimBroker::join(GroupId g, std::string name, ConsumerListener* listener) {
+  members_.push_back(Member{std::move(name), g, listener});
+  const MemberId id = static_cast<MemberId>(members_.size() - 1);
+  auto& ms = groups_[g].members;
+  ms.push_back(id);
+  std::sort(ms.begin(), ms.end(), [&](MemberId a, MemberId b) { return members_[a].name < members_[b].name; });
+  start_rebalance(g);
+  return id;
+}
+
+void SimBroker::leave(MemberId m) {
+  Member& mem = members_[m];
+  auto& ms = groups_[mem.group].members;
+  mem.state = MemberState::Gone;
+  if (auto it = std::find(ms.begin(), ms.end(), m); it != ms.end()) {
+    ms.erase(it);
+    start_rebalance(mem.group);
+  }
+}
+
+void SimBroker::crash_member(MemberId m) {
+  Member& mem = members_[m];
+  if (mem.state != MemberState::Active) return;
+  mem.state = MemberState::Crashed;
+  // No more fetches: the process is gone. Its partitions stay assigned to it
+  // (and stall) until the coordinator notices.
+  for (auto& c : groups_[mem.group].cursors) {
+    if (c.owner == static_cast<int32_t>(m)) {
+      c.busy = true;  // nobody fetches for a dead member
+      ++c.epoch;
+    }
+  }
+  scheduler_.after(config_.session_timeout, this, kSessionTimeout, m);
+}
+
+void SimBroker::start_rebalance(GroupId g) {
+  Group& grp = groups_[g];
+  // Eager protocol: revoke everything now; assign when the group settles.
+  for (auto& c : grp.cursors) {
+    c.owner = -1;
+    c.busy = false;
+    ++c.epoch;
+  }
+  if (grp.rebalancing) return;  // the pending completion sees the latest membership
+  grp.rebalancing = true;
+  scheduler_.after(config_.rebalance_delay, this, kRebalanceDone, g);
+}
+
+void SimBroker::finish_rebalance(GroupId g) {
+  Group& grp = groups_[g];
+  grp.rebalancing = false;
+  // Members that crashed do not rejoin: the coordinator evicts them now.
+  std::erase_if(grp.members, [&](MemberId m) {
+    if (members_[m].state != MemberState::Crashed) return false;
+    members_[m].state = MemberState::Gone;
+    return true;
+  });
+  ++grp.generation;
+  std::string detail = fmt::format("generation {}:", grp.generation);
+  for (size_t i = 0; i < grp.cursors.size(); ++i) {
+    Cursor& c = grp.cursors[i];
+    c.position = c.committed;
+    if (grp.members.empty()) continue;
+    c.owner = static_cast<int32_t>(grp.members[i % grp.members.size()]);
+  }
+  for (MemberId m : grp.members) {
+    detail += fmt::format(" {}=[", members_[m].name);
+    bool first = true;
+    for (const Cursor& c : grp.cursors) {
+      if (c.owner != static_cast<int32_t>(m)) continue;
+      detail += fmt::format("{}{}-{}", first ? "" : ",", topics_[c.topic].name, to_int(c.partition));
+      first = false;
+    }
+    detail += "]";
+  }
+  if (grp.members.empty()) detail += " no members";
+  trace_.record(scheduler_.now(), Step{.kind = StepKind::Rebalance, .actor = grp.name, .detail = detail});
+  for (uint32_t i = 0; i < grp.cursors.size(); ++i) pump(g, i);
+}
+
+void SimBroker::pump(GroupId g, uint32_t ci) {
+  Group& grp = groups_[g];
+  Cursor& c = grp.cursors[ci];
+  if (c.owner < 0 || c.busy || grp.rebalancing) return;
+  const Partition& part = topics_[c.topic].partitions[to_int(c.partition)];
+  if (c.position >= static_cast<int64_t>(part.log.size())) return;
+  c.busy = true;
+  const Time at = std::max(scheduler_.now(), part.log[static_cast<size_t>(c.position)].visible_at);
+  scheduler_.at(at, this, kDeliver, g, (static_cast<uint64_t>(ci) << 32) | c.epoch);
+}
+
+void SimBroker::deliver(GroupId g, uint32_t ci, uint32_t epoch) {
+  Group& grp = groups_[g];
+  Cursor& c = grp.cursors[ci];
+  if (c.epoch != epoch || c.owner < 0) return;  // revoked or reset since scheduled
+  const Member& m = members_[static_cast<size_t>(c.owner)];
+  if (m.state != MemberState::Active) return;
+  const Topic& topic = topics_[c.topic];
+  const StoredRecord& rec = topic.partitions[to_int(c.partition)].log[static_cast<size_t>(c.position)];
+
+  // Self-check of §4: within one assignment epoch a consumer sees consecutive
+  // offsets; a new epoch starts at the committed offset.
+  if (c.last_delivered_epoch == epoch ? c.position != c.last_delivered + 1 : c.position != c.committed)
+    violations_.push_back(fmt::format("group {} {}-{}: delivered offset {} out of sequence", grp.name,
+                                      topic.name, to_int(c.partition), c.position));
+  if (rec.visible_at > scheduler_.now())
+    violations_.push_back(fmt::format("group {} {}-{}: offset {} delivered before it was visible", grp.name,
+                                      topic.name, to_int(c.partition), c.position));
+  c.last_delivered = c.position;
+  c.last_delivered_epoch = epoch;
+  ++deliveries_;
+  m.listener->on_record(Delivery{g, ci, epoch, grp.generation, topic.name, c.partition, Offset{c.position}, rec.event.get()});
+}
+
+void SimBroker::done(MemberId m, const Delivery& d, Offset next, CommitMode mode) {
+  Group& grp = groups_[d.group];
+  Cursor& c = grp.cursors[d.cursor];
+  const Member& mem = members_[m];
+  if (mode == CommitMode::Commit) {
+    const bool accepted = mem.state == MemberState::Active && d.generation == grp.generation &&
+                          !grp.rebalancing && c.owner == static_cast<int32_t>(m);
+    trace_.record(scheduler_.now(),
+                  Step{.kind = StepKind::Commit, .actor = mem.name, .topic = topics_[c.topic].name,
+                       .partition = to_int(c.partition), .offset = to_int(next),
+                       .detail = accepted ? std::string_view() : std::string_view("rejected: not the owner in this generation")});
+    if (accepted) c.committed = std::max(c.committed, to_int(next));
+  }
+  if (c.epoch != d.epoch || c.owner != static_cast<int32_t>(m)) return;  // reassigned meanwhile
+  c.position = to_int(next);
+  c.busy = false;
+  pump(d.group, d.cursor);
+}
+
+int64_t SimBroker::committed(GroupId g, TopicId t, PartitionId p) const {
+  for (const auto& c : groups_[g].cursors)
+    if (c.topic == t && c.partition == p) return c.committed;
+  return -1;
+}
+
+std::vector<std::string> SimBroker::assignment(MemberId m) const {
+  std::vector<std::string> out;
+  for (const auto& c : groups_[members_[m].group].cursors)
+    if (c.owner == static_cast<int32_t>(m)) out.push_back(fmt::format("{}-{}", topics_[c.topic].name, to_int(c.partition)));
+  return out;
+}
+
+}  // namespace sagasim::sim

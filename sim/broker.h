@@ -1,0 +1,212 @@
+// The simulated Kafka broker: the semantics of DESIGN.md §4 in virtual time.
+//
+// - Topics with N partitions; a keyed record goes to murmur2(key) % N, the
+//   partition the Java client and librdkafka's murmur2_random pick.
+// - Each partition is an append-only log. A record becomes fetchable at
+//   append time + delivery latency, never before an earlier record of the
+//   same partition (the high watermark only moves forward): strict order
+//   inside a partition, none across partitions or topics.
+// - Producers: a send reaches the broker after a produce latency and is
+//   acknowledged after an ack latency. An ack that is lost times the request
+//   out (request_timeout) and the producer retries the same record. With the
+//   idempotent producer the broker drops the retry by (producer id, sequence);
+//   without it the retry is appended again: a duplicate, as in Kafka.
+// - Consumer groups: members join and leave; a crashed member stops fetching
+//   at once and is evicted at its session timeout or at the next rebalance,
+//   whichever is first. Rebalances are eager: every partition is revoked,
+//   then after rebalance_delay the live members get a round-robin assignment
+//   and each partition resumes from its committed offset, so everything
+//   after the last commit is delivered again (at least once). A commit from
+//   a member of an older generation is rejected.
+//
+// The broker drives each assigned partition's fetch on its member's behalf:
+// it hands one record at a time to the member (ConsumerListener::on_record)
+// and waits for `done` before handing the next one.
+#pragma once
+
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/event.h"
+#include "sim/random.h"
+#include "sim/scheduler.h"
+#include "sim/trace.h"
+
+namespace sagasim::sim {
+
+struct BrokerConfig {
+  DurationDist produce_latency = DurationDist::constant_ms(1);
+  DurationDist ack_latency = DurationDist::constant_ms(1);
+  DurationDist delivery_latency = DurationDist::constant_ms(2);
+  Duration request_timeout = Duration::seconds(30);
+  Duration retry_backoff = Duration::millis(100);
+  Duration session_timeout = Duration::seconds(10);
+  Duration rebalance_delay = Duration::millis(100);
+};
+
+using TopicId = uint32_t;
+using ProducerId = uint32_t;
+using GroupId = uint32_t;
+using MemberId = uint32_t;
+
+class ProducerListener {
+ public:
+  virtual ~ProducerListener() = default;
+  virtual void on_ack(uint64_t cookie, TopicId topic, PartitionId partition, Offset offset) = 0;
+};
+
+struct Delivery {
+  GroupId group;
+  uint32_t cursor;      // which of the group's partitions
+  uint32_t epoch;       // the cursor's assignment epoch: stale `done` calls are ignored
+  uint32_t generation;  // the group generation the record was fetched in
+  std::string_view topic;
+  PartitionId partition;
+  Offset offset;
+  const Event* event;  // owned by the log, which outlives the run
+};
+
+class ConsumerListener {
+ public:
+  virtual ~ConsumerListener() = default;
+  virtual void on_record(const Delivery& d) = 0;
+};
+
+enum class CommitMode { Commit, Skip };
+
+class SimBroker final : public Actor {
+ public:
+  SimBroker(Scheduler& scheduler, Trace& trace, uint64_t seed, BrokerConfig config);
+
+  TopicId add_topic(std::string name, int32_t partitions);
+  TopicId topic_id(std::string_view name) const;  // InternalError if unknown
+  const std::string& topic_name(TopicId t) const { return topics_[t].name; }
+  int32_t partitions(TopicId t) const { return static_cast<int32_t>(topics_[t].partitions.size()); }
+
+  ProducerId add_producer(std::string name, bool idempotent, ProducerListener* listener);
+  // The producer's process died: its in-flight requests may still land, but
+  // it will never see an ack or retry. A restarted process adds a new producer.
+  void crash_producer(ProducerId p);
+  void send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie);
+  // Test and fault hook: the next `n` acks to this producer are lost.
+  void lose_acks(ProducerId p, int n) { producers_[p].acks_to_lose += n; }
+
+  GroupId add_group(std::string name, std::span<const std::string_view> topics);
+  MemberId join(GroupId g, std::string name, ConsumerListener* listener);
+  void leave(MemberId m);
+  void crash_member(MemberId m);
+  void done(MemberId m, const Delivery& d, Offset next, CommitMode mode);
+
+  // Introspection (tests, checks, summaries).
+  size_t log_size(TopicId t, PartitionId p) const { return topics_[t].partitions[to_int(p)].log.size(); }
+  const EventPtr& record(TopicId t, PartitionId p, Offset o) const {
+    return topics_[t].partitions[to_int(p)].log[to_int(o)].event;
+  }
+  int64_t committed(GroupId g, TopicId t, PartitionId p) const;
+  uint32_t generation(GroupId g) const { return groups_[g].generation; }
+  // The partitions a member owns now, as "topic-partition" strings.
+  std::vector<std::string> assignment(MemberId m) const;
+  uint64_t deliveries() const { return deliveries_; }
+  uint64_t appends() const { return appends_; }
+  uint64_t duplicates_dropped() const { return dedup_drops_; }
+  uint64_t retries() const { return retries_; }
+  // Harness self-check: every breach of the §4 guarantees the broker saw in
+  // its own behaviour (empty unless the broker has a bug).
+  const std::vector<std::string>& guarantee_violations() const { return violations_; }
+
+  void fire(uint32_t kind, uint32_t x, uint64_t y) override;
+
+ private:
+  enum Kind : uint32_t { kArrive, kAck, kTimeout, kDeliver, kRebalanceDone, kSessionTimeout };
+
+  struct StoredRecord {
+    EventPtr event;
+    Time visible_at;
+  };
+  struct Partition {
+    std::vector<StoredRecord> log;
+    Time last_visible;
+    // Idempotence state: per producer, the last sequence appended and its offset.
+    std::vector<std::pair<ProducerId, std::pair<uint64_t, int64_t>>> last_seq;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+    std::vector<GroupId> subscribers;
+  };
+  struct Producer {
+    std::string name;
+    bool idempotent;
+    bool alive = true;
+    ProducerListener* listener;
+    int acks_to_lose = 0;
+    struct Lane {
+      uint64_t next_seq = 0;
+      Time last_arrival;  // requests to one partition share a connection: FIFO
+    };
+    std::map<std::pair<TopicId, int32_t>, Lane> lanes;
+  };
+  struct InFlight {
+    ProducerId producer;
+    TopicId topic;
+    PartitionId partition;
+    uint64_t seq;
+    EventPtr event;
+    uint64_t cookie;
+    Time sent_at;
+    Offset offset{-1};
+  };
+  struct Cursor {
+    TopicId topic;
+    PartitionId partition;
+    int64_t committed = 0;
+    int64_t position = 0;
+    int32_t owner = -1;  // MemberId or -1
+    bool busy = false;   // a delivery is scheduled or being handled
+    uint32_t epoch = 0;
+    int64_t last_delivered = -1;  // self-check: offsets within one epoch are consecutive
+    uint32_t last_delivered_epoch = UINT32_MAX;
+  };
+  struct Group {
+    std::string name;
+    std::vector<std::pair<TopicId, uint32_t>> topic_base;  // topic -> its first cursor
+    std::vector<Cursor> cursors;
+    std::vector<MemberId> members;  // joined and not evicted
+    uint32_t generation = 0;
+    bool rebalancing = false;
+  };
+  enum class MemberState { Active, Crashed, Gone };
+  struct Member {
+    std::string name;
+    GroupId group;
+    ConsumerListener* listener;
+    MemberState state = MemberState::Active;
+  };
+
+  void arrive(uint32_t slot);
+  void ack(uint32_t slot);
+  void timeout(uint32_t slot);
+  void deliver(GroupId g, uint32_t cursor, uint32_t epoch);
+  void pump(GroupId g, uint32_t cursor);
+  void start_rebalance(GroupId g);
+  void finish_rebalance(GroupId g);
+  uint32_t alloc_slot(InFlight f);
+
+  Scheduler& scheduler_;
+  Trace& trace_;
+  Prng rng_;
+  BrokerConfig config_;
+  std::vector<Topic> topics_;
+  std::vector<Producer> producers_;
+  std::vector<InFlight> inflight_;
+  std::vector<uint32_t> free_slots_;
+  std::vector<Group> groups_;
+  std::vector<Member> members_;
+  std::vector<std::string> violations_;
+  uint64_t deliveries_ = 0, appends_ = 0, dedup_drops_ = 0, retries_ = 0;
+};
+
+}  // namespace sagasim::sim

@@ -1,0 +1,386 @@
+#include "sim/scenario.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace sagasim::sim {
+
+using nlohmann::json;
+
+namespace {
+
+// Walks one JSON object, remembering which keys were read, so that unknown
+// keys (typos) are reported instead of silently ignored.
+class Obj {
+ public:
+  Obj(const json& j, std::string path, const std::string& source) : j_(j), path_(std::move(path)), source_(source) {
+    if (!j.is_object()) fail(path_, fmt::format("expected an object, got {}", j.type_name()));
+  }
+
+  [[noreturn]] void fail(const std::string& path, const std::string& what) const {
+    throw InputError(source_, path.empty() ? "/" : path, what);
+  }
+  std::string at(const char* key) const { return path_ + "/" + key; }
+
+  const json* find(const char* key) {
+    seen_.insert(key);
+    auto it = j_.find(key);
+    return it == j_.end() ? nullptr : &*it;
+  }
+  const json& require(const char* key) {
+    const json* v = find(key);
+    if (!v) fail(at(key), "missing required field");
+    return *v;
+  }
+
+  int64_t integer(const char* key, int64_t lo, int64_t hi, std::optional<int64_t> def = std::nullopt) {
+    const json* v = find(key);
+    if (!v) {
+      if (def) return *def;
+      fail(at(key), "missing required field");
+    }
+    if (!v->is_number_integer()) fail(at(key), fmt::format("expected an integer, got {}", describe(*v)));
+    const int64_t x = v->is_number_unsigned() && v->get<uint64_t>() > INT64_MAX ? INT64_MAX : v->get<int64_t>();
+    if (x < lo || x > hi) fail(at(key), fmt::format("{} is out of range [{}, {}]", x, lo, hi));
+    return x;
+  }
+  double number(const char* key, double lo, double hi, std::optional<double> def = std::nullopt) {
+    const json* v = find(key);
+    if (!v) {
+      if (def) return *def;
+      fail(at(key), "missing required field");
+    }
+    if (!v->is_number()) fail(at(key), fmt::format("expected a number, got {}", describe(*v)));
+    const double x = v->get<double>();
+    if (!(x >= lo && x <= hi)) fail(at(key), fmt::format("{} is out of range [{}, {}]", x, lo, hi));
+    return x;
+  }
+  std::string string(const char* key, std::optional<std::string> def = std::nullopt) {
+    const json* v = find(key);
+    if (!v) {
+      if (def) return *def;
+      fail(at(key), "missing required field");
+    }
+    if (!v->is_string()) fail(at(key), fmt::format("expected a string, got {}", describe(*v)));
+    return v->get<std::string>();
+  }
+  bool boolean(const char* key, bool def) {
+    const json* v = find(key);
+    if (!v) return def;
+    if (!v->is_boolean()) fail(at(key), fmt::format("expected true or false, got {}", describe(*v)));
+    return v->get<bool>();
+  }
+  Range range(const char* key, int64_t lo, int64_t hi, std::optional<Range> def = std::nullopt) {
+    const json* v = find(key);
+    if (!v) {
+      if (def) return *def;
+      fail(at(key), "missing required field");
+    }
+    if (v->is_number_integer()) {  // a single value means min = max
+      Obj tmp(json{{"min", *v}, {"max", *v}}, at(key), source_);
+      return Range{tmp.integer("min", lo, hi), tmp.integer("max", lo, hi)};
+    }
+    Obj o(*v, at(key), source_);
+    Range r{o.integer("min", lo, hi), o.integer("max", lo, hi)};
+    if (r.min > r.max) fail(at(key), fmt::format("min {} is greater than max {}", r.min, r.max));
+    o.finish();
+    return r;
+  }
+
+  // Rejects every key that no reader asked for.
+  void finish() const {
+    for (const auto& [k, _] : j_.items()) {
+      if (seen_.count(k)) continue;
+      std::string known;
+      for (const auto& s : seen_) known += (known.empty() ? "" : ", ") + s;
+      fail(path_ + "/" + k, fmt::format("unknown field (known here: {})", known));
+    }
+  }
+
+  const std::string& path() const { return path_; }
+  const std::string& source() const { return source_; }
+
+  static std::string describe(const json& v) {
+    std::string d = v.dump();
+    if (d.size() > 40) d = d.substr(0, 37) + "...";
+    return fmt::format("{} {}", v.type_name(), d);
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+  const std::string& source_;
+  std::set<std::string> seen_;
+};
+
+constexpr double kMaxMs = 86400000.0 * 365;  // a year of virtual time
+
+Duration ms_field(Obj& o, const char* key, double def_ms) {
+  return Duration{static_cast<int64_t>(o.number(key, 0, kMaxMs, def_ms) * 1000)};
+}
+
+DurationDist parse_dist(const json& j, const std::string& path, const std::string& source) {
+  Obj o(j, path, source);
+  const std::string kind = o.string("dist");
+  DurationDist d;
+  if (kind == "constant") {
+    d = DurationDist::constant_ms(o.number("ms", 0, kMaxMs));
+  } else if (kind == "uniform") {
+    const double lo = o.number("min_ms", 0, kMaxMs), hi = o.number("max_ms", 0, kMaxMs);
+    if (lo > hi) o.fail(o.at("min_ms"), fmt::format("min_ms {} is greater than max_ms {}", lo, hi));
+    d = DurationDist::uniform_ms(lo, hi);
+    o.finish();
+    return d;
+  } else if (kind == "exponential") {
+    d = DurationDist::exponential_ms(o.number("mean_ms", 0, kMaxMs));
+  } else if (kind == "normal") {
+    d.kind = DurationDist::Kind::Normal;
+    d.a = o.number("mean_ms", 0, kMaxMs) * 1000;
+    d.b = o.number("stddev_ms", 0, kMaxMs) * 1000;
+  } else if (kind == "lognormal") {
+    d.kind = DurationDist::Kind::LogNormal;
+    d.a = o.number("median_ms", 0, kMaxMs) * 1000;
+    d.b = o.number("sigma", 0, 10);
+  } else {
+    o.fail(o.at("dist"), fmt::format("unknown distribution '{}' (want constant, uniform, exponential, normal or lognormal)", kind));
+  }
+  d.min_us = static_cast<int64_t>(o.number("min_ms", 0, kMaxMs, 0) * 1000);
+  const double max_ms = o.number("max_ms", 0, kMaxMs, kMaxMs);
+  d.max_us = static_cast<int64_t>(max_ms * 1000);
+  if (d.min_us > d.max_us) o.fail(o.at("min_ms"), "min_ms is greater than max_ms");
+  o.finish();
+  return d;
+}
+
+std::vector<saga::OrderLine> parse_lines(const json& j, const std::string& path, const std::string& source) {
+  if (!j.is_array() || j.empty()) throw InputError(source, path, "expected a non-empty array of order lines");
+  std::vector<saga::OrderLine> lines;
+  for (size_t i = 0; i < j.size(); ++i) {
+    Obj l(j[i], fmt::format("{}/{}", path, i), source);
+    saga::OrderLine line;
+    line.sku = l.string("sku");
+    line.quantity = l.integer("quantity", 1, 1000000);
+    line.price_cents = l.integer("price_cents", 0, 1000000000);
+    l.finish();
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+void check_id(Obj& o, const std::string& id, const char* key, std::set<std::string>& seen) {
+  if (id.empty()) o.fail(o.at(key), "must not be empty");
+  if (!seen.insert(id).second) o.fail(o.at(key), fmt::format("duplicate id '{}'", id));
+}
+
+Workload parse_workload(const json& j, const std::string& path, const std::string& source) {
+  Obj o(j, path, source);
+  Workload w;
+
+  const json& customers = o.require("customers");
+  if (customers.is_array()) {
+    std::set<std::string> ids;
+    for (size_t i = 0; i < customers.size(); ++i) {
+      Obj c(customers[i], fmt::format("{}/customers/{}", path, i), source);
+      CustomerSpec spec{c.string("id"), c.integer("balance_cents", 0, INT64_MAX / 4)};
+      check_id(c, spec.id, "id", ids);
+      c.finish();
+      w.customers.push_back(std::move(spec));
+    }
+    if (w.customers.empty()) o.fail(o.at("customers"), "needs at least one customer");
+  } else {
+    Obj c(customers, o.at("customers"), source);
+    w.customer_count = static_cast<int>(c.integer("count", 1, 10000000));
+    w.balance_cents = c.range("balance_cents", 0, INT64_MAX / 4);
+    c.finish();
+  }
+
+  const json& skus = o.require("skus");
+  if (skus.is_array()) {
+    std::set<std::string> ids;
+    for (size_t i = 0; i < skus.size(); ++i) {
+      Obj s(skus[i], fmt::format("{}/skus/{}", path, i), source);
+      SkuSpec spec{s.string("sku"), s.integer("stock", 0, INT64_MAX / 4)};
+      check_id(s, spec.sku, "sku", ids);
+      s.finish();
+      w.skus.push_back(std::move(spec));
+    }
+    if (w.skus.empty()) o.fail(o.at("skus"), "needs at least one SKU");
+  } else {
+    Obj s(skus, o.at("skus"), source);
+    w.sku_count = static_cast<int>(s.integer("count", 1, 10000000));
+    w.stock = s.range("stock", 0, INT64_MAX / 4);
+    s.finish();
+  }
+
+  const json& orders = o.require("orders");
+  if (orders.is_array()) {
+    std::set<std::string> ids;
+    for (size_t i = 0; i < orders.size(); ++i) {
+      const std::string p = fmt::format("{}/orders/{}", path, i);
+      Obj ord(orders[i], p, source);
+      OrderSpec spec;
+      spec.id = ord.string("id");
+      check_id(ord, spec.id, "id", ids);
+      spec.at = ms_field(ord, "at_ms", 0);
+      spec.customer = ord.string("customer");
+      spec.lines = parse_lines(ord.require("lines"), p + "/lines", source);
+      ord.finish();
+      w.orders.push_back(std::move(spec));
+    }
+  } else {
+    Obj ord(orders, o.at("orders"), source);
+    w.order_count = static_cast<int>(ord.integer("count", 0, 100000000));
+    if (const json* ia = ord.find("interarrival")) w.interarrival = parse_dist(*ia, ord.at("interarrival"), source);
+    w.lines_per_order = ord.range("lines", 1, 100, Range{1, 3});
+    w.quantity = ord.range("quantity", 1, 1000000, Range{1, 3});
+    w.price_cents = ord.range("price_cents", 0, 1000000000, Range{100, 5000});
+    ord.finish();
+  }
+  o.finish();
+
+  // Explicit orders must name customers and SKUs that exist, when those are explicit too.
+  if (!w.orders.empty()) {
+    std::set<std::string> cs, ss;
+    for (const auto& c : w.customers) cs.insert(c.id);
+    for (const auto& s : w.skus) ss.insert(s.sku);
+    for (size_t i = 0; i < w.orders.size(); ++i) {
+      const auto& ord = w.orders[i];
+      if (!w.customers.empty() && !cs.count(ord.customer))
+        throw InputError(source, fmt::format("{}/orders/{}/customer", path, i),
+                         fmt::format("unknown customer '{}'", ord.customer));
+      for (size_t l = 0; l < ord.lines.size(); ++l)
+        if (!w.skus.empty() && !ss.count(ord.lines[l].sku))
+          throw InputError(source, fmt::format("{}/orders/{}/lines/{}/sku", path, i, l),
+                           fmt::format("unknown SKU '{}'", ord.lines[l].sku));
+    }
+  }
+  return w;
+}
+
+}  // namespace
+
+Scenario parse_scenario(const json& j, const std::string& source) {
+  Obj root(j, "", source);
+  Scenario s;
+  s.source = source;
+  const int64_t version = root.integer("format_version", 1, 1000);
+  if (version != 1)
+    root.fail("/format_version", fmt::format("this sagasim reads format_version 1, the file has {}", version));
+  s.name = root.string("name");
+  if (s.name.empty()) root.fail("/name", "must not be empty");
+  s.description = root.string("description", "");
+  if (const json* seed = root.find("seed")) {
+    if (!seed->is_number_unsigned()) root.fail("/seed", "expected a non-negative integer");
+    s.seed = seed->get<uint64_t>();
+  }
+
+  if (const json* t = root.find("topology")) {
+    Obj o(*t, "/topology", source);
+    s.partitions = static_cast<int32_t>(o.integer("partitions", 1, 1024, 3));
+    if (const json* inst = o.find("instances")) {
+      Obj i(*inst, "/topology/instances", source);
+      s.order_instances = static_cast<int>(i.integer("order", 1, 64, 1));
+      s.payment_instances = static_cast<int>(i.integer("payment", 1, 64, 1));
+      s.inventory_instances = static_cast<int>(i.integer("inventory", 1, 64, 1));
+      i.finish();
+    }
+    s.idempotent_producer = o.boolean("idempotent_producer", true);
+    o.finish();
+  }
+
+  if (const json* b = root.find("broker")) {
+    Obj o(*b, "/broker", source);
+    if (const json* d = o.find("produce_latency")) s.broker.produce_latency = parse_dist(*d, "/broker/produce_latency", source);
+    if (const json* d = o.find("ack_latency")) s.broker.ack_latency = parse_dist(*d, "/broker/ack_latency", source);
+    if (const json* d = o.find("delivery_latency")) s.broker.delivery_latency = parse_dist(*d, "/broker/delivery_latency", source);
+    s.broker.request_timeout = ms_field(o, "request_timeout_ms", 30000);
+    s.broker.retry_backoff = ms_field(o, "retry_backoff_ms", 100);
+    s.broker.session_timeout = ms_field(o, "session_timeout_ms", 10000);
+    s.broker.rebalance_delay = ms_field(o, "rebalance_delay_ms", 100);
+    if (s.broker.request_timeout.us <= 0) o.fail("/broker/request_timeout_ms", "must be greater than 0");
+    o.finish();
+  }
+
+  if (const json* sg = root.find("saga")) {
+    Obj o(*sg, "/saga", source);
+    s.order_timeout = ms_field(o, "order_timeout_ms", 5000);
+    s.liveness_bound = ms_field(o, "liveness_bound_ms", 60000);
+    if (s.order_timeout.us <= 0) o.fail("/saga/order_timeout_ms", "must be greater than 0");
+    o.finish();
+  }
+  if (const json* r = root.find("run")) {
+    Obj o(*r, "/run", source);
+    s.max_virtual = ms_field(o, "max_virtual_ms", 3600000);
+    o.finish();
+  }
+
+  s.workload = parse_workload(root.require("workload"), "/workload", source);
+
+  if (const json* f = root.find("faults")) {
+    if (!f->is_array()) root.fail("/faults", "expected an array");
+    if (!f->empty())
+      root.fail("/faults/0", "fault plans are not supported by this build yet; remove the entries");
+  }
+  root.finish();
+  return s;
+}
+
+Scenario load_scenario_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "", "cannot open the scenario file");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string text = buf.str();
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // Turn nlohmann's byte offset into a line and column.
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < e.byte - 1 && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    throw InputError(fmt::format("{}:{}:{}", path, line, col), "", "not valid JSON: " + std::string(e.what()));
+  }
+  return parse_scenario(j, path);
+}
+
+Workload materialize_workload(const Workload& w, uint64_t seed) {
+  Workload out = w;
+  Prng rng(derive_seed(seed, "workload"));
+  if (out.customers.empty())
+    for (int i = 1; i <= w.customer_count; ++i)
+      out.customers.push_back({fmt::format("c-{}", i), rng.between(w.balance_cents.min, w.balance_cents.max)});
+  if (out.skus.empty())
+    for (int i = 1; i <= w.sku_count; ++i)
+      out.skus.push_back({fmt::format("sku-{}", i), rng.between(w.stock.min, w.stock.max)});
+  if (out.orders.empty() && w.order_count > 0) {
+    Duration t{0};
+    out.orders.reserve(static_cast<size_t>(w.order_count));
+    for (int i = 1; i <= w.order_count; ++i) {
+      t = t + w.interarrival.sample(rng);
+      OrderSpec o;
+      o.id = fmt::format("o-{}", i);
+      o.at = t;
+      o.customer = out.customers[rng.below(out.customers.size())].id;
+      const int64_t n = rng.between(w.lines_per_order.min, w.lines_per_order.max);
+      for (int64_t l = 0; l < n; ++l)
+        o.lines.push_back({out.skus[rng.below(out.skus.size())].sku, rng.between(w.quantity.min, w.quantity.max),
+                           rng.between(w.price_cents.min, w.price_cents.max)});
+      out.orders.push_back(std::move(o));
+    }
+  }
+  return out;
+}
+
+}  // namespace sagasim::sim

@@ -1,0 +1,84 @@
+// A scenario: the topology, the broker's timing, the saga's settings, the
+// workload and (later) the fault plan of one simulated run, as data.
+// docs/scenario-format.md documents the file format; scenarios/scenario.schema.json
+// is its JSON Schema. load_scenario validates every field and throws
+// InputError naming the file and the JSON pointer of the first problem.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "services/events.h"
+#include "sim/broker.h"
+
+namespace sagasim::sim {
+
+struct Range {
+  int64_t min = 0;
+  int64_t max = 0;
+};
+
+struct CustomerSpec {
+  std::string id;
+  int64_t balance_cents = 0;
+};
+struct SkuSpec {
+  std::string sku;
+  int64_t stock = 0;
+};
+struct OrderSpec {
+  std::string id;
+  Duration at;  // since the start of the run
+  std::string customer;
+  std::vector<saga::OrderLine> lines;
+};
+
+struct Workload {
+  // Either explicit lists, or counts and ranges that the seed turns into
+  // lists (materialize_workload). Explicit lists make a run independent of
+  // the workload generator: shrunk counterexamples are written that way.
+  std::vector<CustomerSpec> customers;
+  std::vector<SkuSpec> skus;
+  std::vector<OrderSpec> orders;
+
+  int customer_count = 0;
+  Range balance_cents;
+  int sku_count = 0;
+  Range stock;
+  int order_count = 0;
+  DurationDist interarrival = DurationDist::exponential_ms(10);
+  Range lines_per_order{1, 1};
+  Range quantity{1, 1};
+  Range price_cents{100, 100};
+};
+
+struct Scenario {
+  std::string source;  // the file it came from, for messages
+  std::string name;
+  std::string description;
+  std::optional<uint64_t> seed;  // the default seed; --seed overrides
+
+  int32_t partitions = 3;
+  int order_instances = 1;
+  int payment_instances = 1;
+  int inventory_instances = 1;
+  bool idempotent_producer = true;
+  BrokerConfig broker;
+
+  Duration order_timeout = Duration::seconds(5);
+  Duration liveness_bound = Duration::seconds(60);
+  Duration max_virtual = Duration::seconds(3600);
+
+  Workload workload;
+};
+
+Scenario load_scenario_file(const std::string& path);
+Scenario parse_scenario(const nlohmann::json& j, const std::string& source);
+
+// Expands generated workload parts into explicit lists, from the seed.
+Workload materialize_workload(const Workload& w, uint64_t seed);
+
+}  // namespace sagasim::sim

@@ -1,0 +1,349 @@
+#include "sim/simulation.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "services/inventory_service.h"
+#include "services/order_service.h"
+#include "services/payment_service.h"
+
+namespace sagasim::sim {
+
+namespace {
+constexpr uint32_t kNoSlot = UINT32_MAX;
+
+inv::Baseline baseline_of(const Workload& w) {
+  inv::Baseline b;
+  for (const auto& c : w.customers) b.money_cents += c.balance_cents;
+  for (const auto& s : w.skus) b.stock[s.sku] += s.stock;
+  return b;
+}
+
+std::string_view outcome_name(Outcome o) {
+  switch (o) {
+    case Outcome::Processed: return "processed";
+    case Outcome::Ignored: return "ignored";
+    case Outcome::Duplicate: return "duplicate";
+  }
+  return "?";
+}
+}  // namespace
+
+bool RunResult::ok() const {
+  return std::all_of(invariants.begin(), invariants.end(), [](const auto& i) { return i.pass; });
+}
+
+Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
+    : scenario_(scenario),
+      options_(options),
+      workload_(materialize_workload(scenario.workload, options.seed)),
+      scheduler_(kSimEpoch),
+      trace_(options.trace, kSimEpoch),
+      broker_(scheduler_, trace_, derive_seed(options.seed, "broker"), scenario.broker),
+      baseline_(baseline_of(workload_)),
+      monitor_(baseline_) {
+  for (std::string_view t : {saga::kOrderRequestsTopic, saga::kOrdersTopic, saga::kPaymentsTopic, saga::kInventoryTopic})
+    broker_.add_topic(std::string(t), scenario.partitions);
+  requests_topic_ = broker_.topic_id(saga::kOrderRequestsTopic);
+
+  services_.resize(3);
+  services_[0].service = std::make_unique<saga::OrderService>(scenario.order_timeout);
+  services_[1].service = std::make_unique<saga::PaymentService>();
+  services_[2].service = std::make_unique<saga::InventoryService>();
+  for (auto& rt : services_)
+    rt.group = broker_.add_group(std::string(rt.service->name()), rt.service->subscriptions());
+}
+
+Simulation::~Simulation() = default;
+
+std::string Simulation::next_event_id() { return fmt::format("e-{}", ++event_counter_); }
+
+Store& Simulation::store(std::string_view service) {
+  for (auto& rt : services_)
+    if (rt.service->name() == service) return rt.store;
+  throw InternalError(fmt::format("no service '{}'", service));
+}
+
+Instance& Simulation::instance(std::string_view id) {
+  for (auto& rt : services_)
+    for (auto& i : rt.instances)
+      if (i->id() == id) return *i;
+  throw InternalError(fmt::format("no instance '{}'", id));
+}
+
+Instance& Simulation::add_instance(std::string_view service) {
+  for (uint32_t si = 0; si < services_.size(); ++si) {
+    ServiceRuntime& rt = services_[si];
+    if (rt.service->name() != service) continue;
+    auto inst = std::make_unique<Instance>(*this, si, fmt::format("{}-{}", service, rt.next_instance++));
+    Instance& ref = *inst;
+    rt.instances.push_back(std::move(inst));
+    ref.start();
+    return ref;
+  }
+  throw InternalError(fmt::format("no service '{}'", service));
+}
+
+void Simulation::start() {
+  trace_.header(scenario_.name, options_.seed, options_.version);
+
+  // Opening balances and stock: set-up, committed before any saga runs.
+  {
+    Transaction txn(services_[1].store, "setup");
+    for (const auto& c : workload_.customers) saga::PaymentService::open_account(txn, c.id, c.balance_cents);
+    txn.commit();
+  }
+  {
+    Transaction txn(services_[2].store, "setup");
+    for (const auto& s : workload_.skus) saga::InventoryService::stock_item(txn, s.sku, s.stock);
+    txn.commit();
+  }
+
+  client_ = broker_.add_producer("client", /*idempotent=*/true, nullptr);
+  const int counts[] = {scenario_.order_instances, scenario_.payment_instances, scenario_.inventory_instances};
+  for (uint32_t si = 0; si < services_.size(); ++si)
+    for (int i = 0; i < counts[si]; ++i) add_instance(services_[si].service->name());
+
+  // Orders arrive in time order (ties by their place in the list); each
+  // arrival schedules the next, so the heap never holds the whole workload.
+  std::stable_sort(workload_.orders.begin(), workload_.orders.end(),
+                   [](const OrderSpec& a, const OrderSpec& b) { return a.at < b.at; });
+  if (!workload_.orders.empty()) scheduler_.at(kSimEpoch + workload_.orders[0].at, this, kPlaceOrder, 0);
+}
+
+void Simulation::fire(uint32_t kind, uint32_t x, uint64_t /*y*/) {
+  switch (kind) {
+    case kPlaceOrder: place_order(x); break;
+    case kTimer: fire_timers(x); break;
+    default: throw InternalError("simulation: unknown task kind");
+  }
+}
+
+void Simulation::place_order(uint32_t index) {
+  const OrderSpec& spec = workload_.orders[index];
+  auto e = std::make_shared<Event>();
+  e->event_id = next_event_id();
+  e->type = std::string(saga::PlaceOrder::kType);
+  e->key = spec.id;
+  e->occurred_at = scheduler_.now();
+  e->correlation_id = spec.id;
+  e->payload = std::make_shared<PayloadOf<saga::PlaceOrder>>(
+      saga::PlaceOrder{spec.id, spec.customer, spec.lines, saga::order_amount_cents(spec.lines)});
+  placed_.push_back(inv::PlacedOrder{spec.id, scheduler_.now().us});
+  broker_.send(client_, requests_topic_, std::move(e), 0);
+  if (index + 1 < workload_.orders.size())
+    scheduler_.at(kSimEpoch + workload_.orders[index + 1].at, this, kPlaceOrder, index + 1);
+}
+
+void Simulation::on_committed(Instance& by, const WriteSet& ws) {
+  const Time now = scheduler_.now();
+  for (const Put& p : ws.puts)
+    trace_.record(now, Step{.kind = StepKind::State, .actor = by.id(), .table = p.table, .key = p.key,
+                            .detail = p.record ? p.record->status() : std::string_view()});
+  monitor_.on_commit(ws, now);
+  schedule_timers(by.service_index(), ws);
+}
+
+void Simulation::schedule_timers(uint32_t si, const WriteSet& ws) {
+  for (const TimerWrite& t : ws.timers)
+    if (t.at) scheduler_.at(*t.at, this, kTimer, si);
+}
+
+void Simulation::fire_timers(uint32_t si) {
+  ServiceRuntime& rt = services_[si];
+  // Timers belong to the service's store, not to an instance: the first live
+  // instance fires them. With none alive they wait for a restart.
+  Instance* runner = nullptr;
+  for (auto& i : rt.instances)
+    if (i->up()) {
+      runner = i.get();
+      break;
+    }
+  if (!runner) return;
+  fire_due_timers(*rt.service, rt.store, *runner, runner->id(), [&](const WriteSet& ws) {
+    trace_.record(scheduler_.now(), Step{.kind = StepKind::Timer, .actor = runner->id(),
+                                         .key = ws.timers.empty() ? std::string_view() : std::string_view(ws.timers[0].key)});
+    on_committed(*runner, ws);
+    runner->relay(ws, kNoSlot);
+  });
+}
+
+void Simulation::run_until_quiet(Time limit) {
+  while (!scheduler_.empty() && scheduler_.next_time() <= limit) scheduler_.step();
+}
+
+RunResult Simulation::finish() {
+  RunResult r;
+  r.scenario = scenario_.name;
+  r.seed = options_.seed;
+  r.quiesced = scheduler_.empty();
+
+  inv::SagaState state;
+  inv::load_state(services_[0].store, services_[1].store, services_[2].store, state);
+  for (TopicId t = 0; t < 4; ++t)
+    for (int32_t p = 0; p < broker_.partitions(t); ++p)
+      for (size_t o = 0; o < broker_.log_size(t, PartitionId{p}); ++o)
+        state.log.push_back(inv::LoggedEvent{broker_.topic_name(t), p, static_cast<int64_t>(o),
+                                             broker_.record(t, PartitionId{p}, Offset{static_cast<int64_t>(o)})});
+  state.placed = placed_;
+
+  std::vector<inv::Violation> all = monitor_.violations();
+  for (auto& v : inv::check_final(state, baseline_, {scenario_.liveness_bound, r.quiesced})) all.push_back(std::move(v));
+  for (const auto& msg : broker_.guarantee_violations())
+    all.push_back(inv::Violation{std::string(inv::kBrokerGuarantees), "", msg});
+  for (std::string_view name : inv::all_invariants()) {
+    InvariantOutcome io{std::string(name), true, {}};
+    for (const auto& v : all)
+      if (v.invariant == name) {
+        io.pass = false;
+        io.violations.push_back(v);
+      }
+    r.invariants.push_back(std::move(io));
+  }
+
+  r.orders = static_cast<int>(placed_.size());
+  for (const auto& placed : placed_) {
+    auto it = state.orders.find(placed.order_id);
+    if (it == state.orders.end() || it->second.status == saga::OrderStatus::Pending) {
+      ++r.pending;
+      ++r.paths["pending"];
+    } else if (it->second.status == saga::OrderStatus::Confirmed) {
+      ++r.confirmed;
+      ++r.paths["confirmed"];
+    } else {
+      ++r.cancelled;
+      ++r.paths["cancelled:" + it->second.cancel_reason];
+    }
+  }
+  trace_.footer();
+  r.trace_hash = trace_.hash_hex();
+  r.steps = trace_.steps();
+  r.deliveries = broker_.deliveries();
+  r.appends = broker_.appends();
+  r.duplicates_skipped = duplicates_skipped_;
+  r.producer_retries = broker_.retries();
+  r.scheduler_events = scheduler_.fired();
+  r.virtual_ms = (scheduler_.now() - kSimEpoch).ms();
+  return r;
+}
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
+  Simulation sim(scenario, options);
+  sim.start();
+  sim.run_until_quiet(kSimEpoch + scenario.max_virtual);
+  return sim.finish();
+}
+
+// --- Instance ----------------------------------------------------------------
+
+Instance::Instance(Simulation& sim, uint32_t service_index, std::string id)
+    : sim_(sim), service_(service_index), id_(std::move(id)) {}
+
+void Instance::start() {
+  auto& rt = sim_.services_[service_];
+  up_ = true;
+  producer_ = sim_.broker_.add_producer(id_, sim_.scenario_.idempotent_producer, this);
+  member_ = sim_.broker_.join(rt.group, id_, this);
+  sim_.trace_.record(now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "start"});
+  // Rows committed before a crash but never acknowledged: publish them again
+  // (downstream inboxes drop the copies that did make it).
+  std::vector<OutboxEntry> pending = rt.store.unpublished(id_);
+  if (!pending.empty()) {
+    WriteSet ws;
+    ws.outbox = std::move(pending);
+    relay(ws, kNoSlot);
+  }
+  if (rt.store.next_timer()) sim_.scheduler_.at(*rt.store.next_timer(), &sim_, Simulation::kTimer, service_);
+}
+
+void Instance::crash() {
+  if (!up_) return;
+  up_ = false;
+  sim_.broker_.crash_producer(producer_);
+  sim_.broker_.crash_member(member_);
+  waiting_.clear();
+  free_waiting_.clear();
+  seq_to_slot_.clear();
+  sim_.trace_.record(now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "crash"});
+}
+
+void Instance::restart() {
+  if (up_) return;
+  start();
+}
+
+void Instance::leave() {
+  if (!up_) return;
+  up_ = false;
+  sim_.broker_.leave(member_);
+  sim_.broker_.crash_producer(producer_);
+  sim_.trace_.record(now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "leave"});
+}
+
+void Instance::on_record(const Delivery& d) {
+  auto& rt = sim_.services_[service_];
+  Trace& trace = sim_.trace_;
+  trace.record(now(), Step{.kind = StepKind::Deliver, .actor = id_, .topic = d.topic,
+                           .partition = to_int(d.partition), .offset = to_int(d.offset), .event = d.event});
+  Transaction txn(rt.store, id_);
+  Outcome outcome;
+  std::string poison;
+  try {
+    outcome = process_event(*rt.service, *this, txn, *d.event);
+  } catch (const InputError& e) {
+    // A record this service cannot read. Production sends it to the dead
+    // letter topic; here it is traced and skipped so the partition moves on.
+    outcome = Outcome::Ignored;
+    poison = std::string("poison: ") + e.what();
+  }
+  trace.record(now(), Step{.kind = StepKind::Handle, .actor = id_, .topic = d.topic, .partition = to_int(d.partition),
+                           .offset = to_int(d.offset), .event = d.event,
+                           .detail = poison.empty() ? outcome_name(outcome) : std::string_view(poison)});
+  if (outcome == Outcome::Duplicate) ++sim_.duplicates_skipped_;
+  if (outcome == Outcome::Processed) {
+    sim_.on_committed(*this, txn.writes());
+    if (!txn.writes().outbox.empty()) {
+      uint32_t slot;
+      if (!free_waiting_.empty()) {
+        slot = free_waiting_.back();
+        free_waiting_.pop_back();
+        waiting_[slot] = Waiting{d, 0};
+      } else {
+        slot = static_cast<uint32_t>(waiting_.size());
+        waiting_.push_back(Waiting{d, 0});
+      }
+      relay(txn.writes(), slot);
+      return;  // the offset is committed once every outbox row is acknowledged
+    }
+  }
+  sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
+}
+
+void Instance::relay(const WriteSet& ws, uint32_t slot) {
+  for (const OutboxEntry& row : ws.outbox) {
+    sim_.broker_.send(producer_, sim_.broker_.topic_id(row.topic), row.event, row.seq);
+    seq_to_slot_.push_back({row.seq, slot});
+  }
+  if (slot != kNoSlot) waiting_[slot].remaining = static_cast<int>(ws.outbox.size());
+}
+
+void Instance::on_ack(uint64_t seq, TopicId, PartitionId, Offset) {
+  if (!up_) return;
+  sim_.services_[service_].store.mark_published(seq);
+  auto it = std::find_if(seq_to_slot_.begin(), seq_to_slot_.end(), [&](const auto& e) { return e.first == seq; });
+  if (it == seq_to_slot_.end()) return;
+  const uint32_t slot = it->second;
+  *it = seq_to_slot_.back();
+  seq_to_slot_.pop_back();
+  if (slot == kNoSlot) return;
+  Waiting& w = waiting_[slot];
+  if (--w.remaining > 0) return;
+  const Delivery d = w.delivery;
+  free_waiting_.push_back(slot);
+  sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
+}
+
+}  // namespace sagasim::sim

@@ -1,0 +1,159 @@
+// One simulated world: the virtual clock and scheduler, the broker, the three
+// services with their stores and instances, the workload client, the trace
+// and the safety monitor. `run` drives it until it is quiet (or reaches the
+// scenario's time limit) and returns what happened.
+//
+//   Scenario s = load_scenario_file("scenarios/happy-path.json");
+//   RunResult r = run_scenario(s, RunOptions{.seed = 7});
+//   // r.trace_hash is the same on every run and every machine for seed 7.
+//
+// Single-threaded and deterministic: everything the services see comes
+// through their SimEnv (virtual time, counted event ids).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/memory_store.h"
+#include "core/service.h"
+#include "invariants/checker.h"
+#include "sim/broker.h"
+#include "sim/scenario.h"
+#include "sim/trace.h"
+
+namespace sagasim::sim {
+
+struct RunOptions {
+  uint64_t seed = 1;
+  TraceSink* trace = nullptr;  // null: hash only, write nothing
+  std::string version = "0.1.0";
+};
+
+struct InvariantOutcome {
+  std::string name;
+  bool pass = true;
+  std::vector<inv::Violation> violations;
+};
+
+struct RunResult {
+  std::string scenario;
+  uint64_t seed = 0;
+  std::string trace_hash;
+  uint64_t steps = 0;
+  int orders = 0, confirmed = 0, cancelled = 0, pending = 0;
+  std::map<std::string, int> paths;  // "confirmed", "cancelled:timeout", ...
+  std::vector<InvariantOutcome> invariants;
+  std::map<std::string, uint64_t> faults_fired;
+  uint64_t deliveries = 0;
+  uint64_t appends = 0;
+  uint64_t duplicates_skipped = 0;  // deliveries the inbox recognised
+  uint64_t producer_retries = 0;
+  uint64_t scheduler_events = 0;
+  int64_t virtual_ms = 0;
+  bool quiesced = true;  // false when max_virtual_ms stopped the run
+  bool ok() const;
+};
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+class Instance;
+
+// The world, exposed for tests that poke at instances (crash, restart, join).
+class Simulation final : public Actor {
+ public:
+  Simulation(const Scenario& scenario, const RunOptions& options);
+  ~Simulation() override;
+
+  void start();                  // seeds stores, starts instances, schedules the workload
+  void run_until(Time t) { scheduler_.run_until(t); }
+  void run_until_quiet(Time limit);
+  RunResult finish();            // final checks and the summary
+
+  Scheduler& scheduler() { return scheduler_; }
+  SimBroker& broker() { return broker_; }
+  Trace& trace() { return trace_; }
+  Time epoch() const { return kSimEpoch; }
+  Instance& instance(std::string_view id);
+  Instance& add_instance(std::string_view service);  // a new member joins its group
+  Store& store(std::string_view service);
+
+  void fire(uint32_t kind, uint32_t x, uint64_t y) override;
+
+ private:
+  friend class Instance;
+  struct ServiceRuntime {
+    std::unique_ptr<Service> service;
+    MemoryStore store;
+    GroupId group = 0;
+    std::vector<std::unique_ptr<Instance>> instances;
+    int next_instance = 1;
+  };
+  enum Kind : uint32_t { kPlaceOrder, kTimer };
+
+  void on_committed(Instance& by, const WriteSet& ws);
+  void schedule_timers(uint32_t service_index, const WriteSet& ws);
+  void fire_timers(uint32_t service_index);
+  void place_order(uint32_t index);
+  std::string next_event_id();
+
+  const Scenario& scenario_;
+  RunOptions options_;
+  Workload workload_;
+  Scheduler scheduler_;
+  Trace trace_;
+  SimBroker broker_;
+  inv::Baseline baseline_;
+  inv::SafetyMonitor monitor_;
+  std::vector<ServiceRuntime> services_;
+  ProducerId client_ = 0;
+  TopicId requests_topic_ = 0;
+  uint64_t event_counter_ = 0;
+  uint64_t duplicates_skipped_ = 0;
+  std::vector<inv::PlacedOrder> placed_;
+};
+
+// One service instance: a consumer-group member, a producer and an outbox
+// relay over its service's store. Volatile state (positions, in-flight
+// publishes) dies with crash(); the store does not.
+class Instance final : public ConsumerListener, public ProducerListener, public Env {
+ public:
+  Instance(Simulation& sim, uint32_t service_index, std::string id);
+
+  const std::string& id() const { return id_; }
+  uint32_t service_index() const { return service_; }
+  bool up() const { return up_; }
+  void start();
+  void crash();
+  void restart();
+  void leave();
+
+  // Env
+  Time now() const override { return sim_.scheduler_.now(); }
+  std::string next_event_id() override { return sim_.next_event_id(); }
+
+  void on_record(const Delivery& d) override;
+  void on_ack(uint64_t cookie, TopicId topic, PartitionId partition, Offset offset) override;
+
+  // Relays the outbox rows of a committed write set; `slot` is the delivery
+  // waiting for them (UINT32_MAX: none).
+  void relay(const WriteSet& ws, uint32_t slot);
+
+ private:
+  struct Waiting {
+    Delivery delivery;
+    int remaining = 0;
+  };
+  Simulation& sim_;
+  uint32_t service_;
+  std::string id_;
+  bool up_ = false;
+  ProducerId producer_ = 0;
+  MemberId member_ = 0;
+  std::vector<Waiting> waiting_;
+  std::vector<uint32_t> free_waiting_;
+  std::vector<std::pair<uint64_t, uint32_t>> seq_to_slot_;  // small: in-flight outbox rows
+};
+
+}  // namespace sagasim::sim

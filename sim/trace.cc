@@ -1,0 +1,149 @@
+#include "sim/trace.h"
+
+#include "core/codec.h"
+
+namespace sagasim::sim {
+
+std::string_view to_string(StepKind k) {
+  switch (k) {
+    case StepKind::Publish: return "publish";
+    case StepKind::Deliver: return "deliver";
+    case StepKind::Handle: return "handle";
+    case StepKind::State: return "state";
+    case StepKind::Commit: return "commit";
+    case StepKind::Timer: return "timer";
+    case StepKind::Rebalance: return "rebalance";
+    case StepKind::Fault: return "fault";
+    case StepKind::Lifecycle: return "lifecycle";
+  }
+  return "?";
+}
+
+void append_json_string(fmt::memory_buffer& out, std::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out.append(std::string_view("\\\"")); break;
+      case '\\': out.append(std::string_view("\\\\")); break;
+      case '\n': out.append(std::string_view("\\n")); break;
+      case '\r': out.append(std::string_view("\\r")); break;
+      case '\t': out.append(std::string_view("\\t")); break;
+      default:
+        if (c < 0x20) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        else out.push_back(static_cast<char>(c));
+    }
+  }
+  out.push_back('"');
+}
+
+// A word-at-a-time multiplicative hash: cheap enough to run on every step of
+// every run (tracing to a file or not), and defined on little-endian byte
+// values so it is the same on every machine.
+void Trace::mix(uint64_t v) {
+  hash_ ^= v;
+  hash_ *= 0x9e3779b97f4a7c15ULL;
+  hash_ ^= hash_ >> 29;
+}
+
+void Trace::mix(std::string_view s) {
+  mix(static_cast<uint64_t>(s.size()));
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w = 0;
+    for (int b = 7; b >= 0; --b) w = (w << 8) | static_cast<unsigned char>(s[i + b]);
+    mix(w);
+  }
+  if (i < s.size()) {
+    uint64_t w = 0;
+    for (size_t b = s.size(); b-- > i;) w = (w << 8) | static_cast<unsigned char>(s[b]);
+    mix(w);
+  }
+}
+
+void Trace::header(std::string_view scenario, uint64_t seed, std::string_view version) {
+  mix(scenario);
+  mix(seed);
+  if (!sink_) return;
+  buf_.clear();
+  auto out = std::back_inserter(buf_);
+  fmt::format_to(out, R"({{"kind":"header","format":"sagasim-trace","version":{},"sagasim":)", kVersion);
+  append_json_string(buf_, version);
+  buf_.append(std::string_view(R"(,"scenario":)"));
+  append_json_string(buf_, scenario);
+  fmt::format_to(out, R"(,"seed":{},"epoch":"{}"}})", seed, format_timestamp(epoch_));
+  buf_.push_back('\n');
+  sink_->write(std::string_view(buf_.data(), buf_.size()));
+}
+
+void Trace::record(Time t, const Step& s) {
+  ++steps_;
+  const int64_t t_us = (t - epoch_).us;
+  mix(static_cast<uint64_t>(s.kind));
+  mix(static_cast<uint64_t>(t_us));
+  mix(s.actor);
+  mix(s.topic);
+  mix(static_cast<uint64_t>(s.partition));
+  mix(static_cast<uint64_t>(s.offset));
+  if (s.event) {
+    mix(s.event->event_id);
+    mix(s.event->type);
+    mix(s.event->correlation_id);
+    mix(s.event->causation_id);
+  }
+  mix(s.table);
+  mix(s.key);
+  mix(s.detail);
+  if (!sink_) return;
+
+  buf_.clear();
+  auto out = std::back_inserter(buf_);
+  fmt::format_to(out, R"({{"step":{},"t_us":{},"kind":"{}","actor":)", steps_, t_us, to_string(s.kind));
+  append_json_string(buf_, s.actor);
+  if (!s.topic.empty()) {
+    buf_.append(std::string_view(R"(,"topic":)"));
+    append_json_string(buf_, s.topic);
+  }
+  if (s.partition >= 0) fmt::format_to(out, R"(,"partition":{})", s.partition);
+  if (s.offset >= 0) fmt::format_to(out, R"(,"offset":{})", s.offset);
+  if (s.event) {
+    buf_.append(std::string_view(R"(,"event_id":)"));
+    append_json_string(buf_, s.event->event_id);
+    buf_.append(std::string_view(R"(,"type":)"));
+    append_json_string(buf_, s.event->type);
+    buf_.append(std::string_view(R"(,"order":)"));
+    append_json_string(buf_, s.event->correlation_id);
+    buf_.append(std::string_view(R"(,"causation":)"));
+    append_json_string(buf_, s.event->causation_id);
+  }
+  if (!s.table.empty()) {
+    buf_.append(std::string_view(R"(,"table":)"));
+    append_json_string(buf_, s.table);
+  }
+  if (!s.key.empty()) {
+    buf_.append(std::string_view(R"(,"key":)"));
+    append_json_string(buf_, s.key);
+  }
+  if (!s.detail.empty()) {
+    buf_.append(std::string_view(R"(,"detail":)"));
+    append_json_string(buf_, s.detail);
+  }
+  if (s.kind == StepKind::Publish && s.event) {
+    // The whole envelope once, where the event enters the log, so a trace is
+    // self-contained for viewers and replays.
+    buf_.append(std::string_view(R"(,"event":)"));
+    buf_.append(encode_event(*s.event));
+  }
+  buf_.append(std::string_view("}\n"));
+  sink_->write(std::string_view(buf_.data(), buf_.size()));
+}
+
+void Trace::footer() {
+  if (!sink_) return;
+  buf_.clear();
+  fmt::format_to(std::back_inserter(buf_), R"({{"kind":"end","steps":{},"trace_hash":"{}"}})"
+                                           "\n",
+                 steps_, hash_hex());
+  sink_->write(std::string_view(buf_.data(), buf_.size()));
+}
+
+}  // namespace sagasim::sim
