@@ -135,7 +135,11 @@ json event_to_json(const Event& e) {
   return j;
 }
 
-std::string encode_event(const Event& e) { return event_to_json(e).dump(); }
+std::string encode_event(const Event& e) {
+  // JSON text is UTF-8: invalid bytes in an id or a payload become U+FFFD
+  // rather than an exception in the middle of a relay or a trace.
+  return event_to_json(e).dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 Event event_from_json(const json& j, const PayloadRegistry* registry, std::string_view where) {
   if (!j.is_object()) fail(where, "", std::string("an event must be a JSON object, got ") + j.type_name());

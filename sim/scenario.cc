@@ -82,8 +82,9 @@ class Obj {
       fail(at(key), "missing required field");
     }
     if (v->is_number_integer()) {  // a single value means min = max
-      Obj tmp(json{{"min", *v}, {"max", *v}}, at(key), source_);
-      return Range{tmp.integer("min", lo, hi), tmp.integer("max", lo, hi)};
+      const int64_t x = v->is_number_unsigned() && v->get<uint64_t>() > INT64_MAX ? INT64_MAX : v->get<int64_t>();
+      if (x < lo || x > hi) fail(at(key), fmt::format("{} is out of range [{}, {}]", x, lo, hi));
+      return Range{x, x};
     }
     Obj o(*v, at(key), source_);
     Range r{o.integer("min", lo, hi), o.integer("max", lo, hi)};
@@ -311,11 +312,16 @@ Scenario parse_scenario(const json& j, const std::string& source) {
     s.order_timeout = ms_field(o, "order_timeout_ms", 5000);
     s.liveness_bound = ms_field(o, "liveness_bound_ms", 60000);
     if (s.order_timeout.us <= 0) o.fail("/saga/order_timeout_ms", "must be greater than 0");
+    if (s.liveness_bound < s.order_timeout)
+      o.fail("/saga/liveness_bound_ms",
+             fmt::format("{} ms is shorter than order_timeout_ms ({} ms): a timed-out order could never meet it",
+                         s.liveness_bound.ms(), s.order_timeout.ms()));
     o.finish();
   }
   if (const json* r = root.find("run")) {
     Obj o(*r, "/run", source);
     s.max_virtual = ms_field(o, "max_virtual_ms", 3600000);
+    if (s.max_virtual.us <= 0) o.fail("/run/max_virtual_ms", "must be greater than 0");
     o.finish();
   }
 

@@ -50,9 +50,9 @@ struct Workload {
   Range stock;
   int order_count = 0;
   DurationDist interarrival = DurationDist::exponential_ms(10);
-  Range lines_per_order{1, 1};
-  Range quantity{1, 1};
-  Range price_cents{100, 100};
+  Range lines_per_order{1, 3};
+  Range quantity{1, 3};
+  Range price_cents{100, 5000};
 };
 
 struct Scenario {

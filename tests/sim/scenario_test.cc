@@ -1,0 +1,122 @@
+#include "sim/scenario.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+namespace sagasim::sim {
+namespace {
+
+nlohmann::json valid() {
+  return {{"format_version", 1},
+          {"name", "t"},
+          {"workload",
+           {{"customers", {{"count", 2}, {"balance_cents", 100}}},
+            {"skus", {{"count", 2}, {"stock", {{"min", 1}, {"max", 3}}}}},
+            {"orders", {{"count", 5}}}}}};
+}
+
+std::string error_of(const nlohmann::json& j) {
+  try {
+    parse_scenario(j, "x.json");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+TEST(Scenario, AcceptsAMinimalFileWithDefaults) {
+  const Scenario s = parse_scenario(valid(), "x.json");
+  EXPECT_EQ(s.partitions, 3);
+  EXPECT_EQ(s.order_instances, 1);
+  EXPECT_TRUE(s.idempotent_producer);
+  EXPECT_EQ(s.order_timeout, Duration::seconds(5));
+  EXPECT_EQ(s.workload.order_count, 5);
+  EXPECT_FALSE(s.seed.has_value());
+}
+
+TEST(Scenario, ErrorsNameTheFileAndTheJsonPath) {
+  auto j = valid();
+  j["workload"]["orders"]["count"] = -3;
+  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: -3 is out of range [0, 100000000]");
+
+  j = valid();
+  j["topology"] = {{"partitions", "three"}};
+  EXPECT_EQ(error_of(j), "x.json at /topology/partitions: expected an integer, got string \"three\"");
+
+  j = valid();
+  j["topology"] = {{"partitons", 3}};
+  EXPECT_NE(error_of(j).find("x.json at /topology/partitons: unknown field"), std::string::npos);
+
+  j = valid();
+  j.erase("name");
+  EXPECT_EQ(error_of(j), "x.json at /name: missing required field");
+
+  j = valid();
+  j["broker"] = {{"delivery_latency", {{"dist", "gamma"}}}};
+  EXPECT_NE(error_of(j).find("at /broker/delivery_latency/dist: unknown distribution 'gamma'"), std::string::npos);
+
+  j = valid();
+  j["workload"]["skus"] = {{"count", 2}, {"stock", {{"min", 5}, {"max", 1}}}};
+  EXPECT_EQ(error_of(j), "x.json at /workload/skus/stock: min 5 is greater than max 1");
+
+  j = valid();
+  j["format_version"] = 2;
+  EXPECT_NE(error_of(j).find("reads format_version 1"), std::string::npos);
+
+  j = valid();
+  j["faults"] = nlohmann::json::array({{{"kind", "crash"}}});
+  EXPECT_NE(error_of(j).find("at /faults/0"), std::string::npos);
+}
+
+TEST(Scenario, ExplicitWorkloadsAreCheckedForDanglingReferences) {
+  auto j = valid();
+  j["workload"]["customers"] = {{{"id", "c-a"}, {"balance_cents", 10}}};
+  j["workload"]["skus"] = {{{"sku", "s-1"}, {"stock", 1}}};
+  j["workload"]["orders"] = nlohmann::json::parse(
+      R"([{"id": "o-1", "customer": "c-b", "lines": [{"sku": "s-1", "quantity": 1, "price_cents": 5}]}])");
+  EXPECT_EQ(error_of(j), "x.json at /workload/orders/0/customer: unknown customer 'c-b'");
+  j["workload"]["orders"][0]["customer"] = "c-a";
+  j["workload"]["orders"][0]["lines"][0]["sku"] = "s-9";
+  EXPECT_EQ(error_of(j), "x.json at /workload/orders/0/lines/0/sku: unknown SKU 's-9'");
+  j["workload"]["orders"][0]["lines"][0]["sku"] = "s-1";
+  const Scenario s = parse_scenario(j, "x.json");
+  ASSERT_EQ(s.workload.orders.size(), 1u);
+  EXPECT_EQ(s.workload.orders[0].lines[0].price_cents, 5);
+}
+
+TEST(Scenario, FilesReportMissingFilesAndSyntaxErrorsWithLineAndColumn) {
+  EXPECT_THROW(load_scenario_file("/nonexistent/x.json"), InputError);
+  const std::string path = ::testing::TempDir() + "/broken.json";
+  {
+    std::ofstream out(path);
+    out << "{\n  \"name\": \"x\",\n  \"format_version\": 1,,\n}\n";
+  }
+  try {
+    load_scenario_file(path);
+    FAIL() << "accepted a broken file";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":3:"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Scenario, GeneratedWorkloadsDependOnlyOnTheSeed) {
+  const Scenario s = parse_scenario(valid(), "x.json");
+  const Workload a = materialize_workload(s.workload, 1), b = materialize_workload(s.workload, 1);
+  const Workload c = materialize_workload(s.workload, 2);
+  ASSERT_EQ(a.orders.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(a.orders[i].customer, b.orders[i].customer);
+    EXPECT_EQ(a.orders[i].lines, b.orders[i].lines);
+    EXPECT_EQ(a.orders[i].at, b.orders[i].at);
+  }
+  bool differs = false;
+  for (size_t i = 0; i < 5; ++i) differs = differs || a.orders[i].at != c.orders[i].at;
+  EXPECT_TRUE(differs);
+  for (const auto& c2 : a.customers) EXPECT_EQ(c2.balance_cents, 100);
+}
+
+}  // namespace
+}  // namespace sagasim::sim
