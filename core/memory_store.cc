@@ -6,7 +6,7 @@ namespace sagasim {
 
 MemoryStore::Table* MemoryStore::table(std::string_view name) {
   for (auto& t : tables_)
-    if (t.name == name) return &t;
+    if (t.name.size() == name.size() && t.name == name) return &t;
   return nullptr;
 }
 
@@ -19,12 +19,12 @@ const MemoryStore::Table* MemoryStore::table(std::string_view name) const {
 RecordPtr MemoryStore::get(std::string_view table_name, std::string_view key) const {
   const Table* t = table(table_name);
   if (!t) return nullptr;
-  auto it = t->rows.find(std::string(key));
+  auto it = t->rows.find(key);
   return it == t->rows.end() ? nullptr : it->second;
 }
 
 bool MemoryStore::inbox_contains(std::string_view event_id) const {
-  return inbox_.find(std::string(event_id)) != inbox_.end();
+  return inbox_.find(event_id) != inbox_.end();
 }
 
 void MemoryStore::commit(WriteSet& ws) {

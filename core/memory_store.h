@@ -28,18 +28,25 @@ class MemoryStore final : public Store {
   size_t outbox_pending() const { return outbox_.size(); }
 
  private:
+  // Transparent hashing: lookups by string_view allocate nothing.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <class V>
+  using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
   struct Table {
     std::string name;
-    std::unordered_map<std::string, RecordPtr> rows;
+    StringMap<RecordPtr> rows;
   };
   Table* table(std::string_view name);
   const Table* table(std::string_view name) const;
 
   std::vector<Table> tables_;  // few per service: a linear search beats hashing
-  std::unordered_set<std::string> inbox_;
+  std::unordered_set<std::string, StringHash, std::equal_to<>> inbox_;
   std::map<uint64_t, OutboxEntry> outbox_;  // unpublished only
   uint64_t next_seq_ = 1;
-  std::unordered_map<std::string, Time> timer_at_;
+  StringMap<Time> timer_at_;
   std::set<std::pair<Time, std::string>> timers_;
 };
 

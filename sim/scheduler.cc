@@ -7,11 +7,11 @@ namespace sagasim::sim {
 void Scheduler::at(Time at, Actor* actor, uint32_t kind, uint32_t x, uint64_t y) {
   if (at < now_) at = now_;
   heap_.push_back(Task{at, next_seq_++, actor, y, kind, x});
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
 }
 
 void Scheduler::step() {
-  std::pop_heap(heap_.begin(), heap_.end(), later);
+  std::pop_heap(heap_.begin(), heap_.end(), Later{});
   const Task t = heap_.back();
   heap_.pop_back();
   now_ = t.at;

@@ -51,9 +51,9 @@ class Scheduler {
     uint32_t x;
   };
   // std::*_heap keeps the max on top: "later" compares as less.
-  static bool later(const Task& a, const Task& b) {
-    return a.at != b.at ? a.at > b.at : a.seq > b.seq;
-  }
+  struct Later {
+    bool operator()(const Task& a, const Task& b) const { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }
+  };
 
   Time now_;
   uint64_t next_seq_ = 0;

@@ -1,5 +1,8 @@
 #include "sim/trace.h"
 
+#include <bit>
+#include <cstring>
+
 #include "core/codec.h"
 
 namespace sagasim::sim {
@@ -36,6 +39,16 @@ void append_json_string(fmt::memory_buffer& out, std::string_view s) {
   out.push_back('"');
 }
 
+namespace {
+// Eight bytes as a little-endian word, whatever the host's byte order.
+inline uint64_t load_le64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+  return w;
+}
+}  // namespace
+
 // A word-at-a-time multiplicative hash: cheap enough to run on every step of
 // every run (tracing to a file or not), and defined on little-endian byte
 // values so it is the same on every machine.
@@ -48,15 +61,11 @@ void Trace::mix(uint64_t v) {
 void Trace::mix(std::string_view s) {
   mix(static_cast<uint64_t>(s.size()));
   size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w = 0;
-    for (int b = 7; b >= 0; --b) w = (w << 8) | static_cast<unsigned char>(s[i + b]);
-    mix(w);
-  }
+  for (; i + 8 <= s.size(); i += 8) mix(load_le64(s.data() + i));
   if (i < s.size()) {
-    uint64_t w = 0;
-    for (size_t b = s.size(); b-- > i;) w = (w << 8) | static_cast<unsigned char>(s[b]);
-    mix(w);
+    char tail[8] = {};
+    std::memcpy(tail, s.data() + i, s.size() - i);
+    mix(load_le64(tail));
   }
 }
 
