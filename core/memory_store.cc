@@ -56,6 +56,7 @@ std::vector<OutboxEntry> MemoryStore::unpublished(std::string_view owner) const 
   std::vector<OutboxEntry> out;
   for (const auto& [seq, o] : outbox_)
     if (owner.empty() || o.owner == owner) out.push_back(o);
+  std::sort(out.begin(), out.end(), [](const OutboxEntry& a, const OutboxEntry& b) { return a.seq < b.seq; });
   return out;
 }
 

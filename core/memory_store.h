@@ -44,7 +44,7 @@ class MemoryStore final : public Store {
 
   std::vector<Table> tables_;  // few per service: a linear search beats hashing
   std::unordered_set<std::string, StringHash, std::equal_to<>> inbox_;
-  std::map<uint64_t, OutboxEntry> outbox_;  // unpublished only
+  std::unordered_map<uint64_t, OutboxEntry> outbox_;  // unpublished only; listed in seq order
   uint64_t next_seq_ = 1;
   StringMap<Time> timer_at_;
   std::set<std::pair<Time, std::string>> timers_;

@@ -38,6 +38,13 @@ class Env {
 class Transaction {
  public:
   Transaction(Store& store, std::string_view owner) : store_(store), owner_(owner) {}
+  // Reuses the buffers of an earlier write set (a runtime's per-instance
+  // scratch) so that a transaction allocates nothing for its bookkeeping.
+  Transaction(Store& store, std::string_view owner, WriteSet&& scratch)
+      : store_(store), owner_(owner), ws_(std::move(scratch)) {
+    ws_.clear();
+  }
+  WriteSet release() { return std::move(ws_); }
 
   // Reads see this transaction's own writes first, then committed data.
   RecordPtr get(std::string_view table, std::string_view key) const;

@@ -86,6 +86,12 @@ struct WriteSet {
   std::vector<OutboxEntry> outbox;
   std::vector<TimerWrite> timers;
   bool empty() const { return inbox_event_id.empty() && puts.empty() && outbox.empty() && timers.empty(); }
+  void clear() {  // keeps capacity
+    inbox_event_id.clear();
+    puts.clear();
+    outbox.clear();
+    timers.clear();
+  }
 };
 
 class Store {

@@ -48,7 +48,9 @@ uint32_t SimBroker::alloc_slot(InFlight f) {
 void SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie) {
   Producer& prod = producers_[p];
   const PartitionId part = partition_for_key(event->key, partitions(topic));
-  Producer::Lane& lane = prod.lanes[{topic, to_int(part)}];
+  if (prod.lanes.size() <= topic) prod.lanes.resize(topics_.size());
+  if (prod.lanes[topic].empty()) prod.lanes[topic].resize(topics_[topic].partitions.size());
+  Producer::Lane& lane = prod.lanes[topic][static_cast<size_t>(to_int(part))];
   const uint64_t seq = lane.next_seq++;
   const uint32_t slot = alloc_slot(InFlight{p, topic, part, seq, std::move(event), cookie, scheduler_.now()});
   // One connection per partition leader: requests arrive in the order sent.

@@ -147,7 +147,7 @@ class SimBroker final : public Actor {
       uint64_t next_seq = 0;
       Time last_arrival;  // requests to one partition share a connection: FIFO
     };
-    std::map<std::pair<TopicId, int32_t>, Lane> lanes;
+    std::vector<std::vector<Lane>> lanes;  // [topic][partition]
   };
   struct InFlight {
     ProducerId producer;

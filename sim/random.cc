@@ -62,9 +62,12 @@ namespace detmath {
 
 double sqrt(double x) { return std::sqrt(x); }
 
+// Polynomials in Horner form with constant coefficients: the compiler folds
+// 1.0 / n exactly rounded, and evaluation uses only + and *, so every
+// platform computes the same bits (FMA contraction is disabled in the build).
 double log(double x) {
   // x = m * 2^e with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m-1)/(m+1),
-  // |s| < 0.1716, so the odd series converges to double precision in 12 terms.
+  // |s| < 0.1716, so s^2 < 0.0295 and 12 odd terms reach double precision.
   int e = 0;
   double m = std::frexp(x, &e);  // exact: m in [0.5, 1)
   if (m < 0.70710678118654752440) {
@@ -72,14 +75,13 @@ double log(double x) {
     e -= 1;
   }
   const double s = (m - 1) / (m + 1);
-  const double s2 = s * s;
-  double term = s, sum = 0;
-  for (int k = 1; k <= 25; k += 2) {
-    sum += term / k;
-    term *= s2;
-  }
+  const double z = s * s;
+  constexpr double c[] = {1.0,      1.0 / 3,  1.0 / 5,  1.0 / 7,  1.0 / 9,  1.0 / 11, 1.0 / 13,
+                          1.0 / 15, 1.0 / 17, 1.0 / 19, 1.0 / 21, 1.0 / 23, 1.0 / 25};
+  double p = c[12];
+  for (int k = 11; k >= 0; --k) p = p * z + c[k];
   constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
-  return e * kLn2Hi + (2 * sum + e * kLn2Lo);
+  return e * kLn2Hi + (2 * s * p + e * kLn2Lo);
 }
 
 double exp(double x) {
@@ -88,12 +90,28 @@ double exp(double x) {
   constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
   const double k = std::floor(x / 0.69314718055994530942 + 0.5);  // floor is exact
   const double r = (x - k * kLn2Hi) - k * kLn2Lo;                 // |r| <= ~0.35
-  double term = 1, sum = 1;
-  for (int n = 1; n <= 22; ++n) {
-    term = term * r / n;
-    sum += term;
-  }
-  return std::ldexp(sum, static_cast<int>(k));  // exact scaling
+  // 1/n! for n = 0..17: the tail r^18/18! < 1e-24.
+  constexpr double c[] = {1.0,
+                          1.0,
+                          1.0 / 2,
+                          1.0 / 6,
+                          1.0 / 24,
+                          1.0 / 120,
+                          1.0 / 720,
+                          1.0 / 5040,
+                          1.0 / 40320,
+                          1.0 / 362880,
+                          1.0 / 3628800,
+                          1.0 / 39916800,
+                          1.0 / 479001600,
+                          1.0 / 6227020800,
+                          1.0 / 87178291200,
+                          1.0 / 1307674368000,
+                          1.0 / 20922789888000,
+                          1.0 / 355687428096000};
+  double p = c[17];
+  for (int n = 16; n >= 0; --n) p = p * r + c[n];
+  return std::ldexp(p, static_cast<int>(k));  // exact scaling
 }
 
 }  // namespace detmath

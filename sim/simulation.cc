@@ -1,6 +1,7 @@
 #include "sim/simulation.h"
 
 #include <algorithm>
+#include <charconv>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -59,7 +60,11 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
 
 Simulation::~Simulation() = default;
 
-std::string Simulation::next_event_id() { return fmt::format("e-{}", ++event_counter_); }
+std::string Simulation::next_event_id() {
+  char buf[24] = {'e', '-'};
+  const auto end = std::to_chars(buf + 2, buf + sizeof buf, ++event_counter_).ptr;
+  return std::string(buf, end);
+}
 
 Store& Simulation::store(std::string_view service) {
   for (auto& rt : services_)
@@ -289,7 +294,7 @@ void Instance::on_record(const Delivery& d) {
   Trace& trace = sim_.trace_;
   trace.record(now(), Step{.kind = StepKind::Deliver, .actor = id_, .topic = d.topic,
                            .partition = to_int(d.partition), .offset = to_int(d.offset), .event = d.event});
-  Transaction txn(rt.store, id_);
+  Transaction txn(rt.store, id_, std::move(scratch_));
   Outcome outcome;
   std::string poison;
   try {
@@ -317,9 +322,11 @@ void Instance::on_record(const Delivery& d) {
         waiting_.push_back(Waiting{d, 0});
       }
       relay(txn.writes(), slot);
+      scratch_ = txn.release();
       return;  // the offset is committed once every outbox row is acknowledged
     }
   }
+  scratch_ = txn.release();
   sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
 }
 

@@ -154,6 +154,7 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   std::vector<Waiting> waiting_;
   std::vector<uint32_t> free_waiting_;
   std::vector<std::pair<uint64_t, uint32_t>> seq_to_slot_;  // small: in-flight outbox rows
+  WriteSet scratch_;  // recycled by every transaction this instance runs
 };
 
 }  // namespace sagasim::sim

@@ -63,9 +63,9 @@ void Trace::mix(std::string_view s) {
   size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) mix(load_le64(s.data() + i));
   if (i < s.size()) {
-    char tail[8] = {};
-    std::memcpy(tail, s.data() + i, s.size() - i);
-    mix(load_le64(tail));
+    uint64_t w = 0;  // the last 1..7 bytes, little-endian, without a libc call
+    for (size_t b = s.size(); b-- > i;) w = (w << 8) | static_cast<unsigned char>(s[b]);
+    mix(w);
   }
 }
 
@@ -94,10 +94,14 @@ void Trace::record(Time t, const Step& s) {
   mix(static_cast<uint64_t>(s.partition));
   mix(static_cast<uint64_t>(s.offset));
   if (s.event) {
+    // An event's identity is hashed in full where it enters the log; later
+    // steps name it by id, which is enough to tell any two runs apart.
     mix(s.event->event_id);
-    mix(s.event->type);
-    mix(s.event->correlation_id);
-    mix(s.event->causation_id);
+    if (s.kind == StepKind::Publish) {
+      mix(s.event->type);
+      mix(s.event->correlation_id);
+      mix(s.event->causation_id);
+    }
   }
   mix(s.table);
   mix(s.key);
