@@ -94,6 +94,8 @@ void SafetyMonitor::on_commit(const WriteSet& ws, Time now) {
         add(kEffectsAtMostOnce, put.key,
             fmt::format("order {} -> {}", before ? to_string(before->status) : "(none)", to_string(after->status)),
             now);
+      if (after && after->status != OrderStatus::Pending && (!before || before->status == OrderStatus::Pending))
+        decided_at_.emplace(put.key, now.us);
     }
   }
   if (money_touched && money_ != baseline_.money_cents)
@@ -194,7 +196,9 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
       add(kTerminalWithinBound, o.order_id, "still PENDING after the run went quiet");
       continue;
     }
-    const int64_t took = o.decided_at_us - placed.placed_at_us;
+    auto true_decided = s.decided_at.find(o.order_id);
+    const int64_t decided = true_decided == s.decided_at.end() ? o.decided_at_us : true_decided->second;
+    const int64_t took = decided - placed.placed_at_us;
     if (took > options.liveness_bound.us)
       add(kTerminalWithinBound, o.order_id,
           fmt::format("{} after {} ms, bound {} ms", to_string(o.status), took / 1000, options.liveness_bound.ms()));

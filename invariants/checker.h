@@ -51,6 +51,9 @@ class SafetyMonitor {
   // Call after every committed local transaction, with its write set.
   void on_commit(const WriteSet& ws, Time now);
   const std::vector<Violation>& violations() const { return violations_; }
+  // When each order left PENDING, by the runtime's own clock (the simulator's
+  // true virtual time, not a skewed service clock).
+  const std::map<std::string, int64_t>& decided_at() const { return decided_at_; }
 
  private:
   void add(std::string_view invariant, std::string order, std::string message, Time now);
@@ -58,6 +61,7 @@ class SafetyMonitor {
   Baseline baseline_;
   int64_t money_ = 0;  // balances + held charges, kept up to date by deltas
   std::vector<Violation> violations_;
+  std::map<std::string, int64_t> decided_at_;
   size_t dropped_ = 0;
 };
 
@@ -82,6 +86,10 @@ struct SagaState {
   std::map<std::string, saga::Reservation> reservations;
   std::vector<LoggedEvent> log;
   std::vector<PlacedOrder> placed;
+  // Optional: when each order was decided by the runtime's clock. Where
+  // present it is used for the liveness bound instead of the order record's
+  // own decided_at (which a skewed service clock distorts).
+  std::map<std::string, int64_t> decided_at;
 };
 
 // Fills a SagaState's records from the three services' stores.

@@ -27,8 +27,13 @@ TopicId SimBroker::topic_id(std::string_view name) const {
   throw InternalError(fmt::format("unknown topic '{}'", name));
 }
 
-ProducerId SimBroker::add_producer(std::string name, bool idempotent, ProducerListener* listener) {
-  producers_.push_back(Producer{std::move(name), idempotent, true, listener, 0, {}});
+ProducerId SimBroker::add_producer(std::string name, bool idempotent, ProducerListener* listener, int max_in_flight) {
+  Producer prod;
+  prod.name = std::move(name);
+  prod.idempotent = idempotent;
+  prod.listener = listener;
+  prod.max_in_flight = max_in_flight;
+  producers_.push_back(std::move(prod));
   return static_cast<ProducerId>(producers_.size() - 1);
 }
 
@@ -52,9 +57,16 @@ void SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cooki
   if (prod.lanes[topic].empty()) prod.lanes[topic].resize(topics_[topic].partitions.size());
   Producer::Lane& lane = prod.lanes[topic][static_cast<size_t>(to_int(part))];
   const uint64_t seq = lane.next_seq++;
-  const uint32_t slot = alloc_slot(InFlight{p, topic, part, seq, std::move(event), cookie, scheduler_.now()});
-  // One connection per partition leader: requests arrive in the order sent.
-  lane.last_arrival = std::max(lane.last_arrival, scheduler_.now() + config_.produce_latency.sample(rng_));
+  InFlight f{p, topic, part, seq, std::move(event), cookie, scheduler_.now()};
+  Duration latency = config_.produce_latency.sample(rng_);
+  if (hooks_) {
+    f.fate = hooks_->on_produce(prod.name, topics_[topic].name, to_int(part));
+    latency = latency + hooks_->extra_produce_latency(prod.name);
+  }
+  const uint32_t slot = alloc_slot(std::move(f));
+  // One connection per partition leader: requests arrive in the order sent,
+  // and not before a cut-off producer can reach the broker again.
+  lane.last_arrival = std::max({lane.last_arrival, scheduler_.now() + latency, prod.blocked_until + latency});
   scheduler_.at(lane.last_arrival, this, kArrive, slot);
 }
 
@@ -65,6 +77,16 @@ void SimBroker::fire(uint32_t kind, uint32_t x, uint64_t y) {
     case kTimeout: timeout(x); break;
     case kDeliver: deliver(x, static_cast<uint32_t>(y >> 32), static_cast<uint32_t>(y)); break;
     case kRebalanceDone: finish_rebalance(x); break;
+    case kEvict:
+      if (members_[x].state == MemberState::Active && members_[x].paused_until > scheduler_.now()) {
+        Member& m = members_[x];
+        m.state = MemberState::Crashed;  // silent for a whole session: the coordinator gives up on it
+        auto& ms = groups_[m.group].members;
+        if (auto it = std::find(ms.begin(), ms.end(), x); it != ms.end()) ms.erase(it);
+        m.state = MemberState::Gone;
+        start_rebalance(m.group);
+      }
+      break;
     case kSessionTimeout: {
       Member& m = members_[x];
       Group& g = groups_[m.group];
@@ -80,41 +102,71 @@ void SimBroker::fire(uint32_t kind, uint32_t x, uint64_t y) {
   }
 }
 
+void SimBroker::retry_later(uint32_t slot, Time at) {
+  ++retries_;
+  scheduler_.at(at, this, kArrive, slot);
+}
+
 void SimBroker::arrive(uint32_t slot) {
   InFlight& f = inflight_[slot];
   Topic& topic = topics_[f.topic];
   Partition& part = topic.partitions[to_int(f.partition)];
   const Producer& prod = producers_[f.producer];
+  const Time now = scheduler_.now();
+
+  // A retriable error: the partition has no leader, or a fault says so. An
+  // idempotent producer (or one with a single request in flight) keeps its
+  // order: the broker rejects the requests behind this one by sequence
+  // number until it lands. Otherwise later requests may overtake it.
+  const bool keeps_order = prod.idempotent || prod.max_in_flight <= 1;
+  if (part.down_until > now) {
+    const Duration jitter = keeps_order ? Duration{} : Duration{rng_.between(0, config_.retry_backoff.us)};
+    retry_later(slot, part.down_until + jitter);
+    return;
+  }
+  if (f.fate == ProduceFate::RetriableError) {
+    f.fate = ProduceFate::Ok;  // the retry goes through
+    retry_later(slot, now + config_.retry_backoff);
+    if (keeps_order) {
+      Producer& p = producers_[f.producer];
+      auto& lane = p.lanes[f.topic][static_cast<size_t>(to_int(f.partition))];
+      lane.last_arrival = std::max(lane.last_arrival, now + config_.retry_backoff);
+    }
+    return;
+  }
 
   bool duplicate = false;
+  auto seq_it = std::find_if(part.last_seq.begin(), part.last_seq.end(),
+                             [&](const auto& e) { return e.first == f.producer; });
   if (prod.idempotent) {
-    auto it = std::find_if(part.last_seq.begin(), part.last_seq.end(),
-                           [&](const auto& e) { return e.first == f.producer; });
-    if (it != part.last_seq.end() && f.seq > it->second.first + 1)
-      violations_.push_back(fmt::format("{}-{}: producer {} sequence gap {} -> {}", topic.name, to_int(f.partition),
-                                        prod.name, it->second.first, f.seq));
-    if (it != part.last_seq.end() && f.seq <= it->second.first) {
+    const uint64_t expected = seq_it == part.last_seq.end() ? 0 : seq_it->second.first + 1;
+    if (f.seq > expected) {
+      // OUT_OF_ORDER_SEQUENCE_NUMBER: an earlier request is still being
+      // retried. This one is retried too, and lands after it.
+      retry_later(slot, now + config_.retry_backoff);
+      return;
+    }
+    if (f.seq < expected) {
       duplicate = true;  // a retry of a record already in the log
-      f.offset = Offset{it->second.second};
+      f.offset = Offset{seq_it->second.second};
       ++dedup_drops_;
     }
   }
   if (!duplicate) {
     const int64_t offset = static_cast<int64_t>(part.log.size());
-    const Time visible = std::max(part.last_visible, scheduler_.now() + config_.delivery_latency.sample(rng_));
+    Duration latency = config_.delivery_latency.sample(rng_);
+    if (hooks_) latency = latency + hooks_->extra_delivery_latency(topic.name, to_int(f.partition));
+    const Time visible = std::max(part.last_visible, now + latency);
     part.last_visible = visible;
     part.log.push_back(StoredRecord{f.event, visible});
     f.offset = Offset{offset};
     ++appends_;
     if (prod.idempotent) {
-      auto it = std::find_if(part.last_seq.begin(), part.last_seq.end(),
-                             [&](const auto& e) { return e.first == f.producer; });
-      if (it == part.last_seq.end()) part.last_seq.push_back({f.producer, {f.seq, offset}});
-      else it->second = {f.seq, offset};
+      if (seq_it == part.last_seq.end()) part.last_seq.push_back({f.producer, {f.seq, offset}});
+      else seq_it->second = {f.seq, offset};
     }
-    trace_.record(scheduler_.now(), Step{.kind = StepKind::Publish, .actor = prod.name, .topic = topic.name,
-                                         .partition = to_int(f.partition), .offset = offset,
-                                         .event = f.event.get()});
+    trace_.record(now, Step{.kind = StepKind::Publish, .actor = prod.name, .topic = topic.name,
+                            .partition = to_int(f.partition), .offset = offset, .event = f.event.get()});
     for (GroupId g : topic.subscribers) {
       Group& grp = groups_[g];
       for (const auto& [t, base] : grp.topic_base)
@@ -123,8 +175,10 @@ void SimBroker::arrive(uint32_t slot) {
   }
 
   Producer& p = producers_[f.producer];
-  if (p.acks_to_lose > 0) {
-    --p.acks_to_lose;  // the ack is lost on the way back: the producer times out
+  if (f.fate == ProduceFate::LoseAck || p.acks_to_lose > 0) {
+    // The ack is lost on the way back: the producer times out and retries.
+    if (f.fate == ProduceFate::LoseAck) f.fate = ProduceFate::Ok;
+    else --p.acks_to_lose;
     scheduler_.at(f.sent_at + config_.request_timeout, this, kTimeout, slot);
   } else {
     scheduler_.after(config_.ack_latency.sample(rng_), this, kAck, slot);
@@ -132,25 +186,60 @@ void SimBroker::arrive(uint32_t slot) {
 }
 
 void SimBroker::ack(uint32_t slot) {
-  InFlight f = std::move(inflight_[slot]);
+  InFlight& pending = inflight_[slot];
+  Producer& p = producers_[pending.producer];
+  if (pending.ack_lost) {  // a leader failover or a network partition swallowed it
+    pending.ack_lost = false;
+    scheduler_.at(std::max(scheduler_.now(), pending.sent_at + config_.request_timeout), this, kTimeout, slot);
+    return;
+  }
+  InFlight f = std::move(pending);
   inflight_[slot].event.reset();
   free_slots_.push_back(slot);
-  Producer& p = producers_[f.producer];
   if (p.alive && p.listener) p.listener->on_ack(f.cookie, f.topic, f.partition, f.offset);
 }
 
 void SimBroker::timeout(uint32_t slot) {
   InFlight& f = inflight_[slot];
-  if (!producers_[f.producer].alive) {
+  Producer& p = producers_[f.producer];
+  if (!p.alive) {
     f.event.reset();
     free_slots_.push_back(slot);
     return;
   }
   // Ambiguous outcome: the record may or may not be in the log. The producer
-  // sends it again with the same sequence number.
+  // sends it again with the same sequence number, once it can reach the broker.
   ++retries_;
-  f.sent_at = scheduler_.now() + config_.retry_backoff;
+  f.sent_at = std::max(scheduler_.now() + config_.retry_backoff, p.blocked_until);
   scheduler_.at(f.sent_at + config_.produce_latency.sample(rng_), this, kArrive, slot);
+}
+
+void SimBroker::isolate_producer(ProducerId p, Time until) {
+  Producer& prod = producers_[p];
+  prod.blocked_until = std::max(prod.blocked_until, until);
+  // Acks on their way back are lost; the requests time out and are retried.
+  for (size_t i = 0; i < inflight_.size(); ++i)
+    if (inflight_[i].event && inflight_[i].producer == p) inflight_[i].ack_lost = true;
+}
+
+void SimBroker::set_partition_down(TopicId t, PartitionId p, Time until) {
+  Partition& part = topics_[t].partitions[to_int(p)];
+  part.down_until = std::max(part.down_until, until);
+}
+
+void SimBroker::failover(TopicId t, PartitionId p, Duration election) {
+  set_partition_down(t, p, scheduler_.now() + election);
+  // Appended by the old leader, acknowledged by nobody.
+  for (auto& f : inflight_)
+    if (f.event && f.topic == t && f.partition == p && to_int(f.offset) >= 0) f.ack_lost = true;
+}
+
+bool SimBroker::pause_member(MemberId m, Time until) {
+  Member& mem = members_[m];
+  mem.paused_until = std::max(mem.paused_until, until);
+  if (until - scheduler_.now() < config_.session_timeout) return false;
+  scheduler_.after(config_.session_timeout, this, kEvict, m);
+  return true;
 }
 
 GroupId SimBroker::add_group(std::string name, std::span<const std::string_view> topic_names) {
@@ -265,6 +354,12 @@ void SimBroker::deliver(GroupId g, uint32_t ci, uint32_t epoch) {
   const Member& m = members_[static_cast<size_t>(c.owner)];
   if (m.state != MemberState::Active) return;
   const Topic& topic = topics_[c.topic];
+  const Time down = topic.partitions[to_int(c.partition)].down_until;
+  if (m.paused_until > scheduler_.now() || down > scheduler_.now()) {
+    // A paused member fetches nothing; a leaderless partition serves nothing.
+    scheduler_.at(std::max(m.paused_until, down), this, kDeliver, g, (static_cast<uint64_t>(ci) << 32) | epoch);
+    return;
+  }
   const StoredRecord& rec = topic.partitions[to_int(c.partition)].log[static_cast<size_t>(c.position)];
 
   // Self-check of §4: within one assignment epoch a consumer sees consecutive
@@ -285,6 +380,8 @@ void SimBroker::done(MemberId m, const Delivery& d, Offset next, CommitMode mode
   Group& grp = groups_[d.group];
   Cursor& c = grp.cursors[d.cursor];
   const Member& mem = members_[m];
+  if (mode == CommitMode::Commit && hooks_ && hooks_->lose_commit(mem.name, topics_[c.topic].name, to_int(c.partition)))
+    mode = CommitMode::Skip;  // the commit request is lost; the consumer moves on regardless
   if (mode == CommitMode::Commit) {
     const bool accepted = mem.state == MemberState::Active && d.generation == grp.generation &&
                           !grp.rebalancing && c.owner == static_cast<int32_t>(m);

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/event.h"
+#include "sim/hooks.h"
 #include "sim/random.h"
 #include "sim/scheduler.h"
 #include "sim/trace.h"
@@ -86,13 +87,32 @@ class SimBroker final : public Actor {
   const std::string& topic_name(TopicId t) const { return topics_[t].name; }
   int32_t partitions(TopicId t) const { return static_cast<int32_t>(topics_[t].partitions.size()); }
 
-  ProducerId add_producer(std::string name, bool idempotent, ProducerListener* listener);
+  void set_hooks(FaultHooks* hooks) { hooks_ = hooks; }
+
+  // max_in_flight > 1 without idempotence lets a retried request fall behind
+  // later ones: reordering inside a partition, as in Kafka.
+  ProducerId add_producer(std::string name, bool idempotent, ProducerListener* listener, int max_in_flight = 5);
   // The producer's process died: its in-flight requests may still land, but
   // it will never see an ack or retry. A restarted process adds a new producer.
   void crash_producer(ProducerId p);
   void send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie);
   // Test and fault hook: the next `n` acks to this producer are lost.
   void lose_acks(ProducerId p, int n) { producers_[p].acks_to_lose += n; }
+  // The producer cannot reach the broker until `until`: new requests wait,
+  // in-flight acks are lost (ambiguous: the producer retries after the heal).
+  void isolate_producer(ProducerId p, Time until);
+  // Broker faults. While a partition is down, produce requests to it fail
+  // with a retriable error and are retried; consumers fetch nothing from it.
+  void set_partition_down(TopicId t, PartitionId p, Time until);
+  // A leader election: the partition is down for `election`, and requests it
+  // appended but had not yet acknowledged lose their acks.
+  void failover(TopicId t, PartitionId p, Duration election);
+  // A member that stops fetching (a paused or cut-off process) until `until`.
+  // If that is longer than the session timeout the coordinator evicts it at
+  // the timeout; the caller rejoins it with a new member afterwards.
+  // Returns true when the member will be evicted.
+  bool pause_member(MemberId m, Time until);
+  bool member_active(MemberId m) const { return members_[m].state == MemberState::Active; }
 
   GroupId add_group(std::string name, std::span<const std::string_view> topics);
   MemberId join(GroupId g, std::string name, ConsumerListener* listener);
@@ -120,7 +140,7 @@ class SimBroker final : public Actor {
   void fire(uint32_t kind, uint32_t x, uint64_t y) override;
 
  private:
-  enum Kind : uint32_t { kArrive, kAck, kTimeout, kDeliver, kRebalanceDone, kSessionTimeout };
+  enum Kind : uint32_t { kArrive, kAck, kTimeout, kDeliver, kRebalanceDone, kSessionTimeout, kEvict };
 
   struct StoredRecord {
     EventPtr event;
@@ -129,6 +149,7 @@ class SimBroker final : public Actor {
   struct Partition {
     std::vector<StoredRecord> log;
     Time last_visible;
+    Time down_until;
     // Idempotence state: per producer, the last sequence appended and its offset.
     std::vector<std::pair<ProducerId, std::pair<uint64_t, int64_t>>> last_seq;
   };
@@ -142,7 +163,9 @@ class SimBroker final : public Actor {
     bool idempotent;
     bool alive = true;
     ProducerListener* listener;
+    int max_in_flight = 5;
     int acks_to_lose = 0;
+    Time blocked_until;
     struct Lane {
       uint64_t next_seq = 0;
       Time last_arrival;  // requests to one partition share a connection: FIFO
@@ -158,6 +181,9 @@ class SimBroker final : public Actor {
     uint64_t cookie;
     Time sent_at;
     Offset offset{-1};
+    ProduceFate fate = ProduceFate::Ok;  // what the fault hooks decided for the first attempt
+    bool ack_lost = false;               // appended, but its ack will not arrive
+    bool acked = false;
   };
   struct Cursor {
     TopicId topic;
@@ -184,9 +210,11 @@ class SimBroker final : public Actor {
     GroupId group;
     ConsumerListener* listener;
     MemberState state = MemberState::Active;
+    Time paused_until;
   };
 
   void arrive(uint32_t slot);
+  void retry_later(uint32_t slot, Time at);
   void ack(uint32_t slot);
   void timeout(uint32_t slot);
   void deliver(GroupId g, uint32_t cursor, uint32_t epoch);
@@ -197,6 +225,7 @@ class SimBroker final : public Actor {
 
   Scheduler& scheduler_;
   Trace& trace_;
+  FaultHooks* hooks_ = nullptr;
   Prng rng_;
   BrokerConfig config_;
   std::vector<Topic> topics_;

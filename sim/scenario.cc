@@ -291,6 +291,7 @@ Scenario parse_scenario(const json& j, const std::string& source) {
       i.finish();
     }
     s.idempotent_producer = o.boolean("idempotent_producer", true);
+    s.max_in_flight = static_cast<int>(o.integer("max_in_flight", 1, 5, 5));
     o.finish();
   }
 
@@ -328,11 +329,11 @@ Scenario parse_scenario(const json& j, const std::string& source) {
   s.workload = parse_workload(root.require("workload"), "/workload", source);
 
   if (const json* f = root.find("faults")) {
-    if (!f->is_array()) root.fail("/faults", "expected an array");
-    if (!f->empty())
-      root.fail("/faults/0", "fault plans are not supported by this build yet; remove the entries");
+    if (!f->is_array()) root.fail("/faults", "expected an array of faults");
+    s.faults = *f;
   }
   root.finish();
+  s.spec = j;
   return s;
 }
 

@@ -66,6 +66,7 @@ struct Scenario {
   int payment_instances = 1;
   int inventory_instances = 1;
   bool idempotent_producer = true;
+  int max_in_flight = 5;  // max.in.flight.requests.per.connection
   BrokerConfig broker;
 
   Duration order_timeout = Duration::seconds(5);
@@ -73,6 +74,11 @@ struct Scenario {
   Duration max_virtual = Duration::seconds(3600);
 
   Workload workload;
+
+  // The fault plan, validated and interpreted by faults/ (faults/plan.h).
+  nlohmann::json faults = nlohmann::json::array();
+  // The file's JSON as read, so a trace can carry the exact scenario it ran.
+  nlohmann::json spec;
 };
 
 Scenario load_scenario_file(const std::string& path);

@@ -83,13 +83,58 @@ Instance& Simulation::add_instance(std::string_view service) {
   for (uint32_t si = 0; si < services_.size(); ++si) {
     ServiceRuntime& rt = services_[si];
     if (rt.service->name() != service) continue;
-    auto inst = std::make_unique<Instance>(*this, si, fmt::format("{}-{}", service, rt.next_instance++));
+    auto inst = std::make_unique<Instance>(*this, si, static_cast<uint32_t>(all_instances_.size()),
+                                           fmt::format("{}-{}", service, rt.next_instance++));
     Instance& ref = *inst;
+    all_instances_.push_back(&ref);
     rt.instances.push_back(std::move(inst));
     ref.start();
     return ref;
   }
   throw InternalError(fmt::format("no service '{}'", service));
+}
+
+std::vector<Instance*> Simulation::instances_of(std::string_view service) {
+  std::vector<Instance*> out;
+  for (auto& rt : services_)
+    if (rt.service->name() == service)
+      for (auto& i : rt.instances) out.push_back(i.get());
+  return out;
+}
+
+void Simulation::set_hooks(FaultHooks* hooks) {
+  hooks_ = hooks;
+  broker_.set_hooks(hooks);
+}
+
+void Simulation::set_clock(std::string_view service, Duration skew, int64_t drift_ppm) {
+  for (auto& rt : services_)
+    if (rt.service->name() == service) rt.clock = ServiceClock{skew, drift_ppm, scheduler_.now()};
+}
+
+Time Simulation::service_now(uint32_t si) const {
+  const ServiceClock& c = services_[si].clock;
+  const Time t = scheduler_.now();
+  // Integer arithmetic only: the same answer on every machine.
+  const int64_t drift_us = (t - c.since).us / 1000000 * c.drift_ppm + (t - c.since).us % 1000000 * c.drift_ppm / 1000000;
+  return t + c.skew + Duration{drift_us};
+}
+
+Time Simulation::true_time_of(uint32_t si, Time service_time) const {
+  // Inverse of service_now: the true time at which the service's clock reads
+  // `service_time` (to within a microsecond).
+  const ServiceClock& c = services_[si].clock;
+  const int64_t local = (service_time - c.skew - c.since).us;  // µs of drifting clock since `since`
+  // local * 1e6 / (1e6 + ppm), written so that it cannot overflow for a year
+  // of virtual time and |drift| <= 100,000 ppm (the loader's limit).
+  const int64_t scaled = local - local * c.drift_ppm / (1000000 + c.drift_ppm);
+  return c.since + Duration{scaled};
+}
+
+void Simulation::note_fault(std::string_view fault_class, std::string_view actor, std::string_view detail) {
+  ++faults_fired_[std::string(fault_class)];
+  const std::string d = detail.empty() ? std::string(fault_class) : fmt::format("{}: {}", fault_class, detail);
+  trace_.record(scheduler_.now(), Step{.kind = StepKind::Fault, .actor = actor, .detail = d});
 }
 
 void Simulation::start() {
@@ -124,6 +169,8 @@ void Simulation::fire(uint32_t kind, uint32_t x, uint64_t /*y*/) {
   switch (kind) {
     case kPlaceOrder: place_order(x); break;
     case kTimer: fire_timers(x); break;
+    case kRejoin: all_instances_[x]->rejoin(); break;
+    case kRelaySweep: all_instances_[x]->relay_sweep(); break;
     default: throw InternalError("simulation: unknown task kind");
   }
 }
@@ -154,8 +201,9 @@ void Simulation::on_committed(Instance& by, const WriteSet& ws) {
 }
 
 void Simulation::schedule_timers(uint32_t si, const WriteSet& ws) {
+  // Timers are stored in the service's own clock; wake up when it reads `at`.
   for (const TimerWrite& t : ws.timers)
-    if (t.at) scheduler_.at(*t.at, this, kTimer, si);
+    if (t.at) scheduler_.at(true_time_of(si, *t.at), this, kTimer, si);
 }
 
 void Simulation::fire_timers(uint32_t si) {
@@ -164,11 +212,11 @@ void Simulation::fire_timers(uint32_t si) {
   // instance fires them. With none alive they wait for a restart.
   Instance* runner = nullptr;
   for (auto& i : rt.instances)
-    if (i->up()) {
+    if (i->available()) {
       runner = i.get();
       break;
     }
-  if (!runner) return;
+  if (!runner) return;  // each instance checks its service's timers when it comes back
   fire_due_timers(*rt.service, rt.store, *runner, runner->id(), [&](const WriteSet& ws) {
     trace_.record(scheduler_.now(), Step{.kind = StepKind::Timer, .actor = runner->id(),
                                          .key = ws.timers.empty() ? std::string_view() : std::string_view(ws.timers[0].key)});
@@ -195,6 +243,7 @@ RunResult Simulation::finish() {
         state.log.push_back(inv::LoggedEvent{broker_.topic_name(t), p, static_cast<int64_t>(o),
                                              broker_.record(t, PartitionId{p}, Offset{static_cast<int64_t>(o)})});
   state.placed = placed_;
+  state.decided_at = monitor_.decided_at();
 
   std::vector<inv::Violation> all = monitor_.violations();
   for (auto& v : inv::check_final(state, baseline_, {scenario_.liveness_bound, r.quiesced})) all.push_back(std::move(v));
@@ -210,20 +259,39 @@ RunResult Simulation::finish() {
     r.invariants.push_back(std::move(io));
   }
 
+  // Saga paths: which ways through the saga this run exercised.
   r.orders = static_cast<int>(placed_.size());
   for (const auto& placed : placed_) {
     auto it = state.orders.find(placed.order_id);
     if (it == state.orders.end() || it->second.status == saga::OrderStatus::Pending) {
       ++r.pending;
       ++r.paths["pending"];
-    } else if (it->second.status == saga::OrderStatus::Confirmed) {
+      continue;
+    }
+    const saga::Order& o = it->second;
+    auto pay = state.payments.find(o.order_id);
+    auto res = state.reservations.find(o.order_id);
+    const bool refunded = pay != state.payments.end() && pay->second.status == saga::PaymentStatus::Refunded;
+    const bool released = res != state.reservations.end() && res->second.status == saga::ReservationStatus::Released;
+    if (pay != state.payments.end() && pay->second.status == saga::PaymentStatus::Voided) ++r.paths["cancel_overtook_payment"];
+    if (res != state.reservations.end() && res->second.status == saga::ReservationStatus::Voided)
+      ++r.paths["cancel_overtook_reservation"];
+    if (o.status == saga::OrderStatus::Confirmed) {
       ++r.confirmed;
       ++r.paths["confirmed"];
+      continue;
+    }
+    ++r.cancelled;
+    if (o.cancel_reason == "payment_declined") ++r.paths["payment_failed"];
+    else if (o.cancel_reason == "out_of_stock") ++r.paths["inventory_failed"];
+    else if (o.cancel_reason == "timeout") {
+      ++r.paths["timeout_cancel"];
+      if (refunded || released) ++r.paths["late_success_compensated"];
     } else {
-      ++r.cancelled;
-      ++r.paths["cancelled:" + it->second.cancel_reason];
+      ++r.paths["cancelled:" + o.cancel_reason];
     }
   }
+  r.faults_fired = faults_fired_;
   trace_.footer();
   r.trace_hash = trace_.hash_hex();
   r.steps = trace_.steps();
@@ -245,15 +313,15 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
 
 // --- Instance ----------------------------------------------------------------
 
-Instance::Instance(Simulation& sim, uint32_t service_index, std::string id)
-    : sim_(sim), service_(service_index), id_(std::move(id)) {}
+Instance::Instance(Simulation& sim, uint32_t service_index, uint32_t index, std::string id)
+    : sim_(sim), service_(service_index), index_(index), id_(std::move(id)) {}
 
 void Instance::start() {
   auto& rt = sim_.services_[service_];
   up_ = true;
-  producer_ = sim_.broker_.add_producer(id_, sim_.scenario_.idempotent_producer, this);
+  producer_ = sim_.broker_.add_producer(id_, sim_.scenario_.idempotent_producer, this, sim_.scenario_.max_in_flight);
   member_ = sim_.broker_.join(rt.group, id_, this);
-  sim_.trace_.record(now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "start"});
+  sim_.trace_.record(sim_.scheduler_.now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "start"});
   // Rows committed before a crash but never acknowledged: publish them again
   // (downstream inboxes drop the copies that did make it).
   std::vector<OutboxEntry> pending = rt.store.unpublished(id_);
@@ -262,7 +330,8 @@ void Instance::start() {
     ws.outbox = std::move(pending);
     relay(ws, kNoSlot);
   }
-  if (rt.store.next_timer()) sim_.scheduler_.at(*rt.store.next_timer(), &sim_, Simulation::kTimer, service_);
+  if (rt.store.next_timer())
+    sim_.scheduler_.at(sim_.true_time_of(service_, *rt.store.next_timer()), &sim_, Simulation::kTimer, service_);
 }
 
 void Instance::crash() {
@@ -273,7 +342,7 @@ void Instance::crash() {
   waiting_.clear();
   free_waiting_.clear();
   seq_to_slot_.clear();
-  sim_.trace_.record(now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "crash"});
+  sim_.trace_.record(sim_.scheduler_.now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "crash"});
 }
 
 void Instance::restart() {
@@ -281,19 +350,60 @@ void Instance::restart() {
   start();
 }
 
+void Instance::pause(Time until, bool network) {
+  if (!up_) return;
+  paused_until_ = std::max(paused_until_, until);
+  if (network) sim_.broker_.isolate_producer(producer_, until);
+  const bool evicted = sim_.broker_.pause_member(member_, until);
+  // Evicted from the group: when it wakes up it finds itself a stranger and
+  // joins again as a new member. Anything it commits meanwhile is rejected.
+  if (evicted) sim_.scheduler_.at(until, &sim_, Simulation::kRejoin, index_);
+  // Its service's timers wait for it (or for another instance).
+  sim_.scheduler_.at(until, &sim_, Simulation::kTimer, service_);
+}
+
+void Instance::stall(Time until) { pause(until, /*network=*/false); }
+void Instance::isolate(Time until) { pause(until, /*network=*/true); }
+
+void Instance::rejoin() {
+  if (!up_) return;
+  waiting_.clear();
+  free_waiting_.clear();
+  member_ = sim_.broker_.join(sim_.services_[service_].group, id_, this);
+  sim_.trace_.record(sim_.scheduler_.now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "rejoin"});
+}
+
+void Instance::relay_sweep() {
+  sweep_scheduled_ = false;
+  if (!up_) return;
+  WriteSet ws;
+  for (OutboxEntry& row : sim_.services_[service_].store.unpublished(id_)) {
+    const bool in_flight = std::any_of(seq_to_slot_.begin(), seq_to_slot_.end(),
+                                       [&](const auto& e) { return e.first == row.seq; });
+    if (!in_flight) ws.outbox.push_back(std::move(row));
+  }
+  if (!ws.outbox.empty()) relay(ws, kNoSlot);
+}
+
 void Instance::leave() {
   if (!up_) return;
   up_ = false;
   sim_.broker_.leave(member_);
   sim_.broker_.crash_producer(producer_);
-  sim_.trace_.record(now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "leave"});
+  sim_.trace_.record(sim_.scheduler_.now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "leave"});
 }
 
 void Instance::on_record(const Delivery& d) {
   auto& rt = sim_.services_[service_];
   Trace& trace = sim_.trace_;
-  trace.record(now(), Step{.kind = StepKind::Deliver, .actor = id_, .topic = d.topic,
-                           .partition = to_int(d.partition), .offset = to_int(d.offset), .event = d.event});
+  FaultHooks* hooks = sim_.hooks_;
+  const Time t = sim_.scheduler_.now();
+  trace.record(t, Step{.kind = StepKind::Deliver, .actor = id_, .topic = d.topic, .partition = to_int(d.partition),
+                       .offset = to_int(d.offset), .event = d.event});
+  if (hooks && hooks->crash_at(id_, CrashPoint::BeforeHandle)) {
+    crash();
+    return;
+  }
   Transaction txn(rt.store, id_, std::move(scratch_));
   Outcome outcome;
   std::string poison;
@@ -305,14 +415,19 @@ void Instance::on_record(const Delivery& d) {
     outcome = Outcome::Ignored;
     poison = std::string("poison: ") + e.what();
   }
-  trace.record(now(), Step{.kind = StepKind::Handle, .actor = id_, .topic = d.topic, .partition = to_int(d.partition),
-                           .offset = to_int(d.offset), .event = d.event,
-                           .detail = poison.empty() ? outcome_name(outcome) : std::string_view(poison)});
+  trace.record(t, Step{.kind = StepKind::Handle, .actor = id_, .topic = d.topic, .partition = to_int(d.partition),
+                       .offset = to_int(d.offset), .event = d.event,
+                       .detail = poison.empty() ? outcome_name(outcome) : std::string_view(poison)});
   if (outcome == Outcome::Duplicate) ++sim_.duplicates_skipped_;
+  uint32_t slot = kNoSlot;
   if (outcome == Outcome::Processed) {
     sim_.on_committed(*this, txn.writes());
+    if (hooks && hooks->crash_at(id_, CrashPoint::AfterCommitBeforePublish)) {
+      scratch_ = txn.release();
+      crash();
+      return;
+    }
     if (!txn.writes().outbox.empty()) {
-      uint32_t slot;
       if (!free_waiting_.empty()) {
         slot = free_waiting_.back();
         free_waiting_.pop_back();
@@ -322,12 +437,16 @@ void Instance::on_record(const Delivery& d) {
         waiting_.push_back(Waiting{d, 0});
       }
       relay(txn.writes(), slot);
+    }
+    if (hooks && hooks->crash_at(id_, CrashPoint::AfterPublishBeforeCommit)) {
       scratch_ = txn.release();
-      return;  // the offset is committed once every outbox row is acknowledged
+      crash();
+      return;
     }
   }
   scratch_ = txn.release();
-  sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
+  // With outbox rows in flight, the offset is committed once all are acknowledged.
+  if (slot == kNoSlot) sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
 }
 
 void Instance::relay(const WriteSet& ws, uint32_t slot) {
@@ -340,7 +459,16 @@ void Instance::relay(const WriteSet& ws, uint32_t slot) {
 
 void Instance::on_ack(uint64_t seq, TopicId, PartitionId, Offset) {
   if (!up_) return;
-  sim_.services_[service_].store.mark_published(seq);
+  if (sim_.hooks_ && sim_.hooks_->lose_mark_published(id_)) {
+    // Published, but the relay dies before recording it: the row stays
+    // unpublished and the next relay pass sends it again.
+    if (!sweep_scheduled_) {
+      sweep_scheduled_ = true;
+      sim_.scheduler_.after(Duration::millis(500), &sim_, Simulation::kRelaySweep, index_);
+    }
+  } else {
+    sim_.services_[service_].store.mark_published(seq);
+  }
   auto it = std::find_if(seq_to_slot_.begin(), seq_to_slot_.end(), [&](const auto& e) { return e.first == seq; });
   if (it == seq_to_slot_.end()) return;
   const uint32_t slot = it->second;

@@ -78,19 +78,40 @@ class Simulation final : public Actor {
   Instance& instance(std::string_view id);
   Instance& add_instance(std::string_view service);  // a new member joins its group
   Store& store(std::string_view service);
+  std::vector<Instance*> instances_of(std::string_view service);
+  const Scenario& scenario() const { return scenario_; }
+  const Workload& workload() const { return workload_; }
+
+  // Fault injection (faults/ drives these).
+  void set_hooks(FaultHooks* hooks);
+  // A service's clock runs `skew` ahead of true virtual time and drifts by
+  // `drift_ppm` parts per million from now on. It moves occurred_at and timeouts.
+  void set_clock(std::string_view service, Duration skew, int64_t drift_ppm);
+  // Counts a fault that took effect and records it in the trace.
+  void note_fault(std::string_view fault_class, std::string_view actor, std::string_view detail);
+  const std::map<std::string, uint64_t>& faults_fired() const { return faults_fired_; }
 
   void fire(uint32_t kind, uint32_t x, uint64_t y) override;
 
  private:
   friend class Instance;
+  struct ServiceClock {
+    Duration skew;
+    int64_t drift_ppm = 0;
+    Time since;  // true time the drift starts from
+  };
   struct ServiceRuntime {
     std::unique_ptr<Service> service;
     MemoryStore store;
     GroupId group = 0;
     std::vector<std::unique_ptr<Instance>> instances;
     int next_instance = 1;
+    ServiceClock clock;
   };
-  enum Kind : uint32_t { kPlaceOrder, kTimer };
+  enum Kind : uint32_t { kPlaceOrder, kTimer, kRejoin, kRelaySweep };
+
+  Time service_now(uint32_t si) const;
+  Time true_time_of(uint32_t si, Time service_time) const;
 
   void on_committed(Instance& by, const WriteSet& ws);
   void schedule_timers(uint32_t service_index, const WriteSet& ws);
@@ -112,6 +133,9 @@ class Simulation final : public Actor {
   uint64_t event_counter_ = 0;
   uint64_t duplicates_skipped_ = 0;
   std::vector<inv::PlacedOrder> placed_;
+  std::vector<Instance*> all_instances_;
+  FaultHooks* hooks_ = nullptr;
+  std::map<std::string, uint64_t> faults_fired_;
 };
 
 // One service instance: a consumer-group member, a producer and an outbox
@@ -119,18 +143,24 @@ class Simulation final : public Actor {
 // publishes) dies with crash(); the store does not.
 class Instance final : public ConsumerListener, public ProducerListener, public Env {
  public:
-  Instance(Simulation& sim, uint32_t service_index, std::string id);
+  Instance(Simulation& sim, uint32_t service_index, uint32_t index, std::string id);
 
   const std::string& id() const { return id_; }
   uint32_t service_index() const { return service_; }
   bool up() const { return up_; }
+  // Up, and neither paused nor cut off from the broker.
+  bool available() const { return up_ && paused_until_ <= sim_.scheduler_.now(); }
   void start();
   void crash();
   void restart();
   void leave();
+  // A frozen process (GC pause, stop-the-world) until `until`.
+  void stall(Time until);
+  // A network partition between this instance and the broker until `until`.
+  void isolate(Time until);
 
-  // Env
-  Time now() const override { return sim_.scheduler_.now(); }
+  // Env: this service's clock, which faults may skew.
+  Time now() const override { return sim_.service_now(service_); }
   std::string next_event_id() override { return sim_.next_event_id(); }
 
   void on_record(const Delivery& d) override;
@@ -139,16 +169,23 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   // Relays the outbox rows of a committed write set; `slot` is the delivery
   // waiting for them (UINT32_MAX: none).
   void relay(const WriteSet& ws, uint32_t slot);
+  // Republishes committed outbox rows that are neither published nor in flight.
+  void relay_sweep();
+  void rejoin();
 
  private:
+  void pause(Time until, bool network);
   struct Waiting {
     Delivery delivery;
     int remaining = 0;
   };
   Simulation& sim_;
   uint32_t service_;
+  uint32_t index_;
   std::string id_;
   bool up_ = false;
+  Time paused_until_;
+  bool sweep_scheduled_ = false;
   ProducerId producer_ = 0;
   MemberId member_ = 0;
   std::vector<Waiting> waiting_;

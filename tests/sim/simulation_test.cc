@@ -93,8 +93,8 @@ TEST(Simulation, TheHappyPathScenarioTakesBothCompensationPaths) {
     EXPECT_TRUE(all_pass(r)) << "seed " << seed;
     EXPECT_EQ(r.pending, 0);
     EXPECT_GT(r.paths["confirmed"], 0);
-    EXPECT_GT(r.paths["cancelled:payment_declined"], 0) << "seed " << seed;
-    EXPECT_GT(r.paths["cancelled:out_of_stock"], 0) << "seed " << seed;  // charged, then refunded
+    EXPECT_GT(r.paths["payment_failed"], 0) << "seed " << seed;
+    EXPECT_GT(r.paths["inventory_failed"], 0) << "seed " << seed;  // charged, then refunded
   }
 }
 

@@ -1,0 +1,48 @@
+// Where faults reach into the simulated world. The simulator calls these at
+// the moments a real deployment can go wrong; faults/ implements them from a
+// fault plan. With no hooks installed the world is fault-free and pays nothing.
+//
+// Every decision must come from the implementation's own seeded PRNG, in the
+// order the simulator asks, so that a run stays a pure function of its seed.
+#pragma once
+
+#include <string_view>
+
+#include "core/types.h"
+
+namespace sagasim::sim {
+
+// Where an instance can die while handling one record.
+enum class CrashPoint {
+  BeforeHandle,              // fetched, nothing done: the record comes back
+  AfterCommitBeforePublish,  // local transaction committed, outbox not sent
+  AfterPublishBeforeCommit,  // outbox sent, consumer offset not committed
+};
+std::string_view to_string(CrashPoint p);
+
+enum class ProduceFate {
+  Ok,
+  LoseAck,         // appended, but the ack never arrives: the producer times out and retries
+  RetriableError,  // not appended (e.g. NOT_ENOUGH_REPLICAS): retried after the backoff
+};
+
+class FaultHooks {
+ public:
+  virtual ~FaultHooks() = default;
+
+  // Broker side.
+  virtual ProduceFate on_produce(std::string_view /*producer*/, std::string_view /*topic*/, int32_t /*partition*/) {
+    return ProduceFate::Ok;
+  }
+  virtual Duration extra_produce_latency(std::string_view /*producer*/) { return {}; }
+  virtual Duration extra_delivery_latency(std::string_view /*topic*/, int32_t /*partition*/) { return {}; }
+  virtual bool lose_commit(std::string_view /*member*/, std::string_view /*topic*/, int32_t /*partition*/) {
+    return false;
+  }
+
+  // Instance side.
+  virtual bool crash_at(std::string_view /*instance*/, CrashPoint /*point*/) { return false; }
+  virtual bool lose_mark_published(std::string_view /*instance*/) { return false; }
+};
+
+}  // namespace sagasim::sim
