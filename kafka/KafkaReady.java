@@ -1,11 +1,15 @@
-// Readiness probe used by scripts/kafka-local: polls a broker with Kafka's own
-// AdminClient until it answers a Metadata request (describeCluster + listTopics)
-// or a deadline passes. Compiled once per Kafka version against the cached jars.
+// Readiness probe used by scripts/kafka-local. Started right after the broker
+// (so the two JVMs warm up in parallel), it polls (1) until the listener accepts
+// a TCP connection, then (2) with Kafka's own AdminClient until the broker
+// answers Metadata (describeCluster + listTopics), or a deadline passes.
+// Compiled once per Kafka version against the cached jars.
 //
 //   java -cp "$LIBS/*:$PROBE_DIR" KafkaReady 127.0.0.1:19092 60000
 //
 // Exit 0 and one line "ready ..." on success, exit 1 on timeout.
 
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +26,25 @@ public final class KafkaReady {
             System.exit(2);
         }
         String bootstrap = args[0];
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[1]));
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[1]));
+
+        int colon = bootstrap.lastIndexOf(':');
+        InetSocketAddress addr = new InetSocketAddress(bootstrap.substring(0, colon),
+                Integer.parseInt(bootstrap.substring(colon + 1)));
+        while (true) {
+            try (Socket s = new Socket()) {
+                s.connect(addr, 500);
+                break;
+            } catch (java.io.IOException e) {
+                if (System.nanoTime() >= deadline) {
+                    System.err.println("port not open before deadline: " + e.getMessage());
+                    System.exit(1);
+                }
+                Thread.sleep(100);
+            }
+        }
+        long portOpenMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -45,7 +67,8 @@ public final class KafkaReady {
                             .names().get(3, TimeUnit.SECONDS).size();
                     if (nodes > 0) {
                         System.out.println("ready cluster_id=" + clusterId + " nodes=" + nodes
-                                + " topics=" + topics);
+                                + " topics=" + topics + " port_open_ms=" + portOpenMs + " metadata_ms="
+                                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                         return;
                     }
                     last = "metadata has no brokers yet";
