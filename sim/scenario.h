@@ -11,15 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_reader.h"
 #include "services/events.h"
 #include "sim/broker.h"
 
 namespace sagasim::sim {
-
-struct Range {
-  int64_t min = 0;
-  int64_t max = 0;
-};
 
 struct CustomerSpec {
   std::string id;

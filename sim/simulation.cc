@@ -138,7 +138,7 @@ void Simulation::note_fault(std::string_view fault_class, std::string_view actor
 }
 
 void Simulation::start() {
-  trace_.header(scenario_.name, options_.seed, options_.version);
+  trace_.header(scenario_.name, options_.seed, options_.version, options_.header);
 
   // Opening balances and stock: set-up, committed before any saga runs, one
   // small transaction per row (a transaction is sized for a handler's few writes).
@@ -274,7 +274,11 @@ RunResult Simulation::finish() {
     const bool refunded = pay != state.payments.end() && pay->second.status == saga::PaymentStatus::Refunded;
     const bool released = res != state.reservations.end() && res->second.status == saga::ReservationStatus::Released;
     if (pay != state.payments.end() && pay->second.status == saga::PaymentStatus::Voided) ++r.paths["cancel_overtook_payment"];
-    if (res != state.reservations.end() && res->second.status == saga::ReservationStatus::Voided)
+    // A tombstone that mattered: inventory saw the cancellation before the
+    // payment it would otherwise have reserved for.
+    if (res != state.reservations.end() && res->second.status == saga::ReservationStatus::Voided &&
+        pay != state.payments.end() &&
+        (pay->second.status == saga::PaymentStatus::Charged || pay->second.status == saga::PaymentStatus::Refunded))
       ++r.paths["cancel_overtook_reservation"];
     if (o.status == saga::OrderStatus::Confirmed) {
       ++r.confirmed;

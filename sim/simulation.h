@@ -29,6 +29,8 @@ struct RunOptions {
   uint64_t seed = 1;
   TraceSink* trace = nullptr;  // null: hash only, write nothing
   std::string version = "0.1.0";
+  // Extra fields for the trace header (e.g. the scenario itself, for replay).
+  nlohmann::json header = nlohmann::json::object();
 };
 
 struct InvariantOutcome {

@@ -69,9 +69,11 @@ void Trace::mix(std::string_view s) {
   }
 }
 
-void Trace::header(std::string_view scenario, uint64_t seed, std::string_view version) {
+void Trace::header(std::string_view scenario, uint64_t seed, std::string_view version, const nlohmann::json& extra) {
   mix(scenario);
   mix(seed);
+  const std::string extra_text = extra.empty() ? std::string() : extra.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  mix(extra_text);
   if (!sink_) return;
   buf_.clear();
   auto out = std::back_inserter(buf_);
@@ -79,7 +81,12 @@ void Trace::header(std::string_view scenario, uint64_t seed, std::string_view ve
   append_json_string(buf_, version);
   buf_.append(std::string_view(R"(,"scenario":)"));
   append_json_string(buf_, scenario);
-  fmt::format_to(out, R"(,"seed":{},"epoch":"{}"}})", seed, format_timestamp(epoch_));
+  fmt::format_to(out, R"(,"seed":{},"epoch":"{}")", seed, format_timestamp(epoch_));
+  if (!extra_text.empty() && extra_text.size() > 2) {  // splice the object's members in
+    buf_.push_back(',');
+    buf_.append(std::string_view(extra_text).substr(1, extra_text.size() - 2));
+  }
+  buf_.push_back('}');
   buf_.push_back('\n');
   sink_->write(std::string_view(buf_.data(), buf_.size()));
 }

@@ -61,7 +61,9 @@ class Trace {
 
   Trace(TraceSink* sink, Time epoch) : sink_(sink), epoch_(epoch) {}
 
-  void header(std::string_view scenario, uint64_t seed, std::string_view version);
+  // `extra` (a JSON object) is appended to the header's fields and hashed.
+  void header(std::string_view scenario, uint64_t seed, std::string_view version,
+              const nlohmann::json& extra = nlohmann::json::object());
   void record(Time t, const Step& s);
   void footer();
 

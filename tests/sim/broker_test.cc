@@ -108,7 +108,9 @@ TEST_F(BrokerTest, OrderIsKeptWithinAPartitionDespiteLatencyJitter) {
   std::map<std::string, int64_t> last_offset;
   for (const Got& g : c.got) {
     received[g.topic_partition].push_back(g.event_id);
-    if (last_offset.count(g.topic_partition)) EXPECT_EQ(g.offset, last_offset[g.topic_partition] + 1);
+    if (last_offset.count(g.topic_partition)) {
+      EXPECT_EQ(g.offset, last_offset[g.topic_partition] + 1);
+    }
     last_offset[g.topic_partition] = g.offset;
   }
   for (const auto& [part, ids] : sent) EXPECT_EQ(received["t-" + std::to_string(part)], ids);

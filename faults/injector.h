@@ -1,0 +1,61 @@
+// Turns a fault plan into events in one simulated world. Installed as the
+// world's FaultHooks and as an actor on its scheduler; every random choice
+// (whether a probabilistic fault fires, which instance or partition it hits)
+// comes from its own PRNG seeded from the run's root seed, in the order the
+// simulation asks, so a run with faults is as reproducible as one without.
+// Every fault that takes effect is counted and traced (Simulation::note_fault).
+#pragma once
+
+#include <vector>
+
+#include "faults/plan.h"
+#include "sim/simulation.h"
+
+namespace sagasim::faults {
+
+class Injector final : public sim::FaultHooks, public sim::Actor {
+ public:
+  Injector(sim::Simulation& sim, FaultPlan plan, uint64_t seed);
+
+  // Installs the hooks and schedules the plan. Call before Simulation::start.
+  void install();
+
+  sim::ProduceFate on_produce(std::string_view producer, std::string_view topic, int32_t partition) override;
+  Duration extra_produce_latency(std::string_view producer) override;
+  Duration extra_delivery_latency(std::string_view topic, int32_t partition) override;
+  bool lose_commit(std::string_view member, std::string_view topic, int32_t partition) override;
+  bool crash_at(std::string_view instance, sim::CrashPoint point) override;
+  bool lose_mark_published(std::string_view instance) override;
+
+  void fire(uint32_t kind, uint32_t x, uint64_t y) override;
+
+ private:
+  enum Kind : uint32_t { kStart, kRoll, kRestart, kEndJoin, kEndLeave };
+  struct Window {
+    Time start, end;
+    FaultClass cls;
+    std::string topic;   // "" = every topic
+    int32_t partition;   // -1 = every partition
+    Duration extra;
+  };
+
+  Time now() const;
+  Time abs(Duration since_start) const;
+  bool matches(const FaultSpec& f, std::string_view actor) const;
+  // For per-opportunity faults: is this opportunity hit?
+  bool hits(const FaultSpec& f);
+  void start_episode(size_t i);
+  sim::Instance* pick_instance(const FaultSpec& f);
+  std::string pick_topic(const FaultSpec& f);
+  int32_t pick_partition(const FaultSpec& f);
+
+  sim::Simulation& sim_;
+  FaultPlan plan_;
+  sim::Prng rng_;
+  Time until_default_;
+  std::vector<bool> armed_;             // scheduled crashes waiting for their moment
+  std::vector<Window> windows_;         // latency episodes
+  std::vector<sim::Instance*> parked_;  // instances waiting to restart, rejoin or leave
+};
+
+}  // namespace sagasim::faults
