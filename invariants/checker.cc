@@ -1,5 +1,7 @@
 #include "invariants/checker.h"
 
+#include <algorithm>
+#include <climits>
 #include <set>
 
 #include <fmt/format.h>
@@ -152,11 +154,12 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
   }
 
   // At most one charge, refund, reservation and release per order, and a
-  // compensation only after what it compensates (same topic and key, so the
-  // same partition: offsets order them).
+  // compensation decided after what it compensates. Decision order is the
+  // service's occurred_at, not the log order: a producer without idempotence
+  // may legally publish the release before a retried reservation.
   struct Seen {
     std::set<std::string> ids[4];
-    int64_t first_offset[4] = {-1, -1, -1, -1};
+    int64_t first_at[4] = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
   };
   std::map<std::string, Seen> per_order;
   for (const LoggedEvent& le : s.log) {
@@ -169,16 +172,16 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
     if (k < 0) continue;
     Seen& seen = per_order[le.event->correlation_id];
     seen.ids[k].insert(le.event->event_id);
-    if (seen.first_offset[k] < 0) seen.first_offset[k] = le.offset;
+    seen.first_at[k] = std::min(seen.first_at[k], le.event->occurred_at.us);
   }
   static constexpr const char* kNames[] = {"charges (PaymentProcessed)", "refunds (PaymentRefunded)",
                                            "reservations (ItemsReserved)", "releases (ItemsReleased)"};
   for (const auto& [order, seen] : per_order) {
     for (int k = 0; k < 4; ++k)
       if (seen.ids[k].size() > 1) add(kEffectsAtMostOnce, order, fmt::format("{} distinct {}", seen.ids[k].size(), kNames[k]));
-    if (!seen.ids[1].empty() && (seen.ids[0].empty() || seen.first_offset[1] < seen.first_offset[0]))
+    if (!seen.ids[1].empty() && (seen.ids[0].empty() || seen.first_at[1] < seen.first_at[0]))
       add(kEffectsAtMostOnce, order, "refund without an earlier charge");
-    if (!seen.ids[3].empty() && (seen.ids[2].empty() || seen.first_offset[3] < seen.first_offset[2]))
+    if (!seen.ids[3].empty() && (seen.ids[2].empty() || seen.first_at[3] < seen.first_at[2]))
       add(kEffectsAtMostOnce, order, "release without an earlier reservation");
   }
 

@@ -33,6 +33,22 @@ std::string_view outcome_name(Outcome o) {
 }
 }  // namespace
 
+std::string_view to_string(CrashPoint p) {
+  switch (p) {
+    case CrashPoint::BeforeHandle: return "before_handle";
+    case CrashPoint::AfterCommitBeforePublish: return "after_commit_before_publish";
+    case CrashPoint::AfterPublishBeforeCommit: return "after_publish_before_commit";
+  }
+  return "?";
+}
+
+std::span<const std::string_view> all_saga_paths() {
+  static constexpr std::string_view kPaths[] = {"confirmed",      "payment_failed",          "inventory_failed",
+                                                "timeout_cancel", "late_success_compensated", "cancel_overtook_payment",
+                                                "cancel_overtook_reservation"};
+  return kPaths;
+}
+
 bool RunResult::ok() const {
   return std::all_of(invariants.begin(), invariants.end(), [](const auto& i) { return i.pass; });
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <map>
+#include <span>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,14 @@ struct RunResult {
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+// The ways through the saga a run can exercise, as RunResult::paths names them:
+// confirmed, payment_failed, inventory_failed (charged, then refunded),
+// timeout_cancel, late_success_compensated (a charge or reservation that
+// landed after the timeout, undone), cancel_overtook_payment and
+// cancel_overtook_reservation (a cancellation that arrived first and left a
+// tombstone that blocked the late event).
+std::span<const std::string_view> all_saga_paths();
 
 class Instance;
 

@@ -1,0 +1,40 @@
+// The sagasim subcommands. Each returns the process exit code:
+// 0 success, 1 an invariant failed (or a replay diverged), 2 bad input.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sagasim::cli {
+
+inline constexpr const char* kVersion = "0.1.0";
+inline constexpr int kExitViolation = 1;
+inline constexpr int kExitBadInput = 2;
+
+struct RunArgs {
+  std::string scenario;
+  std::optional<uint64_t> seed;
+  std::string trace;
+  bool json = false;
+  bool swarm = false;
+};
+int run_command(const RunArgs& args);
+
+struct SweepArgs {
+  std::string scenario;
+  std::string seeds;  // "A..B"
+  int jobs = 1;
+  bool swarm = false;
+  bool keep_going = false;
+  bool json = false;
+};
+int sweep_command(const SweepArgs& args);
+
+int replay_command(const std::string& trace_path);
+
+// Shared helpers.
+std::string thousands(uint64_t v);
+std::string shell_quote(const std::string& s);
+
+}  // namespace sagasim::cli

@@ -1,0 +1,104 @@
+// sagasim replay TRACE: re-runs the scenario and seed a trace recorded (its
+// header carries the scenario itself and the swarm flag) and compares the new
+// trace with the old one line by line, as it is produced.
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "faults/world.h"
+
+namespace sagasim::cli {
+
+namespace {
+
+class ComparingSink final : public sim::TraceSink {
+ public:
+  explicit ComparingSink(std::istream& recorded) : recorded_(recorded) {}
+
+  void write(std::string_view line) override {
+    ++lines_;
+    if (diverged_) return;
+    std::string old;
+    if (!std::getline(recorded_, old)) {
+      diverged_ = true;
+      first_line_ = lines_;
+      replayed_ = std::string(line.substr(0, line.size() - 1));
+      recorded_line_ = "(the recorded trace ends here)";
+      return;
+    }
+    if (std::string_view(old) != line.substr(0, line.size() - 1)) {
+      diverged_ = true;
+      first_line_ = lines_;
+      replayed_ = std::string(line.substr(0, line.size() - 1));
+      recorded_line_ = old;
+    }
+  }
+  bool more_recorded() {
+    std::string rest;
+    return static_cast<bool>(std::getline(recorded_, rest));
+  }
+
+  std::istream& recorded_;
+  uint64_t lines_ = 0;
+  bool diverged_ = false;
+  uint64_t first_line_ = 0;
+  std::string recorded_line_, replayed_;
+};
+
+std::string clip(const std::string& s) { return s.size() > 400 ? s.substr(0, 397) + "..." : s; }
+
+}  // namespace
+
+int replay_command(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "", "cannot open the trace file");
+  std::string first;
+  if (!std::getline(in, first)) throw InputError(path + ":1", "", "empty file: not a sagasim trace");
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(first);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(path + ":1", "", std::string("the header is not valid JSON: ") + e.what());
+  }
+  if (!header.is_object() || header.value("kind", "") != "header" || header.value("format", "") != "sagasim-trace")
+    throw InputError(path + ":1", "", "not a sagasim trace (the first line must be its header)");
+  if (!header.contains("version") || !header["version"].is_number_integer() ||
+      header["version"].get<int>() != sim::Trace::kVersion)
+    throw InputError(path + ":1", "/version",
+                     fmt::format("trace format version {} is not one this sagasim reads ({})",
+                                 header.contains("version") ? header["version"].dump() : "(missing)", sim::Trace::kVersion));
+  if (!header.contains("seed") || !header["seed"].is_number_unsigned())
+    throw InputError(path + ":1", "/seed", "missing or not a non-negative integer");
+  if (!header.contains("spec") || !header["spec"].is_object())
+    throw InputError(path + ":1", "/spec", "the trace does not carry its scenario, so it cannot be replayed");
+  const uint64_t seed = header["seed"].get<uint64_t>();
+  const bool swarm = header.value("swarm", false);
+
+  const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(header["spec"], path + ":1 (embedded scenario)"));
+  in.clear();
+  in.seekg(0);
+  ComparingSink sink(in);
+  sim::RunResult r = faults::run(spec, faults::RunConfig{seed, swarm, &sink, kVersion});
+  const bool trailing = !sink.diverged_ && sink.more_recorded();
+
+  if (!sink.diverged_ && !trailing) {
+    fmt::print("replay      identical: {} lines, trace hash {} (scenario {}, seed {}{})\n", thousands(sink.lines_),
+               r.trace_hash, spec.scenario.name, seed, swarm ? ", swarm" : "");
+    return 0;
+  }
+  fmt::print("replay      DIVERGED (scenario {}, seed {}{}); replayed trace hash {}\n", spec.scenario.name, seed,
+             swarm ? ", swarm" : "", r.trace_hash);
+  if (trailing) {
+    fmt::print("  the replay ended after {} lines but the recorded trace goes on\n", sink.lines_);
+  } else {
+    fmt::print("  first difference at line {} (step {})\n", sink.first_line_, sink.first_line_ - 1);
+    fmt::print("  recorded: {}\n  replayed: {}\n", clip(sink.recorded_line_), clip(sink.replayed_));
+  }
+  return kExitViolation;
+}
+
+}  // namespace sagasim::cli

@@ -1,0 +1,152 @@
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/trace_file.h"
+#include "core/error.h"
+#include "faults/world.h"
+
+namespace sagasim::cli {
+
+std::string thousands(uint64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() &&
+      s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:") == std::string::npos)
+    return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+int run_command(const RunArgs& args) {
+  const faults::RunSpec spec = faults::load_run_spec(args.scenario);
+  const uint64_t seed = args.seed ? *args.seed : spec.scenario.seed.value_or(1);
+
+  std::unique_ptr<TraceFile> sink;
+  if (!args.trace.empty()) sink = std::make_unique<TraceFile>(args.trace);
+
+  // Timed in phases: the event loop (what "deliveries per second" measures)
+  // and the final checks over the whole state and log.
+  using Clock = std::chrono::steady_clock;
+  auto ms_between = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  const auto t0 = Clock::now();
+  sim::RunResult r;
+  double loop_ms = 0, check_ms = 0;
+  {
+    faults::World world(spec, faults::RunConfig{seed, args.swarm, sink.get(), kVersion});
+    world.start();
+    world.run();
+    const auto t1 = Clock::now();
+    r = world.finish();
+    const auto t2 = Clock::now();
+    loop_ms = ms_between(t0, t1);
+    check_ms = ms_between(t1, t2);
+  }
+  const auto wall_ms = static_cast<int64_t>(ms_between(t0, Clock::now()) + 0.5);
+  if (sink) sink->close();
+
+  std::string reproduce = fmt::format("sagasim run {} --seed {}{}", shell_quote(args.scenario), seed,
+                                      args.swarm ? " --swarm" : "");
+  if (!r.ok()) reproduce += " --trace trace.jsonl";
+
+  if (args.json) {
+    nlohmann::ordered_json j;
+    j["scenario"] = r.scenario;
+    j["seed"] = r.seed;
+    j["swarm"] = args.swarm;
+    j["trace_hash"] = r.trace_hash;
+    j["steps"] = r.steps;
+    j["orders"] = {{"total", r.orders}, {"confirmed", r.confirmed}, {"cancelled", r.cancelled}, {"pending", r.pending}};
+    j["paths"] = r.paths;
+    nlohmann::ordered_json inv = nlohmann::ordered_json::object();
+    nlohmann::ordered_json violations = nlohmann::ordered_json::array();
+    for (const auto& i : r.invariants) {
+      inv[i.name] = i.pass ? "pass" : "fail";
+      for (const auto& v : i.violations) {
+        if (violations.size() >= 100) break;
+        violations.push_back({{"invariant", v.invariant}, {"order", v.order_id}, {"message", v.message},
+                              {"at_ms", v.at_us < 0 ? nlohmann::ordered_json(nullptr)
+                                                    : nlohmann::ordered_json((v.at_us - kSimEpoch.us) / 1000)}});
+      }
+    }
+    j["invariants"] = inv;
+    j["violations"] = violations;
+    j["faults_fired"] = r.faults_fired;
+    j["deliveries"] = r.deliveries;
+    j["appends"] = r.appends;
+    j["duplicates_skipped"] = r.duplicates_skipped;
+    j["producer_retries"] = r.producer_retries;
+    j["scheduler_events"] = r.scheduler_events;
+    j["virtual_ms"] = r.virtual_ms;
+    j["wall_ms"] = wall_ms;
+    j["loop_wall_ms"] = std::round(loop_ms * 10) / 10;
+    j["check_wall_ms"] = std::round(check_ms * 10) / 10;
+    j["deliveries_per_sec"] = loop_ms > 0 ? static_cast<int64_t>(static_cast<double>(r.deliveries) / loop_ms * 1000) : 0;
+    j["quiesced"] = r.quiesced;
+    if (!args.trace.empty()) j["trace"] = args.trace;
+    j["reproduce"] = reproduce;
+    std::cout << j.dump(2) << "\n";
+    return r.ok() ? 0 : kExitViolation;
+  }
+
+  std::string paths;
+  for (const auto& [p, n] : r.paths) paths += fmt::format("{}{} {}", paths.empty() ? "" : " · ", p, thousands(static_cast<uint64_t>(n)));
+  int failed = 0;
+  for (const auto& i : r.invariants) failed += !i.pass;
+
+  fmt::print("scenario    {}  ({})\n", r.scenario, args.scenario);
+  if (!spec.scenario.description.empty()) fmt::print("            {}\n", spec.scenario.description);
+  fmt::print("seed        {}{}\n", r.seed, args.swarm ? " (swarm: this seed's own fault mix)" : "");
+  fmt::print("orders      {}: {} confirmed, {} cancelled, {} pending\n", thousands(r.orders), thousands(r.confirmed),
+             thousands(r.cancelled), thousands(r.pending));
+  fmt::print("saga paths  {}\n", paths.empty() ? "none (no orders)" : paths);
+  fmt::print("deliveries  {} ({} duplicates skipped by inboxes) · {} records appended · {} producer retries\n",
+             thousands(r.deliveries), thousands(r.duplicates_skipped), thousands(r.appends), thousands(r.producer_retries));
+  fmt::print("time        {} ms virtual{} · {} ms wall\n", thousands(static_cast<uint64_t>(r.virtual_ms)),
+             r.quiesced ? "" : " (stopped at run.max_virtual_ms before going quiet)", wall_ms);
+  std::string fired;
+  for (const auto& [f, n] : r.faults_fired) fired += fmt::format("{}{} {}", fired.empty() ? "" : " · ", f, n);
+  const faults::FaultPlan plan = faults::effective_plan(spec, faults::RunConfig{seed, args.swarm});
+  std::string silent;
+  for (faults::FaultClass c : faults::all_fault_classes()) {
+    bool planned = false;
+    for (const auto& f : plan.faults) planned = planned || f.cls == c;
+    if (planned && !r.faults_fired.count(std::string(faults::to_string(c))))
+      silent += fmt::format("{}{}", silent.empty() ? "" : ", ", faults::to_string(c));
+  }
+  fmt::print("faults      {}\n", fired.empty() ? (plan.empty() ? "none planned" : "none fired") : fired);
+  if (!silent.empty()) fmt::print("            planned but never fired: {}\n", silent);
+  if (failed == 0) fmt::print("invariants  all {} hold\n", r.invariants.size());
+  else fmt::print("invariants  {} of {} FAIL\n", failed, r.invariants.size());
+  for (const auto& i : r.invariants) {
+    fmt::print("  {:<36} {}\n", i.name, i.pass ? "pass" : "FAIL");
+    size_t shown = 0;
+    for (const auto& v : i.violations) {
+      if (++shown > 5) {
+        fmt::print("      ... {} more\n", i.violations.size() - 5);
+        break;
+      }
+      std::string when = v.at_us < 0 ? "at the end" : fmt::format("at {} ms", (v.at_us - kSimEpoch.us) / 1000);
+      fmt::print("      {}{}{} ({})\n", v.order_id, v.order_id.empty() ? "" : ": ", v.message, when);
+    }
+  }
+  fmt::print("trace       hash {} · {} steps{}\n", r.trace_hash, thousands(r.steps),
+             args.trace.empty() ? "" : " → " + args.trace);
+  if (!r.ok()) fmt::print("reproduce   {}\n", reproduce);
+  return r.ok() ? 0 : kExitViolation;
+}
+
+}  // namespace sagasim::cli
