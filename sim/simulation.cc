@@ -387,8 +387,9 @@ void Instance::isolate(Time until) { pause(until, /*network=*/true); }
 
 void Instance::rejoin() {
   if (!up_) return;
-  waiting_.clear();
-  free_waiting_.clear();
+  // Work in flight from the old membership stays tracked: its acks still
+  // arrive, and its offset commits are rejected by the broker (wrong
+  // generation), exactly as a zombie consumer's would be.
   member_ = sim_.broker_.join(sim_.services_[service_].group, id_, this);
   sim_.trace_.record(sim_.scheduler_.now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "rejoin"});
 }
@@ -496,6 +497,7 @@ void Instance::on_ack(uint64_t seq, TopicId, PartitionId, Offset) {
   seq_to_slot_.pop_back();
   if (slot == kNoSlot) return;
   Waiting& w = waiting_[slot];
+  if (w.remaining <= 0) throw InternalError(fmt::format("{}: an outbox ack for a delivery that was already complete", id_));
   if (--w.remaining > 0) return;
   const Delivery d = w.delivery;
   free_waiting_.push_back(slot);
