@@ -20,8 +20,12 @@ void OrderService::handle(const Event& event, Context& ctx) {
     o.customer_id = cmd.customer_id;
     o.lines = cmd.lines;
     o.amount_cents = cmd.amount_cents;
-    o.placed_at_us = ctx.now().us;
-    o.deadline_us = (ctx.now() + timeout_).us;
+    // The deadline counts from when the customer placed the order (the
+    // command's timestamp), not from when this service got to it: the saga's
+    // promise is "decided within the timeout of placing". A service clock
+    // that is off from the client's therefore moves the deadline.
+    o.placed_at_us = event.occurred_at.us;
+    o.deadline_us = (event.occurred_at + timeout_).us;
     txn.set_timer(o.order_id, Time{o.deadline_us});
     ctx.emit(kOrdersTopic, o.order_id,
              OrderCreated{o.order_id, o.customer_id, o.lines, o.amount_cents});

@@ -1,6 +1,7 @@
 // Order service: accepts PlaceOrder, starts the saga with OrderCreated, and
 // decides it: CONFIRMED on ItemsReserved; CANCELLED on PaymentFailed,
-// InventoryFailed or when its deadline passes first (a durable timer), in
+// InventoryFailed or when its deadline (placement time + timeout, on this
+// service's clock) passes first (a durable timer), in
 // which case OrderCancelled makes payment refund and inventory release.
 // A success that lands after the decision changes nothing here: the other
 // services compensate on OrderCancelled.

@@ -33,7 +33,8 @@ struct Harness {
   TestEnv env;
   std::vector<EventPtr> published;
 
-  Outcome deliver(Service& svc, const Event& e) {
+  Outcome deliver(Service& svc, Event e) {
+    if (e.occurred_at == Time{}) e.occurred_at = env.t;  // sent just now
     Transaction txn(store, "test-1");
     const Outcome o = process_event(svc, env, txn, e);
     for (const auto& row : txn.writes().outbox) published.push_back(row.event);
@@ -167,6 +168,14 @@ TEST_F(OrderTest, PlaceOrderStartsTheSagaOncePerOrderId) {
   EXPECT_EQ(h.store.next_timer(), kSimEpoch + Duration::seconds(5));
 }
 
+TEST_F(OrderTest, TheDeadlineCountsFromPlacementNotFromHandling) {
+  Event place = event("e-1", "o-1", PlaceOrder{"o-1", "c-1", kLines, 500});
+  place.occurred_at = h.env.t;
+  h.env.t = h.env.t + Duration::seconds(2);  // the command sat in the topic for 2 s
+  h.deliver(svc, place);
+  EXPECT_EQ(h.store.next_timer(), kSimEpoch + Duration::seconds(5));
+}
+
 TEST_F(OrderTest, ConfirmsOnReservationAndCancelsTheTimer) {
   h.deliver(svc, event("e-1", "o-1", PlaceOrder{"o-1", "c-1", kLines, 500}));
   h.env.t = h.env.t + Duration::seconds(1);
@@ -202,6 +211,7 @@ TEST(Handlers, AMalformedPayloadIsAnInputErrorNotACrash) {
   Harness h;
   PaymentService svc;
   Event e = event("e-1", "o-1", OrderConfirmed{"o-1"});
+  e.occurred_at = h.env.t;
   e.type = "OrderCreated";  // claims to be one, but is not
   EXPECT_THROW(h.deliver(svc, e), InputError);
   EXPECT_FALSE(h.store.inbox_contains("e-1"));  // nothing committed

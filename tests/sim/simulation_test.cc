@@ -120,18 +120,5 @@ TEST(Simulation, AnInstanceCrashCausesRedeliveryThatTheInboxAbsorbs) {
   EXPECT_GT(r.duplicates_skipped, 0u);
 }
 
-TEST(Simulation, EveryScenarioInTheLibraryLoadsAndPasses) {
-  int n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(SAGASIM_SOURCE_DIR) + "/scenarios")) {
-    if (entry.path().extension() != ".json" || entry.path().filename().string().find("schema") != std::string::npos)
-      continue;
-    ++n;
-    const Scenario s = load_scenario_file(entry.path().string());
-    const RunResult r = run_scenario(s, {.seed = s.seed.value_or(1)});
-    EXPECT_TRUE(all_pass(r)) << entry.path();
-  }
-  EXPECT_GE(n, 1);
-}
-
 }  // namespace
 }  // namespace sagasim::sim
