@@ -76,6 +76,31 @@ with tempfile.TemporaryDirectory() as tmp:
     bad("unknown option", ["run", HAPPY, "--sed", "1"], "--sed")
     bad("unwritable trace", ["run", HAPPY, "--trace", "/nonexistent/dir/t.jsonl"], "/nonexistent/dir/t.jsonl")
 
+    # Fault plans: a bad entry is bad input too.
+    spec = json.loads(pathlib.Path(HAPPY).read_text())
+    spec["faults"] = [{"class": "meteor", "at_ms": 5}]
+    pathlib.Path(invalid).write_text(json.dumps(spec))
+    bad("unknown fault class", ["run", invalid], "/faults/0/class", "unknown fault class 'meteor'")
+    spec["faults"] = [{"class": "crash", "target": "payment-9", "probability": 0.1}]
+    pathlib.Path(invalid).write_text(json.dumps(spec))
+    bad("unknown instance", ["run", invalid], "/faults/0/target", "payment-9")
+
+    # Sweeps.
+    chaos = str(ROOT / "scenarios" / "chaos.json")
+    s = run("sweep", chaos, "--seeds", "1..20", "--swarm", "--jobs", "2", "--json")
+    check("sweep exits 0", s.returncode == 0, s.stdout[-2000:] + s.stderr)
+    js = json.loads(s.stdout)
+    for key in ["runs", "failures", "failing_seeds", "faults_fired", "paths", "runs_per_s"]:
+        check(f"sweep --json has {key}", key in js, js.keys())
+    check("sweep ran 20 runs, none failed", js["runs"] == 20 and js["failures"] == 0 and js["failing_seeds"] == [], js)
+    check("sweep reports fault coverage", len(js["faults_fired"]) >= 10, js["faults_fired"])
+    check("sweep is deterministic", json.loads(run("sweep", chaos, "--seeds", "1..20", "--swarm", "--json").stdout)["faults_fired"] == js["faults_fired"])
+    s = run("sweep", chaos, "--seeds", "1..3")
+    check("plain sweep prints a summary", s.returncode == 0 and "runs        3" in s.stdout and "failures    none" in s.stdout, s.stdout)
+    bad("reversed seeds", ["sweep", chaos, "--seeds", "5..1"], "--seeds", "greater than the last")
+    bad("bad seeds", ["sweep", chaos, "--seeds", "x..9"], "--seeds")
+    bad("zero jobs", ["sweep", chaos, "--seeds", "1..2", "--jobs", "0"], "--jobs")
+
     h = run("run", "--help")
     check("--help exits 0 and explains exit codes", h.returncode == 0 and "Exit codes" in h.stdout, h.stdout)
     check("--version", run("--version").returncode == 0)

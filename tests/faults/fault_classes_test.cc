@@ -1,0 +1,362 @@
+// One test per fault class: each injects the fault into a small run and
+// checks, in the trace, the effect the fault model promises (and, where it
+// makes the point, that a run without the fault does not show it).
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "faults/world.h"
+
+namespace sagasim::faults {
+namespace {
+
+using nlohmann::json;
+
+struct StringSink : sim::TraceSink {
+  std::string text;
+  void write(std::string_view line) override { text.append(line); }
+};
+
+struct Traced {
+  sim::RunResult result;
+  std::vector<json> steps;  // every step line (no header or footer)
+
+  std::vector<json> where(const std::function<bool(const json&)>& pred) const {
+    std::vector<json> out;
+    for (const auto& s : steps)
+      if (pred(s)) out.push_back(s);
+    return out;
+  }
+  std::vector<json> kind(const std::string& k) const {
+    return where([&](const json& s) { return s["kind"] == k; });
+  }
+  int64_t ms(const json& s) const { return s["t_us"].get<int64_t>() / 1000; }
+};
+
+json scenario(json faults, json topology = json::object(), int orders = 80) {
+  json t = {{"partitions", 3}, {"instances", {{"order", 1}, {"payment", 2}, {"inventory", 1}}}};
+  for (auto& [k, v] : topology.items()) t[k] = v;
+  return {{"format_version", 1},
+          {"name", "fault-test"},
+          {"topology", t},
+          {"broker",
+           {{"produce_latency", {{"dist", "uniform"}, {"min_ms", 0.5}, {"max_ms", 2}}},
+            {"ack_latency", {{"dist", "uniform"}, {"min_ms", 0.5}, {"max_ms", 2}}},
+            {"delivery_latency", {{"dist", "uniform"}, {"min_ms", 1}, {"max_ms", 4}}},
+            {"request_timeout_ms", 1000},
+            {"session_timeout_ms", 3000},
+            {"rebalance_delay_ms", 200}}},
+          {"saga", {{"order_timeout_ms", 3000}, {"liveness_bound_ms", 30000}}},
+          {"workload",
+           {{"customers", {{"count", 10}, {"balance_cents", {{"min", 20000}, {"max", 60000}}}}},
+            {"skus", {{"count", 6}, {"stock", {{"min", 20}, {"max", 60}}}}},
+            {"orders", {{"count", orders}, {"interarrival", {{"dist", "constant"}, {"ms", 30}}}}}}},
+          {"faults", faults}};
+}
+
+Traced run(const json& spec_json, uint64_t seed = 1) {
+  const RunSpec spec = make_run_spec(sim::parse_scenario(spec_json, "test"));
+  StringSink sink;
+  Traced t;
+  t.result = faults::run(spec, RunConfig{seed, false, &sink});
+  std::istringstream in(sink.text);
+  std::string line;
+  while (std::getline(in, line)) {
+    json j = json::parse(line);
+    if (j.contains("step")) t.steps.push_back(std::move(j));
+  }
+  for (const auto& i : t.result.invariants)
+    EXPECT_TRUE(i.pass) << i.name << ": " << i.violations.front().order_id << " " << i.violations.front().message;
+  return t;
+}
+
+bool starts_with(const json& s, const std::string& key, const std::string& prefix) {
+  return s.contains(key) && s[key].get<std::string>().rfind(prefix, 0) == 0;
+}
+
+// event_id -> how many times it was appended to a log
+std::map<std::string, int> appends(const Traced& t) {
+  std::map<std::string, int> n;
+  for (const auto& s : t.kind("publish")) ++n[s["event_id"].get<std::string>()];
+  return n;
+}
+int max_appends(const Traced& t) {
+  int m = 0;
+  for (const auto& [id, n] : appends(t)) m = std::max(m, n);
+  return m;
+}
+
+TEST(FaultClasses, LostCommitYieldsARedeliveryWithTheSameEventId) {
+  const json crash = {{"class", "crash"}, {"target", "payment-1"}, {"point", "before_handle"}, {"at_ms", 1600}, {"downtime_ms", 1000}};
+  const Traced with = run(scenario({{{"class", "lost_commit"}, {"target", "payment"}, {"at_ms", 0}, {"duration_ms", 1500}}, crash}));
+  const Traced without = run(scenario({crash}));
+  EXPECT_GT(with.result.faults_fired.at("lost_commit"), 0u);
+  auto dup = [](const json& s) { return s["kind"] == "handle" && s["detail"] == "duplicate" && starts_with(s, "actor", "payment"); };
+  const auto dups = with.where(dup);
+  ASSERT_FALSE(dups.empty());
+  // The duplicate is an event payment had already processed, under the same id.
+  const std::string id = dups.front()["event_id"];
+  EXPECT_FALSE(with.where([&](const json& s) {
+                     return s["kind"] == "handle" && s["detail"] == "processed" && s["event_id"] == id;
+                   }).empty());
+  EXPECT_TRUE(without.where(dup).empty());
+}
+
+TEST(FaultClasses, ProducerRetryDuplicatesARecordUnlessIdempotent) {
+  const json fault = {{{"class", "producer_retry"}, {"probability", 0.2}}};
+  const Traced plain = run(scenario(fault, {{"idempotent_producer", false}}));
+  const Traced idem = run(scenario(fault, {{"idempotent_producer", true}}));
+  EXPECT_GT(plain.result.faults_fired.at("producer_retry"), 0u);
+  EXPECT_GE(max_appends(plain), 2);  // the same event id twice in the log
+  EXPECT_GT(idem.result.faults_fired.at("producer_retry"), 0u);
+  EXPECT_GT(idem.result.producer_retries, 0u);
+  EXPECT_EQ(max_appends(idem), 1);  // retried, but the broker dropped the copy
+}
+
+TEST(FaultClasses, RelayRepublishPublishesARowTwiceWithoutACrash) {
+  const Traced t = run(scenario({{{"class", "relay_republish"}, {"probability", 0.2}}}));
+  EXPECT_GT(t.result.faults_fired.at("relay_republish"), 0u);
+  EXPECT_GE(max_appends(t), 2);
+  EXPECT_TRUE(t.where([](const json& s) { return s["kind"] == "lifecycle" && s["detail"] == "crash"; }).empty());
+  EXPECT_GT(t.result.duplicates_skipped, 0u);
+}
+
+int64_t worst_latency_ms(const Traced& t, const std::string& topic, int partition, int64_t from_ms, int64_t to_ms) {
+  std::map<std::string, int64_t> published;
+  for (const auto& s : t.kind("publish"))
+    if (s["topic"] == topic && s["partition"] == partition && t.ms(s) >= from_ms && t.ms(s) < to_ms)
+      published.emplace(s["event_id"], t.ms(s));
+  int64_t worst = -1;
+  for (const auto& s : t.kind("deliver"))
+    if (auto it = published.find(s["event_id"]); it != published.end()) worst = std::max(worst, t.ms(s) - it->second);
+  return worst;
+}
+
+TEST(FaultClasses, DelaySkewHoldsBackOnePartitionOnly) {
+  const Traced t = run(scenario({{{"class", "delay_skew"}, {"topic", "payments"}, {"partition", 0}, {"at_ms", 200},
+                                  {"duration_ms", 1500}, {"extra_ms", 800}}}));
+  EXPECT_EQ(t.result.faults_fired.at("delay_skew"), 1u);
+  EXPECT_GE(worst_latency_ms(t, "payments", 0, 200, 1700), 800);
+  EXPECT_LT(worst_latency_ms(t, "payments", 1, 200, 1700), 100);
+}
+
+// Two records from one producer on one partition, logged in the opposite
+// order to the one they were sent in (ids count up in creation order).
+bool has_inversion(const Traced& t) {
+  std::map<std::string, int64_t> last_id;  // producer/topic/partition -> highest id seen so far
+  for (const auto& s : t.kind("publish")) {
+    if (s["actor"] == "client") continue;
+    const std::string lane = s["actor"].get<std::string>() + "/" + s["topic"].get<std::string>() + "/" +
+                             std::to_string(s["partition"].get<int>());
+    const int64_t id = std::stoll(s["event_id"].get<std::string>().substr(2));
+    if (last_id.count(lane) && id < last_id[lane]) return true;
+    last_id[lane] = std::max(last_id[lane], id);
+  }
+  return false;
+}
+
+TEST(FaultClasses, PartitionReorderNeedsANonIdempotentProducerWithSeveralRequestsInFlight) {
+  const json fault = {{{"class", "partition_reorder"}, {"probability", 0.3}}};
+  const Traced reordered = run(scenario(fault, {{"idempotent_producer", false}, {"max_in_flight", 5}}));
+  EXPECT_GT(reordered.result.faults_fired.at("partition_reorder"), 0u);
+  EXPECT_TRUE(has_inversion(reordered));
+  const Traced idem = run(scenario(fault, {{"idempotent_producer", true}}));
+  EXPECT_EQ(idem.result.faults_fired.count("partition_reorder"), 0u);  // cannot happen
+  EXPECT_FALSE(has_inversion(idem));
+}
+
+json crash(const char* target, const char* point) {
+  return {{"class", "crash"}, {"target", target}, {"point", point}, {"at_ms", 900}, {"downtime_ms", 700}};
+}
+
+// The record an instance was handling when it crashed, and when it restarted.
+struct CrashInfo {
+  std::string event_id;
+  int64_t crash_ms = -1, restart_ms = -1;
+};
+CrashInfo crash_info(const Traced& t, const std::string& actor) {
+  CrashInfo c;
+  std::string last_delivered;
+  for (const auto& s : t.steps) {
+    if (s["actor"] != actor) continue;
+    if (s["kind"] == "deliver") last_delivered = s["event_id"];
+    if (s["kind"] == "lifecycle" && s["detail"] == "crash" && c.crash_ms < 0) {
+      c.crash_ms = t.ms(s);
+      c.event_id = last_delivered;
+    }
+    if (s["kind"] == "lifecycle" && s["detail"] == "start" && c.crash_ms >= 0 && c.restart_ms < 0) c.restart_ms = t.ms(s);
+  }
+  return c;
+}
+
+TEST(FaultClasses, CrashBeforeHandlingRedeliversTheRecordWhichIsThenProcessedOnce) {
+  const Traced t = run(scenario({crash("payment-1", "before_handle")}));
+  const CrashInfo c = crash_info(t, "payment-1");
+  ASSERT_FALSE(c.event_id.empty());
+  EXPECT_EQ(c.restart_ms - c.crash_ms, 700);
+  EXPECT_GE(t.where([&](const json& s) { return s["kind"] == "deliver" && s["event_id"] == c.event_id; }).size(), 2u);
+  EXPECT_EQ(t.where([&](const json& s) {
+               return s["kind"] == "handle" && s["event_id"] == c.event_id && s["detail"] == "processed";
+             }).size(),
+            1u);
+}
+
+TEST(FaultClasses, CrashAfterTheLocalCommitPublishesTheOutboxOnlyAfterTheRestart) {
+  const Traced t = run(scenario({crash("inventory-1", "after_commit_before_publish")}));
+  const CrashInfo c = crash_info(t, "inventory-1");
+  ASSERT_FALSE(c.event_id.empty());
+  // What the committed handling emitted (caused by the record) went out after the restart...
+  const auto caused = t.where([&](const json& s) { return s["kind"] == "publish" && s["causation"] == c.event_id; });
+  ASSERT_FALSE(caused.empty());
+  for (const auto& s : caused) EXPECT_GE(t.ms(s), c.restart_ms);
+  // ...and the record itself came back and was recognised by the inbox.
+  EXPECT_FALSE(t.where([&](const json& s) {
+                  return s["kind"] == "handle" && s["event_id"] == c.event_id && s["detail"] == "duplicate";
+                }).empty());
+}
+
+TEST(FaultClasses, CrashAfterPublishingBeforeTheOffsetCommitPublishesTwice) {
+  const Traced t = run(scenario({crash("order-1", "after_publish_before_commit")}));
+  const CrashInfo c = crash_info(t, "order-1");
+  ASSERT_FALSE(c.event_id.empty());
+  const auto caused = t.where([&](const json& s) { return s["kind"] == "publish" && s["causation"] == c.event_id; });
+  ASSERT_GE(caused.size(), 2u);  // the in-flight send landed, and the relay sent it again after the restart
+  EXPECT_EQ(caused[0]["event_id"], caused[1]["event_id"]);
+  EXPECT_FALSE(t.where([&](const json& s) {
+                  return s["kind"] == "handle" && s["event_id"] == c.event_id && s["detail"] == "duplicate";
+                }).empty());
+}
+
+std::vector<std::string> rebalances(const Traced& t, const std::string& group) {
+  std::vector<std::string> out;
+  for (const auto& s : t.kind("rebalance"))
+    if (s["actor"] == group) out.push_back(s["detail"]);
+  return out;
+}
+
+TEST(FaultClasses, JoinAddsAMemberThatLaterLeaves) {
+  const Traced t = run(scenario({{{"class", "join"}, {"target", "payment"}, {"at_ms", 1000}, {"duration_ms", 1500}}}));
+  const auto r = rebalances(t, "payment");
+  ASSERT_EQ(r.size(), 3u);  // start, join, leave
+  EXPECT_EQ(r[0].find("payment-3"), std::string::npos);
+  EXPECT_NE(r[1].find("payment-3=[orders"), std::string::npos) << r[1];
+  EXPECT_EQ(r[2].find("payment-3"), std::string::npos);
+}
+
+TEST(FaultClasses, LeaveMovesPartitionsAwayAndBack) {
+  const Traced t = run(scenario({{{"class", "leave"}, {"target", "payment-2"}, {"at_ms", 1000}, {"duration_ms", 1500}}}));
+  const auto r = rebalances(t, "payment");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_NE(r[0].find("payment-2="), std::string::npos);
+  EXPECT_EQ(r[1].find("payment-2="), std::string::npos);  // gone: payment-1 owns everything
+  EXPECT_NE(r[2].find("payment-2="), std::string::npos);  // back
+}
+
+TEST(FaultClasses, AStallPausesAnInstanceWithoutARebalance) {
+  const Traced t = run(scenario({{{"class", "stall"}, {"target", "inventory-1"}, {"at_ms", 900}, {"duration_ms", 1200}}}));
+  EXPECT_TRUE(t.where([&](const json& s) {
+                 return s["kind"] == "deliver" && s["actor"] == "inventory-1" && t.ms(s) > 900 && t.ms(s) < 2100;
+               }).empty());
+  EXPECT_FALSE(t.where([&](const json& s) {
+                  return s["kind"] == "deliver" && s["actor"] == "inventory-1" && t.ms(s) >= 2100;
+                }).empty());
+  EXPECT_EQ(rebalances(t, "inventory").size(), 1u);  // only the initial one
+}
+
+TEST(FaultClasses, ASessionTimeoutEvictsTheMemberWhichRejoinsLater) {
+  const Traced t = run(scenario({{{"class", "session_timeout"}, {"target", "payment-1"}, {"at_ms", 800}, {"duration_ms", 4000}}}));
+  const auto r = rebalances(t, "payment");
+  ASSERT_GE(r.size(), 3u);
+  EXPECT_EQ(r[1].find("payment-1="), std::string::npos) << r[1];  // evicted after the session timeout
+  const auto evicted = t.where([](const json& s) { return s["kind"] == "rebalance" && s["actor"] == "payment"; });
+  EXPECT_GE(t.ms(evicted[1]), 800 + 3000);
+  EXPECT_FALSE(t.where([](const json& s) {
+                  return s["kind"] == "lifecycle" && s["actor"] == "payment-1" && s["detail"] == "rejoin";
+                }).empty());
+  EXPECT_NE(r.back().find("payment-1="), std::string::npos);
+}
+
+TEST(FaultClasses, AnUnavailablePartitionTakesNoWritesAndServesNoReads) {
+  const Traced t = run(scenario({{{"class", "partition_unavailable"}, {"topic", "orders"}, {"partition", 1},
+                                  {"at_ms", 700}, {"duration_ms", 1500}}}));
+  auto on_p1 = [&](const char* kind, int64_t lo, int64_t hi) {
+    return t.where([&](const json& s) {
+      return s["kind"] == kind && s["topic"] == "orders" && s["partition"] == 1 && t.ms(s) > lo && t.ms(s) < hi;
+    });
+  };
+  EXPECT_TRUE(on_p1("publish", 700, 2200).empty());
+  EXPECT_TRUE(on_p1("deliver", 700, 2200).empty());
+  EXPECT_FALSE(on_p1("publish", 2199, 100000).empty());
+  EXPECT_GT(t.result.producer_retries, 0u);
+}
+
+TEST(FaultClasses, ALeaderFailoverStopsThePartitionAndForcesRetries) {
+  const Traced t = run(scenario({{{"class", "leader_failover"}, {"topic", "orders"}, {"partition", 0}, {"at_ms", 900},
+                                  {"election_ms", 500}}},
+                                {{"idempotent_producer", false}}));
+  EXPECT_EQ(t.result.faults_fired.at("leader_failover"), 1u);
+  EXPECT_TRUE(t.where([&](const json& s) {
+                 return s["kind"] == "publish" && s["topic"] == "orders" && s["partition"] == 0 && t.ms(s) > 900 &&
+                        t.ms(s) < 1400;
+               }).empty());
+  EXPECT_GT(t.result.producer_retries, 0u);
+}
+
+TEST(FaultClasses, ANetworkPartitionCutsOneInstanceOff) {
+  const Traced t = run(scenario({{{"class", "network_partition"}, {"target", "inventory-1"}, {"at_ms", 800},
+                                  {"duration_ms", 2000}}}));
+  auto by_inventory = [&](const char* kind, int64_t lo, int64_t hi) {
+    return t.where([&](const json& s) {
+      return s["kind"] == kind && s["actor"] == "inventory-1" && t.ms(s) > lo && t.ms(s) < hi;
+    });
+  };
+  EXPECT_TRUE(by_inventory("deliver", 800, 2800).empty());
+  EXPECT_TRUE(by_inventory("publish", 803, 2800).empty());  // requests already on the wire may land
+  EXPECT_FALSE(by_inventory("deliver", 2799, 100000).empty());
+}
+
+TEST(FaultClasses, ALatencySpikeSlowsEveryTopic) {
+  const Traced t = run(scenario({{{"class", "latency_spike"}, {"at_ms", 600}, {"duration_ms", 1000}, {"extra_ms", 300}}}));
+  // Records appended during the spike take 300 ms more to be fetched...
+  for (int p = 0; p < 3; ++p) EXPECT_GE(worst_latency_ms(t, "order-requests", p, 600, 1600), 300) << p;
+  // ...and the first client publish after the spike began was itself 300 ms late.
+  const auto late = t.where([&](const json& s) { return s["kind"] == "publish" && t.ms(s) >= 600; });
+  ASSERT_FALSE(late.empty());
+  EXPECT_GE(t.ms(late.front()), 600 + 300);
+  EXPECT_LT(worst_latency_ms(t, "order-requests", 0, 2000, 100000), 50);
+}
+
+TEST(FaultClasses, ClockSkewMovesTheOrderTimeouts) {
+  const Traced skewed = run(scenario({{{"class", "clock_skew"}, {"target", "order"}, {"skew_ms", 2985}}}));
+  const Traced exact = run(scenario(json::array()));
+  ASSERT_TRUE(skewed.result.paths.count("timeout_cancel"));
+  EXPECT_GT(skewed.result.paths.at("timeout_cancel"), 0);
+  EXPECT_EQ(exact.result.paths.count("timeout_cancel"), 0u);
+}
+
+// Every library scenario passes at its own seed, and a fault-* scenario
+// actually fires the class it is named after.
+TEST(ScenarioLibrary, EveryScenarioPassesAndFiresItsFault) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SAGASIM_SOURCE_DIR) + "/scenarios")) {
+    const std::string file = entry.path().filename().string();
+    if (entry.path().extension() != ".json" || file.find("schema") != std::string::npos) continue;
+    ++n;
+    const RunSpec spec = load_run_spec(entry.path().string());
+    const sim::RunResult r = faults::run(spec, RunConfig{spec.scenario.seed.value_or(1)});
+    EXPECT_TRUE(r.ok()) << file;
+    EXPECT_EQ(r.pending, 0) << file;
+    if (file.rfind("fault-", 0) == 0) {
+      std::string cls = file.substr(6, file.size() - 6 - 5);
+      std::replace(cls.begin(), cls.end(), '-', '_');
+      EXPECT_TRUE(r.faults_fired.count(cls)) << file << " never fired " << cls;
+    }
+  }
+  EXPECT_GE(n, 17);
+}
+
+}  // namespace
+}  // namespace sagasim::faults
