@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "services/mutants.h"
+
 namespace sagasim::cli {
 
 inline constexpr const char* kVersion = "0.1.0";
@@ -18,6 +20,7 @@ struct RunArgs {
   std::string trace;
   bool json = false;
   bool swarm = false;
+  std::string mutant;
 };
 int run_command(const RunArgs& args);
 
@@ -28,12 +31,17 @@ struct SweepArgs {
   bool swarm = false;
   bool keep_going = false;
   bool json = false;
+  std::string mutant;
 };
 int sweep_command(const SweepArgs& args);
+
+int mutants_command();
 
 int replay_command(const std::string& trace_path);
 
 // Shared helpers.
+// The mutant named on the command line; InputError for an unknown name.
+saga::Mutant parse_mutant(const std::string& name);
 std::string thousands(uint64_t v);
 std::string shell_quote(const std::string& s);
 

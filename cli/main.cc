@@ -3,6 +3,7 @@
 //   sagasim run SCENARIO.json [--seed N] [--trace FILE] [--json] [--swarm]
 //   sagasim sweep SCENARIO.json --seeds A..B [--jobs N] [--swarm] [--keep-going] [--json]
 //   sagasim replay TRACE.jsonl
+//   sagasim mutants
 //
 // Exit codes: 0 every invariant holds; 1 an invariant failed (the violation
 // and the command that reproduces it are printed) or a replay diverged;
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   run->add_flag("--json", run_args.json, "Print one JSON object instead of the human summary");
   run->add_flag("--swarm", run_args.swarm,
                 "Swarm mode: the seed picks a random subset of the fault classes at random intensities");
+  run->add_option("--mutant", run_args.mutant, "Run a deliberately broken variant of the saga (see `sagasim mutants`)");
   run->footer("Exit codes: 0 all invariants hold, 1 an invariant failed, 2 bad input.");
 
   SweepArgs sweep_args;
@@ -44,7 +46,10 @@ int main(int argc, char** argv) {
   sweep->add_flag("--swarm", sweep_args.swarm, "Swarm mode: every seed picks its own fault mix");
   sweep->add_flag("--keep-going", sweep_args.keep_going, "Run every seed even after a failure");
   sweep->add_flag("--json", sweep_args.json, "Print one JSON object instead of the human summary");
+  sweep->add_option("--mutant", sweep_args.mutant, "Sweep a deliberately broken variant (see `sagasim mutants`)");
   sweep->footer("Exit codes: 0 no run failed, 1 a run failed, 2 bad input.");
+
+  CLI::App* mutants = app.add_subcommand("mutants", "List the bug zoo: deliberately broken saga variants, one per line");
 
   std::string trace_path;
   CLI::App* replay = app.add_subcommand(
@@ -69,6 +74,7 @@ int main(int argc, char** argv) {
     if (run->parsed()) return run_command(run_args);
     if (sweep->parsed()) return sweep_command(sweep_args);
     if (replay->parsed()) return replay_command(trace_path);
+    if (mutants->parsed()) return mutants_command();
   } catch (const InputError& e) {
     std::cerr << "sagasim: " << e.what() << "\n";
     return kExitBadInput;

@@ -77,12 +77,18 @@ int replay_command(const std::string& path) {
     throw InputError(path + ":1", "/spec", "the trace does not carry its scenario, so it cannot be replayed");
   const uint64_t seed = header["seed"].get<uint64_t>();
   const bool swarm = header.value("swarm", false);
+  saga::Mutant mutant = saga::Mutant::None;
+  if (header.contains("mutant")) {
+    auto m = header["mutant"].is_string() ? saga::mutant_from(header["mutant"].get<std::string>()) : std::nullopt;
+    if (!m) throw InputError(path + ":1", "/mutant", "not a mutant this sagasim knows: " + header["mutant"].dump());
+    mutant = *m;
+  }
 
   const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(header["spec"], path + ":1 (embedded scenario)"));
   in.clear();
   in.seekg(0);
   ComparingSink sink(in);
-  sim::RunResult r = faults::run(spec, faults::RunConfig{seed, swarm, &sink, kVersion});
+  sim::RunResult r = faults::run(spec, faults::RunConfig{seed, swarm, &sink, kVersion, mutant});
   const bool trailing = !sink.diverged_ && sink.more_recorded();
 
   if (!sink.diverged_ && !trailing) {

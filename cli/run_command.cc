@@ -29,7 +29,20 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
+saga::Mutant parse_mutant(const std::string& name) {
+  if (auto m = saga::mutant_from(name)) return *m;
+  std::string known;
+  for (const auto& m : saga::all_mutants()) known += (known.empty() ? "" : ", ") + std::string(m.name);
+  throw InputError("--mutant", "", fmt::format("unknown mutant '{}' (known: {})", name, known));
+}
+
+int mutants_command() {
+  for (const auto& m : saga::all_mutants()) fmt::print("{}\n", m.name);
+  return 0;
+}
+
 int run_command(const RunArgs& args) {
+  const saga::Mutant mutant = parse_mutant(args.mutant);
   const faults::RunSpec spec = faults::load_run_spec(args.scenario);
   const uint64_t seed = args.seed ? *args.seed : spec.scenario.seed.value_or(1);
 
@@ -46,7 +59,7 @@ int run_command(const RunArgs& args) {
   sim::RunResult r;
   double loop_ms = 0, check_ms = 0;
   {
-    faults::World world(spec, faults::RunConfig{seed, args.swarm, sink.get(), kVersion});
+    faults::World world(spec, faults::RunConfig{seed, args.swarm, sink.get(), kVersion, mutant});
     world.start();
     world.run();
     const auto t1 = Clock::now();
@@ -58,8 +71,9 @@ int run_command(const RunArgs& args) {
   const auto wall_ms = static_cast<int64_t>(ms_between(t0, Clock::now()) + 0.5);
   if (sink) sink->close();
 
-  std::string reproduce = fmt::format("sagasim run {} --seed {}{}", shell_quote(args.scenario), seed,
-                                      args.swarm ? " --swarm" : "");
+  std::string reproduce = fmt::format("sagasim run {} --seed {}{}{}", shell_quote(args.scenario), seed,
+                                      args.swarm ? " --swarm" : "",
+                                      mutant == saga::Mutant::None ? "" : " --mutant " + std::string(saga::to_string(mutant)));
   if (!r.ok()) reproduce += " --trace trace.jsonl";
 
   if (args.json) {
@@ -67,6 +81,7 @@ int run_command(const RunArgs& args) {
     j["scenario"] = r.scenario;
     j["seed"] = r.seed;
     j["swarm"] = args.swarm;
+    if (mutant != saga::Mutant::None) j["mutant"] = saga::to_string(mutant);
     j["trace_hash"] = r.trace_hash;
     j["steps"] = r.steps;
     j["orders"] = {{"total", r.orders}, {"confirmed", r.confirmed}, {"cancelled", r.cancelled}, {"pending", r.pending}};
@@ -110,6 +125,7 @@ int run_command(const RunArgs& args) {
   fmt::print("scenario    {}  ({})\n", r.scenario, args.scenario);
   if (!spec.scenario.description.empty()) fmt::print("            {}\n", spec.scenario.description);
   fmt::print("seed        {}{}\n", r.seed, args.swarm ? " (swarm: this seed's own fault mix)" : "");
+  if (mutant != saga::Mutant::None) fmt::print("mutant      {} (a deliberately broken saga)\n", saga::to_string(mutant));
   fmt::print("orders      {}: {} confirmed, {} cancelled, {} pending\n", thousands(r.orders), thousands(r.confirmed),
              thousands(r.cancelled), thousands(r.pending));
   fmt::print("saga paths  {}\n", paths.empty() ? "none (no orders)" : paths);

@@ -53,6 +53,7 @@ struct Failure {
 
 int sweep_command(const SweepArgs& args) {
   const auto [first, last] = parse_seeds(args.seeds);
+  const saga::Mutant mutant = parse_mutant(args.mutant);
   const faults::RunSpec spec = faults::load_run_spec(args.scenario);
   const uint64_t total = last - first + 1;
 
@@ -71,7 +72,7 @@ int sweep_command(const SweepArgs& args) {
       if (stop.load()) return;
       const uint64_t seed = next.fetch_add(1);
       if (seed > last || seed < first) return;
-      const sim::RunResult r = faults::run(spec, faults::RunConfig{seed, args.swarm, nullptr, kVersion});
+      const sim::RunResult r = faults::run(spec, faults::RunConfig{seed, args.swarm, nullptr, kVersion, mutant});
       std::lock_guard<std::mutex> lock(mu);
       for (const auto& [f, n] : r.faults_fired) {
         faults_fired[f] += n;
@@ -146,8 +147,9 @@ int sweep_command(const SweepArgs& args) {
       if (!paths.count(std::string(p))) not_seen.emplace_back(p);
   }
   auto reproduce = [&](uint64_t seed) {
-    return fmt::format("sagasim run {} --seed {}{} --trace trace.jsonl", shell_quote(args.scenario), seed,
-                       args.swarm ? " --swarm" : "");
+    return fmt::format("sagasim run {} --seed {}{}{} --trace trace.jsonl", shell_quote(args.scenario), seed,
+                       args.swarm ? " --swarm" : "",
+                       mutant == saga::Mutant::None ? "" : " --mutant " + std::string(saga::to_string(mutant)));
   };
 
   if (args.json) {

@@ -23,18 +23,19 @@ void Transaction::publish(std::string topic, EventPtr event) {
   ws_.outbox.push_back(OutboxEntry{0, std::move(topic), std::move(event), std::string(owner_)});
 }
 
-Outcome process_event(Service& service, Env& env, Transaction& txn, const Event& event) {
+Outcome process_event(Service& service, Env& env, Transaction& txn, const Event& event, CommitPolicy policy) {
   // The inbox check and the inbox write belong to the same transaction as the
   // handler's effects (production's SQLite store runs this under BEGIN
   // IMMEDIATE; the simulator's store is atomic by construction), so a
   // redelivered event can neither be skipped before its effects are durable
   // nor applied twice.
-  if (txn.already_processed(event.event_id)) return Outcome::Duplicate;
+  const bool inbox = service.uses_inbox();
+  if (inbox && txn.already_processed(event.event_id)) return Outcome::Duplicate;
   Context ctx(env, txn, &event);
   service.handle(event, ctx);
   if (txn.writes().empty()) return Outcome::Ignored;
-  txn.mark_processed(event.event_id);
-  txn.commit();
+  if (inbox) txn.mark_processed(event.event_id);
+  if (policy == CommitPolicy::Commit) txn.commit();
   return Outcome::Processed;
 }
 

@@ -68,6 +68,7 @@ class Transaction {
   bool already_processed(std::string_view event_id) const { return store_.inbox_contains(event_id); }
 
   const WriteSet& writes() const { return ws_; }
+  WriteSet& mutable_writes() { return ws_; }
   // Hands the write set to the store; afterwards writes() holds the outbox
   // rows with their sequence numbers, for the runtime to relay.
   void commit() { store_.commit(ws_); }
@@ -117,6 +118,9 @@ class Service {
   virtual void handle(const Event& event, Context& ctx) = 0;
   virtual void on_timer(std::string_view /*key*/, Context& /*ctx*/) {}
   virtual void register_payloads(PayloadRegistry& /*registry*/) const {}
+  // False only for deliberately broken variants (services/mutants.h): the
+  // runtime then neither checks nor records the inbox.
+  virtual bool uses_inbox() const { return true; }
 };
 
 // Processed: effects committed. Ignored: the handler changed nothing (an
@@ -128,7 +132,11 @@ enum class Outcome { Processed, Ignored, Duplicate };
 // Runs `service` on `event` in one local transaction: skips an event whose id
 // is in the inbox, else handles it and commits inbox + state + outbox.
 // `txn` is the caller's so that it can inspect the committed write set.
-Outcome process_event(Service& service, Env& env, Transaction& txn, const Event& event);
+enum class CommitPolicy { Commit, Defer };
+// With CommitPolicy::Defer the caller commits `txn` itself (only the bug
+// zoo's "outbox before commit" runtime does that).
+Outcome process_event(Service& service, Env& env, Transaction& txn, const Event& event,
+                      CommitPolicy policy = CommitPolicy::Commit);
 
 // Fires every timer due at env.now(), each in its own transaction; `each`
 // sees every committed write set. Returns how many fired.

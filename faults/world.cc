@@ -19,7 +19,9 @@ FaultPlan effective_plan(const RunSpec& spec, const RunConfig& config) {
 World::World(const RunSpec& spec, const RunConfig& config) : spec_(spec) {
   sim::RunOptions options{config.seed, config.trace, config.version};
   // The trace header carries everything needed to replay the run.
+  options.mutant = config.mutant;
   options.header = {{"swarm", config.swarm}, {"spec", spec.scenario.spec}};
+  if (config.mutant != saga::Mutant::None) options.header["mutant"] = saga::to_string(config.mutant);
   sim_ = std::make_unique<sim::Simulation>(spec.scenario, options);
   FaultPlan plan = effective_plan(spec, config);
   if (!plan.empty()) {

@@ -27,6 +27,7 @@ struct RunConfig {
   bool swarm = false;  // replace the plan by a per-seed random subset (faults/plan.h)
   sim::TraceSink* trace = nullptr;
   std::string version = "0.1.0";
+  saga::Mutant mutant = saga::Mutant::None;
 };
 
 // The plan a run actually uses: the scenario's, or its swarm variant.

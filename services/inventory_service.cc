@@ -31,6 +31,13 @@ void InventoryService::handle(const Event& event, Context& ctx) {
     }
     for (const auto& [sku, quantity] : wanted) {
       const StockItem* item = txn.get_as<StockItem>(kStockTable, sku);
+      if (mutant_ == Mutant::InventoryPartialReservation && item && item->available >= quantity) {
+        StockItem s = *item;  // takes this line now, before knowing the others fit
+        s.available -= quantity;
+        s.reserved += quantity;
+        txn.put(kStockTable, s.sku, std::move(s));
+        continue;
+      }
       if (!item || item->available < quantity) {
         txn.put(kReservationsTable, paid.order_id,
                 Reservation{paid.order_id, paid.lines, ReservationStatus::Rejected});
@@ -41,6 +48,7 @@ void InventoryService::handle(const Event& event, Context& ctx) {
       }
     }
     for (const auto& [sku, quantity] : wanted) {
+      if (mutant_ == Mutant::InventoryPartialReservation) break;  // taken above
       StockItem s = *txn.get_as<StockItem>(kStockTable, sku);
       s.available -= quantity;
       s.reserved += quantity;
@@ -51,12 +59,22 @@ void InventoryService::handle(const Event& event, Context& ctx) {
   } else if (event.type == OrderCancelled::kType) {
     const auto& cancelled = event.payload_as<OrderCancelled>();
     const Reservation* current = txn.get_as<Reservation>(kReservationsTable, cancelled.order_id);
-    if (!current) {
+    if (mutant_ == Mutant::TimeoutForgetsLateReservation && cancelled.reason == "timeout") {
+      // "A timeout means nothing was reserved": marks the order void
+      // without looking, so a reservation that landed late is never released.
       txn.put(kReservationsTable, cancelled.order_id,
               Reservation{cancelled.order_id, {}, ReservationStatus::Voided});
       return;
     }
-    if (current->status != ReservationStatus::Held) return;
+    if (!current) {
+      if (mutant_ == Mutant::InventoryNoTombstone) return;
+      txn.put(kReservationsTable, cancelled.order_id,
+              Reservation{cancelled.order_id, {}, ReservationStatus::Voided});
+      return;
+    }
+    const bool releasable = current->status == ReservationStatus::Held ||
+                            (mutant_ == Mutant::InventoryReleaseUnreserved && current->status == ReservationStatus::Rejected);
+    if (!releasable) return;
     Reservation r = *current;
     for (const OrderLine& line : r.lines) {
       const StockItem* item = txn.get_as<StockItem>(kStockTable, line.sku);

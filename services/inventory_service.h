@@ -6,18 +6,23 @@
 #pragma once
 
 #include "core/service.h"
+#include "services/mutants.h"
 #include "services/state.h"
 
 namespace sagasim::saga {
 
 class InventoryService final : public Service {
  public:
+  explicit InventoryService(Mutant mutant = Mutant::None) : mutant_(mutant) {}
   std::string_view name() const override { return "inventory"; }
   std::span<const std::string_view> subscriptions() const override;
   void handle(const Event& event, Context& ctx) override;
   void register_payloads(PayloadRegistry& registry) const override { register_saga_payloads(registry); }
 
   static void stock_item(Transaction& txn, std::string sku, int64_t quantity);
+
+ private:
+  Mutant mutant_;
 };
 
 }  // namespace sagasim::saga

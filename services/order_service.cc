@@ -40,7 +40,9 @@ void OrderService::handle(const Event& event, Context& ctx) {
   else return;  // PaymentProcessed, refunds and releases need nothing from us
 
   const Order* current = txn.get_as<Order>(kOrdersTable, order_id);
-  if (!current || current->status != OrderStatus::Pending) return;  // already decided
+  const bool late_success = mutant_ == Mutant::OrderConfirmsAfterCancel && current &&
+                            current->status == OrderStatus::Cancelled && event.type == ItemsReserved::kType;
+  if (!current || (current->status != OrderStatus::Pending && !late_success)) return;  // already decided
 
   if (event.type == ItemsReserved::kType) {
     Order o = *current;

@@ -8,13 +8,14 @@
 #pragma once
 
 #include "core/service.h"
+#include "services/mutants.h"
 #include "services/state.h"
 
 namespace sagasim::saga {
 
 class OrderService final : public Service {
  public:
-  explicit OrderService(Duration timeout) : timeout_(timeout) {}
+  explicit OrderService(Duration timeout, Mutant mutant = Mutant::None) : timeout_(timeout), mutant_(mutant) {}
   std::string_view name() const override { return "order"; }
   std::span<const std::string_view> subscriptions() const override;
   void handle(const Event& event, Context& ctx) override;
@@ -24,6 +25,7 @@ class OrderService final : public Service {
  private:
   void cancel(const Order& order, std::string reason, Context& ctx);
   Duration timeout_;
+  Mutant mutant_;
 };
 
 }  // namespace sagasim::saga

@@ -18,7 +18,8 @@ void PaymentService::handle(const Event& event, Context& ctx) {
   Transaction& txn = ctx.txn();
   if (event.type == OrderCreated::kType) {
     const auto& oc = event.payload_as<OrderCreated>();
-    if (txn.get(kPaymentsTable, oc.order_id)) return;  // charged, declined or voided already
+    if (mutant_ != Mutant::PaymentNoDedupe && txn.get(kPaymentsTable, oc.order_id))
+      return;  // charged, declined or voided already
     const Account* account = txn.get_as<Account>(kAccountsTable, oc.customer_id);
     Payment p{oc.order_id, oc.customer_id, oc.amount_cents, PaymentStatus::Declined};
     if (!account || account->balance_cents < oc.amount_cents) {
@@ -38,11 +39,16 @@ void PaymentService::handle(const Event& event, Context& ctx) {
     const auto& cancelled = event.payload_as<OrderCancelled>();
     const Payment* current = txn.get_as<Payment>(kPaymentsTable, cancelled.order_id);
     if (!current) {
+      if (mutant_ == Mutant::PaymentNoTombstone) return;
       txn.put(kPaymentsTable, cancelled.order_id,
               Payment{cancelled.order_id, "", 0, PaymentStatus::Voided});
       return;
     }
-    if (current->status != PaymentStatus::Charged) return;  // nothing taken, or refunded already
+    const bool refundable =
+        current->status == PaymentStatus::Charged ||
+        (mutant_ == Mutant::RefundWithoutCharge && current->status == PaymentStatus::Declined) ||
+        (mutant_ == Mutant::CompensationNotIdempotent && current->status == PaymentStatus::Refunded);
+    if (!refundable) return;  // nothing taken, or refunded already
     Payment p = *current;
     p.status = PaymentStatus::Refunded;
     const Account* account = txn.get_as<Account>(kAccountsTable, p.customer_id);

@@ -5,19 +5,27 @@
 #pragma once
 
 #include "core/service.h"
+#include "services/mutants.h"
 #include "services/state.h"
 
 namespace sagasim::saga {
 
 class PaymentService final : public Service {
  public:
+  explicit PaymentService(Mutant mutant = Mutant::None) : mutant_(mutant) {}
   std::string_view name() const override { return "payment"; }
   std::span<const std::string_view> subscriptions() const override;
   void handle(const Event& event, Context& ctx) override;
   void register_payloads(PayloadRegistry& registry) const override { register_saga_payloads(registry); }
+  bool uses_inbox() const override {
+    return mutant_ != Mutant::PaymentNoDedupe && mutant_ != Mutant::CompensationNotIdempotent;
+  }
 
   // Seeds an account (set-up, outside any saga).
   static void open_account(Transaction& txn, std::string customer_id, int64_t balance_cents);
+
+ private:
+  Mutant mutant_;
 };
 
 }  // namespace sagasim::saga

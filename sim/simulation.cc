@@ -15,6 +15,8 @@ namespace sagasim::sim {
 
 namespace {
 constexpr uint32_t kNoSlot = UINT32_MAX;
+// Cookies of sends that have no outbox row (the outbox-before-commit mutant).
+constexpr uint64_t kDirectCookie = uint64_t{1} << 63;
 
 inv::Baseline baseline_of(const Workload& w) {
   inv::Baseline b;
@@ -67,9 +69,9 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
   requests_topic_ = broker_.topic_id(saga::kOrderRequestsTopic);
 
   services_.resize(3);
-  services_[0].service = std::make_unique<saga::OrderService>(scenario.order_timeout);
-  services_[1].service = std::make_unique<saga::PaymentService>();
-  services_[2].service = std::make_unique<saga::InventoryService>();
+  services_[0].service = std::make_unique<saga::OrderService>(scenario.order_timeout, options.mutant);
+  services_[1].service = std::make_unique<saga::PaymentService>(options.mutant);
+  services_[2].service = std::make_unique<saga::InventoryService>(options.mutant);
   for (auto& rt : services_)
     rt.group = broker_.add_group(std::string(rt.service->name()), rt.service->subscriptions());
 }
@@ -418,18 +420,22 @@ void Instance::on_record(const Delivery& d) {
   auto& rt = sim_.services_[service_];
   Trace& trace = sim_.trace_;
   FaultHooks* hooks = sim_.hooks_;
+  const saga::Mutant mutant = sim_.options_.mutant;
   const Time t = sim_.scheduler_.now();
   trace.record(t, Step{.kind = StepKind::Deliver, .actor = id_, .topic = d.topic, .partition = to_int(d.partition),
                        .offset = to_int(d.offset), .event = d.event});
+  const bool committed_early = mutant == saga::Mutant::CommitBeforeProcessing;
+  if (committed_early) sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
   if (hooks && hooks->crash_at(id_, CrashPoint::BeforeHandle)) {
     crash();
     return;
   }
+  const bool publish_first = mutant == saga::Mutant::OutboxBeforeCommit;
   Transaction txn(rt.store, id_, std::move(scratch_));
   Outcome outcome;
   std::string poison;
   try {
-    outcome = process_event(*rt.service, *this, txn, *d.event);
+    outcome = process_event(*rt.service, *this, txn, *d.event, publish_first ? CommitPolicy::Defer : CommitPolicy::Commit);
   } catch (const InputError& e) {
     // A record this service cannot read. Production sends it to the dead
     // letter topic; here it is traced and skipped so the partition moves on.
@@ -441,7 +447,38 @@ void Instance::on_record(const Delivery& d) {
                        .detail = poison.empty() ? outcome_name(outcome) : std::string_view(poison)});
   if (outcome == Outcome::Duplicate) ++sim_.duplicates_skipped_;
   uint32_t slot = kNoSlot;
-  if (outcome == Outcome::Processed) {
+  auto take_slot = [&] {
+    if (!free_waiting_.empty()) {
+      slot = free_waiting_.back();
+      free_waiting_.pop_back();
+      waiting_[slot] = Waiting{d, 0, committed_early};
+    } else {
+      slot = static_cast<uint32_t>(waiting_.size());
+      waiting_.push_back(Waiting{d, 0, committed_early});
+    }
+  };
+  if (outcome == Outcome::Processed && publish_first) {
+    // The mutant: events go straight to the broker, then the local commit.
+    // A crash in between leaves published facts that the database never saw.
+    WriteSet& ws = txn.mutable_writes();
+    if (!ws.outbox.empty()) {
+      take_slot();
+      for (const OutboxEntry& row : ws.outbox) {
+        const uint64_t cookie = kDirectCookie | ++direct_sends_;
+        sim_.broker_.send(producer_, sim_.broker_.topic_id(row.topic), row.event, cookie);
+        seq_to_slot_.push_back({cookie, slot});
+      }
+      waiting_[slot].remaining = static_cast<int>(ws.outbox.size());
+    }
+    if (hooks && hooks->crash_at(id_, CrashPoint::AfterCommitBeforePublish)) {
+      scratch_ = txn.release();  // never committed
+      crash();
+      return;
+    }
+    ws.outbox.clear();
+    txn.commit();
+    sim_.on_committed(*this, txn.writes());
+  } else if (outcome == Outcome::Processed) {
     sim_.on_committed(*this, txn.writes());
     if (hooks && hooks->crash_at(id_, CrashPoint::AfterCommitBeforePublish)) {
       scratch_ = txn.release();
@@ -449,25 +486,18 @@ void Instance::on_record(const Delivery& d) {
       return;
     }
     if (!txn.writes().outbox.empty()) {
-      if (!free_waiting_.empty()) {
-        slot = free_waiting_.back();
-        free_waiting_.pop_back();
-        waiting_[slot] = Waiting{d, 0};
-      } else {
-        slot = static_cast<uint32_t>(waiting_.size());
-        waiting_.push_back(Waiting{d, 0});
-      }
+      take_slot();
       relay(txn.writes(), slot);
     }
-    if (hooks && hooks->crash_at(id_, CrashPoint::AfterPublishBeforeCommit)) {
-      scratch_ = txn.release();
-      crash();
-      return;
-    }
+  }
+  if (outcome == Outcome::Processed && hooks && hooks->crash_at(id_, CrashPoint::AfterPublishBeforeCommit)) {
+    scratch_ = txn.release();
+    crash();
+    return;
   }
   scratch_ = txn.release();
   // With outbox rows in flight, the offset is committed once all are acknowledged.
-  if (slot == kNoSlot) sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
+  if (slot == kNoSlot && !committed_early) sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
 }
 
 void Instance::relay(const WriteSet& ws, uint32_t slot) {
@@ -480,7 +510,9 @@ void Instance::relay(const WriteSet& ws, uint32_t slot) {
 
 void Instance::on_ack(uint64_t seq, TopicId, PartitionId, Offset) {
   if (!up_) return;
-  if (sim_.hooks_ && sim_.hooks_->lose_mark_published(id_)) {
+  if (seq & kDirectCookie) {
+    // No outbox row behind it (the outbox-before-commit mutant).
+  } else if (sim_.hooks_ && sim_.hooks_->lose_mark_published(id_)) {
     // Published, but the relay dies before recording it: the row stays
     // unpublished and the next relay pass sends it again.
     if (!sweep_scheduled_) {
@@ -500,8 +532,9 @@ void Instance::on_ack(uint64_t seq, TopicId, PartitionId, Offset) {
   if (w.remaining <= 0) throw InternalError(fmt::format("{}: an outbox ack for a delivery that was already complete", id_));
   if (--w.remaining > 0) return;
   const Delivery d = w.delivery;
+  const bool committed_early = w.committed_early;
   free_waiting_.push_back(slot);
-  sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
+  if (!committed_early) sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
 }
 
 }  // namespace sagasim::sim

@@ -20,6 +20,7 @@
 #include "core/memory_store.h"
 #include "core/service.h"
 #include "invariants/checker.h"
+#include "services/mutants.h"
 #include "sim/broker.h"
 #include "sim/scenario.h"
 #include "sim/trace.h"
@@ -32,6 +33,8 @@ struct RunOptions {
   std::string version = "0.1.0";
   // Extra fields for the trace header (e.g. the scenario itself, for replay).
   nlohmann::json header = nlohmann::json::object();
+  // A deliberately broken variant of the saga (services/mutants.h).
+  saga::Mutant mutant = saga::Mutant::None;
 };
 
 struct InvariantOutcome {
@@ -189,6 +192,7 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   struct Waiting {
     Delivery delivery;
     int remaining = 0;
+    bool committed_early = false;  // the commit-before-processing mutant already committed
   };
   Simulation& sim_;
   uint32_t service_;
@@ -203,6 +207,7 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   std::vector<uint32_t> free_waiting_;
   std::vector<std::pair<uint64_t, uint32_t>> seq_to_slot_;  // small: in-flight outbox rows
   WriteSet scratch_;  // recycled by every transaction this instance runs
+  uint64_t direct_sends_ = 0;  // the outbox-before-commit mutant's sends, which have no outbox row
 };
 
 }  // namespace sagasim::sim

@@ -1,0 +1,47 @@
+#include "services/mutants.h"
+
+namespace sagasim::saga {
+
+namespace {
+constexpr MutantInfo kMutants[] = {
+    {Mutant::PaymentNoDedupe, "payment-no-dedupe",
+     "payment charges on every delivery of OrderCreated: no inbox, no check for an existing payment"},
+    {Mutant::RefundWithoutCharge, "refund-without-charge",
+     "payment refunds on OrderCancelled without checking that it charged (declined payments get money back)"},
+    {Mutant::CompensationNotIdempotent, "compensation-not-idempotent",
+     "payment refunds on every delivery of OrderCancelled, even when it already refunded"},
+    {Mutant::PaymentNoTombstone, "payment-no-tombstone",
+     "a cancellation that overtakes its order leaves no trace, so the late OrderCreated is charged"},
+    {Mutant::InventoryReleaseUnreserved, "inventory-release-unreserved",
+     "inventory releases the lines of a rejected reservation on OrderCancelled"},
+    {Mutant::InventoryNoTombstone, "inventory-no-tombstone",
+     "inventory drops a cancellation that arrives before the payment it cancels; the late payment reserves"},
+    {Mutant::TimeoutForgetsLateReservation, "timeout-forgets-late-reservation",
+     "inventory ignores cancellations caused by a timeout, so a reservation that lands late stays held"},
+    {Mutant::InventoryPartialReservation, "inventory-partial-reservation",
+     "inventory reserves line by line and keeps what it took when a later line is short"},
+    {Mutant::OrderConfirmsAfterCancel, "order-confirms-after-cancel",
+     "the order service confirms a cancelled order when a late ItemsReserved arrives"},
+    {Mutant::OutboxBeforeCommit, "outbox-before-commit",
+     "the runtime publishes a handler's events before committing its local transaction"},
+    {Mutant::CommitBeforeProcessing, "commit-before-processing",
+     "the runtime commits the consumer offset when a record arrives, before handling it"},
+};
+}  // namespace
+
+std::span<const MutantInfo> all_mutants() { return kMutants; }
+
+std::optional<Mutant> mutant_from(std::string_view name) {
+  if (name.empty() || name == "none") return Mutant::None;
+  for (const auto& m : kMutants)
+    if (m.name == name) return m.mutant;
+  return std::nullopt;
+}
+
+std::string_view to_string(Mutant m) {
+  for (const auto& i : kMutants)
+    if (i.mutant == m) return i.name;
+  return "none";
+}
+
+}  // namespace sagasim::saga

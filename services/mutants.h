@@ -1,0 +1,39 @@
+// The bug zoo: deliberately broken variants of the saga, each a mistake real
+// teams make. A property suite that cannot catch every one of them is not
+// testing much (tests/properties/). Select one with `--mutant NAME`; `sagasim
+// mutants` lists them.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace sagasim::saga {
+
+enum class Mutant {
+  None,
+  PaymentNoDedupe,             // payment charges every delivery: no inbox, no business-key check
+  RefundWithoutCharge,         // a cancellation refunds whatever payment record exists, declined included
+  CompensationNotIdempotent,   // refunds again on every delivery of a cancellation
+  PaymentNoTombstone,          // an early cancellation leaves no trace; the late order is charged
+  InventoryReleaseUnreserved,  // releases the lines of a rejected reservation
+  InventoryNoTombstone,        // drops a cancellation that arrives before its payment (out of order)
+  TimeoutForgetsLateReservation,  // ignores cancellations for timeouts, so a late reservation stays held
+  InventoryPartialReservation,    // on a shortfall keeps the lines it already took
+  OrderConfirmsAfterCancel,       // a late reservation flips a cancelled order to confirmed
+  OutboxBeforeCommit,             // runtime: publishes the outbox before the local commit
+  CommitBeforeProcessing,         // runtime: commits the consumer offset before handling the record
+};
+
+struct MutantInfo {
+  Mutant mutant;
+  std::string_view name;
+  std::string_view description;
+};
+
+// Every mutant except None, in a stable order.
+std::span<const MutantInfo> all_mutants();
+std::optional<Mutant> mutant_from(std::string_view name);
+std::string_view to_string(Mutant m);
+
+}  // namespace sagasim::saga
