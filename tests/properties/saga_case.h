@@ -1,0 +1,71 @@
+// Generated saga test cases for the property suite: a workload, a topology
+// and a fault plan, drawn by RapidCheck so that they shrink well (fewer
+// orders, fewer faults, earlier times, smaller values, fewer instances), and
+// turned into an ordinary scenario file, so that a counterexample is
+// something `sagasim run` replays exactly.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <rapidcheck.h>
+
+#include "faults/world.h"
+#include "services/mutants.h"
+
+namespace sagasim::props {
+
+struct Line {
+  int sku = 0;  // index into the case's SKUs (modulo their count)
+  int quantity = 1;
+  int price_cents = 100;
+};
+struct Order {
+  int customer = 0;  // index (modulo)
+  std::vector<Line> lines;
+  int at_ms = 0;
+};
+struct Fault {
+  int cls = 0;       // index into faults::all_fault_classes()
+  int target = 0;    // which service / instance (modulo)
+  int at_ms = 0;
+  int duration_ms = 1;
+  int point = 0;     // crash point
+  int topic = 0;     // index (modulo)
+  int partition = 0; // (modulo)
+};
+struct Case {
+  int partitions = 1;
+  int order_instances = 1, payment_instances = 1, inventory_instances = 1;
+  bool idempotent = true;
+  std::vector<int> balances;  // one per customer
+  std::vector<int> stock;     // one per SKU
+  std::vector<Order> orders;
+  std::vector<Fault> faults;
+  uint64_t seed = 1;
+};
+
+// Sizes: at most `max_orders` orders and `max_faults` faults.
+rc::Gen<Case> gen_case(int max_orders = 12, int max_faults = 4);
+// Only duplicate-making faults (for the idempotency property).
+rc::Gen<Case> gen_duplicating_case(int max_orders = 12);
+
+nlohmann::json to_scenario(const Case& c, const std::string& name);
+void showValue(const Case& c, std::ostream& os);
+
+struct CaseRun {
+  sim::RunResult result;
+  std::string trace;  // the JSON Lines text
+};
+CaseRun run_case(const Case& c, saga::Mutant mutant = saga::Mutant::None, bool keep_trace = true);
+
+// Writes the case as a scenario file (overwriting: the last failure a
+// RapidCheck run reports is its shrunk one) and returns a report: the path,
+// the command that replays it, the violations and a readable timeline.
+std::string write_counterexample(const Case& c, const CaseRun& o, const std::string& property, saga::Mutant mutant);
+std::string counterexample_path(const std::string& property);
+
+}  // namespace sagasim::props
