@@ -77,11 +77,13 @@ sim::ProduceFate Injector::on_produce(std::string_view producer, std::string_vie
   return sim::ProduceFate::Ok;
 }
 
-Duration Injector::extra_produce_latency(std::string_view) {
+Duration Injector::extra_produce_latency(std::string_view, std::string_view topic, int32_t partition) {
   Duration extra{0};
   const Time t = now();
   for (const Window& w : windows_)
-    if (w.cls == FaultClass::LatencySpike && t >= w.start && t < w.end) extra = extra + w.extra;
+    if (w.cls == FaultClass::LatencySpike && t >= w.start && t < w.end && (w.topic.empty() || w.topic == topic) &&
+        (w.partition < 0 || w.partition == partition))
+      extra = extra + w.extra;
   return extra;
 }
 

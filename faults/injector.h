@@ -21,7 +21,7 @@ class Injector final : public sim::FaultHooks, public sim::Actor {
   void install();
 
   sim::ProduceFate on_produce(std::string_view producer, std::string_view topic, int32_t partition) override;
-  Duration extra_produce_latency(std::string_view producer) override;
+  Duration extra_produce_latency(std::string_view producer, std::string_view topic, int32_t partition) override;
   Duration extra_delivery_latency(std::string_view topic, int32_t partition) override;
   bool lose_commit(std::string_view member, std::string_view topic, int32_t partition) override;
   bool crash_at(std::string_view instance, sim::CrashPoint point) override;

@@ -82,7 +82,11 @@ void check_target(JsonObject& o, const sim::Scenario& s, FaultSpec& f) {
   }
   for (std::string_view svc : kServices)
     if (f.target == svc) return;
-  if (kind == TargetKind::Producer && f.target == "client") return;
+  if (kind == TargetKind::Producer && f.target == "client") {
+    if (f.cls == FaultClass::PartitionReorder)
+      o.fail(o.at("target"), "the client's producer is idempotent, so its requests cannot be reordered");
+    return;
+  }
   if (kind == TargetKind::Service)
     o.fail(o.at("target"), fmt::format("unknown service '{}' (want order, payment or inventory)", f.target));
   // An instance: <service>-<n>, n within the topology.
@@ -90,7 +94,7 @@ void check_target(JsonObject& o, const sim::Scenario& s, FaultSpec& f) {
     const std::string prefix = std::string(svc) + "-";
     if (f.target.rfind(prefix, 0) != 0) continue;
     const std::string n = f.target.substr(prefix.size());
-    if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos && n.size() < 4) {
+    if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos && n.size() < 4 && n[0] != '0') {
       const int i = std::stoi(n);
       if (i >= 1 && i <= instances_of(s, svc)) return;
       o.fail(o.at("target"), fmt::format("no instance '{}': the topology starts {} {} instance(s)", f.target,
@@ -230,6 +234,11 @@ FaultPlan default_chaos_plan(const sim::Scenario& s) {
   // Moderate rates of every class. Written as JSON and parsed like a user's
   // plan, so it obeys the same rules.
   const int32_t last_partition = s.partitions - 1;
+  // A lost ack stalls a partition's consumer for a whole request timeout
+  // (its offset waits for the ack). Where that alone would break the
+  // scenario's liveness bound, the classes that lose acks are left out: the
+  // harness would only be reporting the scenario's own settings.
+  const bool acks_may_be_lost = 2 * s.broker.request_timeout.us < (s.liveness_bound - s.order_timeout).us;
   json faults = json::array({
       {{"class", "lost_commit"}, {"probability", 0.02}},
       {{"class", "producer_retry"}, {"probability", 0.01}},
@@ -251,6 +260,13 @@ FaultPlan default_chaos_plan(const sim::Scenario& s) {
       {{"class", "latency_spike"}, {"probability", 0.03}, {"duration_ms", 800}, {"extra_ms", 150}},
       {{"class", "clock_skew"}, {"target", "order"}, {"skew_ms", 750}, {"drift_ppm", 2000}},
   });
+  if (!acks_may_be_lost)
+    faults.erase(std::remove_if(faults.begin(), faults.end(),
+                                [](const json& f) {
+                                  const std::string c = f["class"];
+                                  return c == "producer_retry" || c == "leader_failover" || c == "network_partition";
+                                }),
+                 faults.end());
   sim::Scenario copy = s;
   copy.faults = faults;
   copy.source = s.source + " (swarm default plan)";

@@ -61,7 +61,7 @@ void SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cooki
   Duration latency = config_.produce_latency.sample(rng_);
   if (hooks_) {
     f.fate = hooks_->on_produce(prod.name, topics_[topic].name, to_int(part));
-    latency = latency + hooks_->extra_produce_latency(prod.name);
+    latency = latency + hooks_->extra_produce_latency(prod.name, topics_[topic].name, to_int(part));
   }
   const uint32_t slot = alloc_slot(std::move(f));
   // One connection per partition leader: requests arrive in the order sent,

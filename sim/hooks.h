@@ -34,7 +34,10 @@ class FaultHooks {
   virtual ProduceFate on_produce(std::string_view /*producer*/, std::string_view /*topic*/, int32_t /*partition*/) {
     return ProduceFate::Ok;
   }
-  virtual Duration extra_produce_latency(std::string_view /*producer*/) { return {}; }
+  virtual Duration extra_produce_latency(std::string_view /*producer*/, std::string_view /*topic*/,
+                                         int32_t /*partition*/) {
+    return {};
+  }
   virtual Duration extra_delivery_latency(std::string_view /*topic*/, int32_t /*partition*/) { return {}; }
   virtual bool lose_commit(std::string_view /*member*/, std::string_view /*topic*/, int32_t /*partition*/) {
     return false;

@@ -1,5 +1,5 @@
 // A scenario: the topology, the broker's timing, the saga's settings, the
-// workload and (later) the fault plan of one simulated run, as data.
+// workload and the fault plan (interpreted by faults/) of one simulated run, as data.
 // docs/scenario-format.md documents the file format; scenarios/scenario.schema.json
 // is its JSON Schema. load_scenario validates every field and throws
 // InputError naming the file and the JSON pointer of the first problem.

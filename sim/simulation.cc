@@ -90,6 +90,12 @@ Store& Simulation::store(std::string_view service) {
   throw InternalError(fmt::format("no service '{}'", service));
 }
 
+Service& Simulation::service(std::string_view name) {
+  for (auto& rt : services_)
+    if (rt.service->name() == name) return *rt.service;
+  throw InternalError(fmt::format("no service '{}'", name));
+}
+
 Instance& Simulation::instance(std::string_view id) {
   for (auto& rt : services_)
     for (auto& i : rt.instances)
@@ -126,8 +132,14 @@ void Simulation::set_hooks(FaultHooks* hooks) {
 }
 
 void Simulation::set_clock(std::string_view service, Duration skew, int64_t drift_ppm) {
-  for (auto& rt : services_)
-    if (rt.service->name() == service) rt.clock = ServiceClock{skew, drift_ppm, scheduler_.now()};
+  for (uint32_t si = 0; si < services_.size(); ++si) {
+    ServiceRuntime& rt = services_[si];
+    if (rt.service->name() != service) continue;
+    rt.clock = ServiceClock{skew, drift_ppm, scheduler_.now()};
+    // Pending timers were scheduled against the old clock: wake up for the
+    // earliest one again by the new clock (stale wake-ups find nothing due).
+    if (auto next = rt.store.next_timer()) scheduler_.at(true_time_of(si, *next), this, kTimer, si);
+  }
 }
 
 Time Simulation::service_now(uint32_t si) const {
@@ -235,12 +247,13 @@ void Simulation::fire_timers(uint32_t si) {
       break;
     }
   if (!runner) return;  // each instance checks its service's timers when it comes back
-  fire_due_timers(*rt.service, rt.store, *runner, runner->id(), [&](const WriteSet& ws) {
+  const int fired = fire_due_timers(*rt.service, rt.store, *runner, runner->id(), [&](const WriteSet& ws) {
     trace_.record(scheduler_.now(), Step{.kind = StepKind::Timer, .actor = runner->id(),
                                          .key = ws.timers.empty() ? std::string_view() : std::string_view(ws.timers[0].key)});
     on_committed(*runner, ws);
     runner->relay(ws, kNoSlot);
   });
+  (void)fired;
 }
 
 void Simulation::run_until_quiet(Time limit) {

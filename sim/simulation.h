@@ -92,6 +92,7 @@ class Simulation final : public Actor {
   Instance& instance(std::string_view id);
   Instance& add_instance(std::string_view service);  // a new member joins its group
   Store& store(std::string_view service);
+  Service& service(std::string_view name);
   std::vector<Instance*> instances_of(std::string_view service);
   const Scenario& scenario() const { return scenario_; }
   const Workload& workload() const { return workload_; }
