@@ -37,7 +37,23 @@ int sweep_command(const SweepArgs& args);
 
 int mutants_command();
 
+struct ShrinkArgs {
+  std::string scenario;
+  std::optional<uint64_t> seed;
+  bool swarm = false;
+  std::string mutant;
+  std::string out;
+  int max_runs = 5000;
+};
+int shrink_command(const ShrinkArgs& args);
+
 int replay_command(const std::string& trace_path);
+
+struct ExportArgs {
+  std::string trace;
+  std::string perfetto;  // Chrome trace-event JSON output
+};
+int export_command(const ExportArgs& args);
 
 // Shared helpers.
 // The mutant named on the command line; InputError for an unknown name.

@@ -3,7 +3,9 @@
 //   sagasim run SCENARIO.json [--seed N] [--trace FILE] [--json] [--swarm]
 //   sagasim sweep SCENARIO.json --seeds A..B [--jobs N] [--swarm] [--keep-going] [--json]
 //   sagasim replay TRACE.jsonl
+//   sagasim export TRACE.jsonl --perfetto OUT.json
 //   sagasim mutants
+//   sagasim shrink SCENARIO.json --seed N [--swarm] [--mutant NAME] [--out FILE]
 //
 // Exit codes: 0 every invariant holds; 1 an invariant failed (the violation
 // and the command that reproduces it are printed) or a replay diverged;
@@ -49,6 +51,18 @@ int main(int argc, char** argv) {
   sweep->add_option("--mutant", sweep_args.mutant, "Sweep a deliberately broken variant (see `sagasim mutants`)");
   sweep->footer("Exit codes: 0 no run failed, 1 a run failed, 2 bad input.");
 
+  ShrinkArgs shrink_args;
+  CLI::App* shrink = app.add_subcommand(
+      "shrink", "Minimise a failing run to a small scenario file that fails the same invariant");
+  shrink->add_option("scenario", shrink_args.scenario, "Scenario file that fails at the given seed")->required();
+  shrink->add_option("--seed", shrink_args.seed, "The failing seed (default: the scenario's \"seed\", else 1)");
+  shrink->add_flag("--swarm", shrink_args.swarm, "The failure was found in swarm mode");
+  shrink->add_option("--mutant", shrink_args.mutant, "The failure was found with this mutant (see `sagasim mutants`)");
+  shrink->add_option("--out", shrink_args.out, "Where to write the result (default: SCENARIO.seedN.min.json)");
+  shrink->add_option("--max-runs", shrink_args.max_runs, "Give up refining after this many trial runs")
+      ->check(CLI::Range(1, 1000000));
+  shrink->footer("Exit codes: 0 shrunk, 2 bad input (including a scenario that does not fail at that seed).");
+
   CLI::App* mutants = app.add_subcommand("mutants", "List the bug zoo: deliberately broken saga variants, one per line");
 
   std::string trace_path;
@@ -56,6 +70,16 @@ int main(int argc, char** argv) {
       "replay", "Re-run the scenario and seed recorded in a trace and confirm the identical trace hash");
   replay->add_option("trace", trace_path, "Trace file written by `sagasim run --trace`")->required();
   replay->footer("Exit codes: 0 identical, 1 diverged (the first differing step is printed), 2 bad trace.");
+
+  ExportArgs export_args;
+  CLI::App* export_cmd = app.add_subcommand(
+      "export", "Convert a trace to Chrome trace-event JSON, for the Perfetto UI and chrome://tracing");
+  export_cmd->add_option("trace", export_args.trace, "Trace file written by `sagasim run --trace`")->required();
+  export_cmd->add_option("--perfetto", export_args.perfetto,
+                         "Write Chrome trace-event JSON here: services and topics as processes, instances and "
+                         "partitions as threads, handlings as slices, causation as flows")
+      ->required();
+  export_cmd->footer("Exit codes: 0 written, 2 bad trace (the message names file:line) or unwritable output.");
 
   try {
     app.parse(argc, argv);
@@ -74,7 +98,9 @@ int main(int argc, char** argv) {
     if (run->parsed()) return run_command(run_args);
     if (sweep->parsed()) return sweep_command(sweep_args);
     if (replay->parsed()) return replay_command(trace_path);
+    if (export_cmd->parsed()) return export_command(export_args);
     if (mutants->parsed()) return mutants_command();
+    if (shrink->parsed()) return shrink_command(shrink_args);
   } catch (const InputError& e) {
     std::cerr << "sagasim: " << e.what() << "\n";
     return kExitBadInput;

@@ -1,6 +1,7 @@
 #include "faults/plan.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -42,7 +43,7 @@ constexpr std::string_view kTopics[] = {saga::kOrderRequestsTopic, saga::kOrders
                                         saga::kInventoryTopic};
 
 Duration ms(JsonObject& o, const char* key, double def, double lo = 0) {
-  return Duration{static_cast<int64_t>(o.number(key, lo, kMaxMs, def) * 1000)};
+  return Duration{std::llround(o.number(key, lo, kMaxMs, def) * 1000)};
 }
 
 int instances_of(const sim::Scenario& s, std::string_view service) {
@@ -193,7 +194,7 @@ FaultSpec parse_one(const json& j, const std::string& path, const sim::Scenario&
                            "timeout", f.duration.ms(), s.broker.session_timeout.ms()));
       break;
     case FaultClass::ClockSkew:
-      f.skew = Duration{static_cast<int64_t>(o.number("skew_ms", -kMaxMs, kMaxMs, 0) * 1000)};
+      f.skew = Duration{std::llround(o.number("skew_ms", -kMaxMs, kMaxMs, 0) * 1000)};
       f.drift_ppm = o.integer("drift_ppm", -100000, 100000, 0);
       break;
     default:

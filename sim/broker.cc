@@ -10,7 +10,29 @@
 namespace sagasim::sim {
 
 SimBroker::SimBroker(Scheduler& scheduler, Trace& trace, uint64_t seed, BrokerConfig config)
-    : scheduler_(scheduler), trace_(trace), rng_(seed), config_(std::move(config)) {}
+    : scheduler_(scheduler), trace_(trace), seed_(seed), config_(std::move(config)) {}
+
+uint64_t SimBroker::identity_of(const Event& e, std::string_view producer) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 0x100000001b3ULL;
+    }
+    h ^= 0xff;  // field separator
+    h *= 0x100000001b3ULL;
+  };
+  mix(e.correlation_id.empty() ? std::string_view(e.event_id) : std::string_view(e.correlation_id));
+  mix(e.type);
+  mix(producer);
+  return h;
+}
+
+Duration SimBroker::draw(const DurationDist& d, InFlight& f, uint64_t what) {
+  uint64_t state = seed_ ^ f.identity ^ (what << 56) ^ (static_cast<uint64_t>(f.draws++) << 32);
+  Prng r(splitmix64(state));
+  return d.sample(r);
+}
 
 TopicId SimBroker::add_topic(std::string name, int32_t partitions) {
   if (partitions < 1) throw InternalError("topic " + name + " needs at least one partition");
@@ -58,7 +80,8 @@ void SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cooki
   Producer::Lane& lane = prod.lanes[topic][static_cast<size_t>(to_int(part))];
   const uint64_t seq = lane.next_seq++;
   InFlight f{p, topic, part, seq, std::move(event), cookie, scheduler_.now()};
-  Duration latency = config_.produce_latency.sample(rng_);
+  f.identity = identity_of(*f.event, prod.name);
+  Duration latency = draw(config_.produce_latency, f, 1);
   if (hooks_) {
     f.fate = hooks_->on_produce(prod.name, topics_[topic].name, to_int(part));
     latency = latency + hooks_->extra_produce_latency(prod.name, topics_[topic].name, to_int(part));
@@ -120,7 +143,8 @@ void SimBroker::arrive(uint32_t slot) {
   // number until it lands. Otherwise later requests may overtake it.
   const bool keeps_order = prod.idempotent || prod.max_in_flight <= 1;
   if (part.down_until > now) {
-    const Duration jitter = keeps_order ? Duration{} : Duration{rng_.between(0, config_.retry_backoff.us)};
+    const Duration jitter =
+        keeps_order ? Duration{} : draw(DurationDist::uniform_ms(0, static_cast<double>(config_.retry_backoff.us) / 1000), f, 2);
     retry_later(slot, part.down_until + jitter);
     return;
   }
@@ -154,7 +178,7 @@ void SimBroker::arrive(uint32_t slot) {
   }
   if (!duplicate) {
     const int64_t offset = static_cast<int64_t>(part.log.size());
-    Duration latency = config_.delivery_latency.sample(rng_);
+    Duration latency = draw(config_.delivery_latency, f, 3);
     if (hooks_) latency = latency + hooks_->extra_delivery_latency(topic.name, to_int(f.partition));
     const Time visible = std::max(part.last_visible, now + latency);
     part.last_visible = visible;
@@ -181,7 +205,7 @@ void SimBroker::arrive(uint32_t slot) {
     else --p.acks_to_lose;
     scheduler_.at(f.sent_at + config_.request_timeout, this, kTimeout, slot);
   } else {
-    scheduler_.after(config_.ack_latency.sample(rng_), this, kAck, slot);
+    scheduler_.after(draw(config_.ack_latency, f, 4), this, kAck, slot);
   }
 }
 
@@ -211,7 +235,7 @@ void SimBroker::timeout(uint32_t slot) {
   // sends it again with the same sequence number, once it can reach the broker.
   ++retries_;
   f.sent_at = std::max(scheduler_.now() + config_.retry_backoff, p.blocked_until);
-  scheduler_.at(f.sent_at + config_.produce_latency.sample(rng_), this, kArrive, slot);
+  scheduler_.at(f.sent_at + draw(config_.produce_latency, f, 1), this, kArrive, slot);
 }
 
 void SimBroker::isolate_producer(ProducerId p, Time until) {

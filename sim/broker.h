@@ -182,6 +182,8 @@ class SimBroker final : public Actor {
     Time sent_at;
     Offset offset{-1};
     ProduceFate fate = ProduceFate::Ok;  // what the fault hooks decided for the first attempt
+    uint64_t identity = 0;               // stable across runs that differ elsewhere (see draw())
+    uint32_t draws = 0;
     bool ack_lost = false;               // appended, but its ack will not arrive
     bool acked = false;
   };
@@ -215,6 +217,13 @@ class SimBroker final : public Actor {
 
   void arrive(uint32_t slot);
   void retry_later(uint32_t slot, Time at);
+  // Every latency is drawn from its own stream, keyed by what the record is
+  // (order, event type, producer) and how many draws it has had, not from one
+  // shared stream: removing an unrelated order from a scenario then leaves
+  // every other record's timing unchanged, which is what lets a failing case
+  // shrink (faults/shrink.h, the property tests).
+  Duration draw(const DurationDist& d, InFlight& f, uint64_t what);
+  static uint64_t identity_of(const Event& e, std::string_view producer);
   void ack(uint32_t slot);
   void timeout(uint32_t slot);
   void deliver(GroupId g, uint32_t cursor, uint32_t epoch);
@@ -226,7 +235,7 @@ class SimBroker final : public Actor {
   Scheduler& scheduler_;
   Trace& trace_;
   FaultHooks* hooks_ = nullptr;
-  Prng rng_;
+  uint64_t seed_;
   BrokerConfig config_;
   std::vector<Topic> topics_;
   std::vector<Producer> producers_;

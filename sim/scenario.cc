@@ -1,5 +1,6 @@
 #include "sim/scenario.h"
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -20,7 +21,7 @@ using Obj = JsonObject;
 constexpr double kMaxMs = 86400000.0 * 365;  // a year of virtual time
 
 Duration ms_field(Obj& o, const char* key, double def_ms) {
-  return Duration{static_cast<int64_t>(o.number(key, 0, kMaxMs, def_ms) * 1000)};
+  return Duration{std::llround(o.number(key, 0, kMaxMs, def_ms) * 1000)};
 }
 
 DurationDist parse_dist(const json& j, const std::string& path, const std::string& source) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`sagasim export TRACE --perfetto OUT.json` against a known trace
-(tests/viewer/data/small.trace.jsonl): the output is Chrome trace-event JSON
+(tests/viewer/data/small.trace.ndjson): the output is Chrome trace-event JSON
 whose structure Perfetto's and chrome://tracing's importers accept, and it
 says what the trace says.
 
@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 sagasim, source = sys.argv[1], sys.argv[2]
-trace = os.path.join(source, "tests/viewer/data/small.trace.jsonl")
+trace = os.path.join(source, "tests/viewer/data/small.trace.ndjson")
 failures = []
 
 

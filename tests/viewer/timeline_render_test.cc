@@ -21,7 +21,7 @@ namespace {
 constexpr int kW = 1200, kH = 700;
 
 const TraceModel& small() {
-  static const TraceModel m = TraceModel::load(std::string(SAGASIM_SOURCE_DIR) + "/tests/viewer/data/small.trace.jsonl");
+  static const TraceModel m = TraceModel::load(std::string(SAGASIM_SOURCE_DIR) + "/tests/viewer/data/small.trace.ndjson");
   return m;
 }
 
@@ -122,7 +122,7 @@ TEST(TimelineRender, FaultIntervalsAreShaded) {
   const QRgb px = r.image.pixel(p);
   EXPECT_GT(qRed(px), qGreen(px) + 15) << "no fault shade at the stall";
   // Outside any fault on the same lane, no shade.
-  const QRgb clear = r.image.pixel(r.view->to_pixel(600, lane + 0.2).toPoint());
+  const QRgb clear = r.image.pixel(r.view->to_pixel(100, lane + 0.2).toPoint());
   EXPECT_LT(std::abs(qRed(clear) - qGreen(clear)), 10);
 }
 
@@ -193,6 +193,18 @@ TEST(TimelineRender, ClickingAStepSelectsItAndItsOrder) {
   ASSERT_EQ(ordered.size(), 1u);
   EXPECT_EQ(ordered[0], "o-3");
   EXPECT_EQ(r.view->selected_order(), "o-3");
+}
+
+TEST(TimelineRender, HoverTellsTheStepOrTheFault) {
+  Rendered r = render();
+  const QString tip = r.view->tooltip_for(idx(small(), 33));
+  EXPECT_TRUE(tip.startsWith("step 33 · handle · payment-2")) << tip.toStdString();
+  EXPECT_TRUE(tip.contains("OrderCreated e-6 (caused by e-3)")) << tip.toStdString();
+  EXPECT_TRUE(tip.contains("order o-3")) << tip.toStdString();
+  const int lane = small().lane_index("inventory-1");
+  const QString fault = r.view->fault_tooltip_at(r.view->to_pixel(300, lane + 0.2));
+  EXPECT_TRUE(fault.startsWith("fault stall (inventory-1): 150.0 ms to 450.0 ms")) << fault.toStdString();
+  EXPECT_TRUE(r.view->fault_tooltip_at(r.view->to_pixel(100, lane + 0.2)).isEmpty());
 }
 
 TEST(TimelineRender, ZoomAndPanMoveTheTimeAxis) {

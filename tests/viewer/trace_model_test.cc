@@ -1,4 +1,4 @@
-// The trace model on a known small trace (tests/viewer/data/small.trace.jsonl,
+// The trace model on a known small trace (tests/viewer/data/small.trace.ndjson,
 // written by `sagasim run tests/viewer/data/small.scenario.json --seed 5`):
 // lanes, fault spans, orders and saga paths; and bad traces, which must give
 // a message naming file:line and never crash.
@@ -15,7 +15,7 @@
 namespace sagasim::viewer {
 namespace {
 
-const std::string kSmall = std::string(SAGASIM_SOURCE_DIR) + "/tests/viewer/data/small.trace.jsonl";
+const std::string kSmall = std::string(SAGASIM_SOURCE_DIR) + "/tests/viewer/data/small.trace.ndjson";
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -81,12 +81,12 @@ TEST(TraceModel, OneLanePerInstanceGroupAndPartitionInSagaOrder) {
       "orders[0]",         "orders[1]",         "orders[2]",         "payments[0]", "payments[1]", "payments[2]",
       "inventory[0]",      "inventory[1]",      "inventory[2]"};
   EXPECT_EQ(names, expected);
-  EXPECT_EQ(small().services(), (std::vector<std::string>{"order", "payment", "inventory", "broker", "client"}));
+  EXPECT_EQ(small().services(), (std::vector<std::string>{"order", "payment", "inventory", "client", "broker"}));
 }
 
 TEST(TraceModel, PublishesSitOnTheirPartitionOtherStepsOnTheirActor) {
   const TraceModel& m = small();
-  EXPECT_EQ(m.lanes()[static_cast<size_t>(m.steps()[idx(m, 21)].lane)].name, "orders[0]");   // publish
+  EXPECT_EQ(m.lanes()[static_cast<size_t>(m.steps()[idx(m, 21)].lane)].name, "orders[1]");   // publish
   EXPECT_EQ(m.lanes()[static_cast<size_t>(m.steps()[idx(m, 32)].lane)].name, "payment-2");   // deliver
   EXPECT_EQ(m.lanes()[static_cast<size_t>(m.steps()[idx(m, 20)].lane)].name, "order-1");     // state
   size_t total = 0;
@@ -241,8 +241,11 @@ TEST(TraceModelErrors, OtherShapesOfBadInput) {
        "\"partition\" must be an integer"},
       {header + "\n" + R"({"step":1,"t_us":5,"kind":"handle","actor":"a-1","detail":[1]})" + "\n",
        "\"detail\" has the wrong type"},
-      {header + "\n" + R"({"step":1,"t_us":5,"kind":"handle","actor":"a-1","offset":99999999999999999999})" + "\n",
+      {header + "\n" + R"({"step":1,"t_us":5,"kind":"handle","actor":"a-1","offset":10000000000000000000})" + "\n",
        "\"offset\" is out of range"},
+      {header + "\n" + R"({"step":1,"t_us":5,"kind":"handle","actor":"a-1","offset":99999999999999999999})" + "\n",
+       "\"offset\" must be an integer"},
+      {header + "\n" + R"({"step":1,"t_us":5.5,"kind":"handle","actor":"a-1"})" + "\n", "\"t_us\" must be an integer"},
       {header + "\n" + R"({"kind":"end","steps":0})" + "\n" + R"({"step":1,"t_us":5,"kind":"handle","actor":"a-1"})" + "\n",
        "bad.jsonl:3: a line after the trace's end line"},
       {header + "\n" + header + "\n", "bad.jsonl:2: a second header"},

@@ -16,7 +16,7 @@ import tempfile
 import time
 
 viewer, sagasim, source = sys.argv[1], sys.argv[2], sys.argv[3]
-trace = os.path.join(source, "tests/viewer/data/small.trace.jsonl")
+trace = os.path.join(source, "tests/viewer/data/small.trace.ndjson")
 env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
 failures = []
 # The bound is 3 s on a developer machine; CI shares two cores with

@@ -1,0 +1,58 @@
+// sagasim shrink: minimise a failing run to a small scenario file that still
+// fails the same invariant (faults/shrink.h does the work).
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "faults/shrink.h"
+
+namespace sagasim::cli {
+
+int shrink_command(const ShrinkArgs& args) {
+  const saga::Mutant mutant = parse_mutant(args.mutant);
+  const faults::RunSpec spec = faults::load_run_spec(args.scenario);
+  const uint64_t seed = args.seed ? *args.seed : spec.scenario.seed.value_or(1);
+  std::string out = args.out;
+  if (out.empty()) {
+    std::filesystem::path p(args.scenario);
+    out = (p.parent_path() / (p.stem().string() + fmt::format(".seed{}.min.json", seed))).string();
+  }
+  {
+    std::ofstream probe(out, std::ios::app);
+    if (!probe) throw InputError(out, "", "cannot write the shrunk scenario here (use --out)");
+  }
+
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  faults::ShrinkOptions options;
+  options.seed = seed;
+  options.swarm = args.swarm;
+  options.mutant = mutant;
+  options.max_runs = args.max_runs;
+  options.progress = [&](int runs, size_t orders, size_t faults) {
+    if (tty) fmt::print(stderr, "\rshrinking: {} runs · {} orders · {} faults      ", runs, orders, faults);
+    else if (runs % 200 == 0) fmt::print(stderr, "shrinking: {} runs, {} orders, {} faults\n", runs, orders, faults);
+  };
+  const faults::ShrinkResult r = faults::shrink(spec, options);
+  if (tty) fmt::print(stderr, "\n");
+  {
+    std::ofstream f(out);
+    f << r.scenario.dump(2) << "\n";
+    if (!f) throw InputError(out, "", "writing the shrunk scenario failed");
+  }
+  const std::string replay = fmt::format("sagasim run {} --seed {}{}", shell_quote(out), seed,
+                                         mutant == saga::Mutant::None ? "" : " --mutant " + std::string(saga::to_string(mutant)));
+  fmt::print("shrunk      {} orders, {} faults → {} orders, {} faults in {} runs\n", r.orders_before, r.faults_before,
+             r.orders_after, r.faults_after, r.runs);
+  fmt::print("still fails {}\n", r.invariant);
+  fmt::print("written to  {}\n", out);
+  fmt::print("replay      {}\n", replay);
+  return 0;
+}
+
+}  // namespace sagasim::cli
