@@ -49,7 +49,8 @@ rc::Gen<Fault> gen_fault(std::vector<int> classes) {
                                rc::gen::set(&Fault::partition, uniform(0, 4)));
 }
 
-rc::Gen<Case> gen_with(int max_orders, int max_faults, std::vector<int> classes, bool force_plain_producer) {
+rc::Gen<Case> gen_with(int max_orders, int max_faults, std::vector<int> classes, bool force_plain_producer,
+                       int exact_orders = 0) {
   return rc::gen::exec([=] {
     Case c;
     c.partitions = *uniform(1, 5);
@@ -59,7 +60,9 @@ rc::Gen<Case> gen_with(int max_orders, int max_faults, std::vector<int> classes,
     c.idempotent = force_plain_producer ? false : !*rc::gen::arbitrary<bool>();
     c.balances = *rc::gen::resize(4, rc::gen::nonEmpty(rc::gen::container<std::vector<int>>(uniform(0, 20001))));
     c.stock = *rc::gen::resize(4, rc::gen::nonEmpty(rc::gen::container<std::vector<int>>(uniform(0, 21))));
-    c.orders = *rc::gen::resize(max_orders, rc::gen::nonEmpty(rc::gen::container<std::vector<Order>>(gen_order())));
+    c.orders = exact_orders > 0
+                   ? *rc::gen::container<std::vector<Order>>(static_cast<size_t>(exact_orders), gen_order())
+                   : *rc::gen::resize(max_orders, rc::gen::nonEmpty(rc::gen::container<std::vector<Order>>(gen_order())));
     c.faults = *rc::gen::resize(max_faults, rc::gen::container<std::vector<Fault>>(gen_fault(classes)));
     c.seed = *uniform<uint64_t>(1, 1000);
     return c;
@@ -140,6 +143,10 @@ json fault_json(const Case& c, const Fault& f) {
 }  // namespace
 
 rc::Gen<Case> gen_case(int max_orders, int max_faults) { return gen_with(max_orders, max_faults, all_classes(), false); }
+
+rc::Gen<Case> gen_case_with_orders(int orders, int max_faults) {
+  return gen_with(orders, max_faults, all_classes(), false, orders);
+}
 
 rc::Gen<Case> gen_duplicating_case(int max_orders) {
   using FC = faults::FaultClass;

@@ -50,6 +50,8 @@ struct Case {
 
 // Sizes: at most `max_orders` orders and `max_faults` faults.
 rc::Gen<Case> gen_case(int max_orders = 12, int max_faults = 4);
+// Exactly `orders` orders (for throughput measurements).
+rc::Gen<Case> gen_case_with_orders(int orders, int max_faults);
 // Only duplicate-making faults (for the idempotency property).
 rc::Gen<Case> gen_duplicating_case(int max_orders = 12);
 
