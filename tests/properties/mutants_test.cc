@@ -66,6 +66,7 @@ TEST_P(MutantTest, IsCaughtAndShrinksToASmallReplayableScenario) {
   // Without the mutant the same scenario passes: the bug is the mutant's.
   EXPECT_TRUE(faults::run(spec, faults::RunConfig{spec.scenario.seed.value_or(1)}).ok()) << path;
 
+  if (std::getenv("SAGASIM_SHOW_COUNTEREXAMPLES")) std::printf("%s\n", failure.description.c_str());
   std::printf("mutant-table | %-34s | %4d | %6.2f s | %zu orders, %zu faults | %s\n", GetParam().name.data(),
               failure.numSuccess + 1, secs, orders, nfaults, last_invariant.c_str());
 }
