@@ -118,6 +118,14 @@ class Service {
   virtual void handle(const Event& event, Context& ctx) = 0;
   virtual void on_timer(std::string_view /*key*/, Context& /*ctx*/) {}
   virtual void register_payloads(PayloadRegistry& /*registry*/) const {}
+  // Rebuilds a record of one of this service's tables from its JSON form
+  // (Record::to_json), for a store that keeps records serialised (SQLite).
+  // Throws InputError naming the table and the JSON pointer of the problem;
+  // the store adds where the JSON came from (its file and the record's key).
+  virtual RecordPtr decode_record(std::string_view table, const nlohmann::json& /*j*/) const {
+    throw InputError("table " + std::string(table), "",
+                     "the " + std::string(name()) + " service keeps no table of that name");
+  }
   // False only for deliberately broken variants (services/mutants.h): the
   // runtime then neither checks nor records the inbox.
   virtual bool uses_inbox() const { return true; }
