@@ -69,14 +69,18 @@ std::string string_field(const json& j, const char* name, std::string_view where
 }  // namespace
 
 std::string format_timestamp(Time t) {
-  const int64_t ms = floor_div(t.us, 1000);
-  const int64_t days = floor_div(ms, 86400000);
-  const int64_t in_day = ms - days * 86400000;
+  // Milliseconds when that is exact (the common case, and what most Kafka
+  // tooling shows), microseconds otherwise: the wire form loses nothing.
+  const int64_t us = t.us - floor_div(t.us, 1000000) * 1000000;
+  const int64_t secs = floor_div(t.us, 1000000);
+  const int64_t days = floor_div(secs, 86400);
+  const int64_t in_day = secs - days * 86400;
   int64_t y;
   unsigned mo, d;
   civil_from_days(days, y, mo, d);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, mo, d, in_day / 3600000,
-                     in_day / 60000 % 60, in_day / 1000 % 60, in_day % 1000);
+  const std::string date = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, mo, d, in_day / 3600, in_day / 60 % 60, in_day % 60);
+  if (us % 1000 == 0) return fmt::format("{}.{:03}Z", date, us / 1000);
+  return fmt::format("{}.{:06}Z", date, us);
 }
 
 Time parse_timestamp(std::string_view s, std::string_view where, std::string_view path) {

@@ -1,8 +1,43 @@
 #include "services/events.h"
 
+#include <fmt/format.h>
+
+#include "core/json_reader.h"
 #include "services/state.h"
 
 namespace sagasim::saga {
+
+std::string locate_undecodable_field(const nlohmann::json& stored, const nlohmann::json& shape,
+                                     const std::function<bool(const nlohmann::json&)>& decodes) {
+  for (const auto& [field, _] : shape.items()) {
+    auto it = stored.find(field);
+    if (it == stored.end()) return "/" + field;
+    nlohmann::json probe = shape;
+    probe[field] = *it;
+    if (decodes(probe)) continue;
+    if (it->is_array()) {
+      for (size_t i = 0; i < it->size(); ++i) {
+        probe[field] = nlohmann::json::array({(*it)[i]});
+        if (!decodes(probe)) return fmt::format("/{}/{}", field, i);
+      }
+    }
+    return "/" + field;
+  }
+  return "/";  // only the combination fails: not expected from a plain struct
+}
+
+void throw_round_trip_error(const std::string& where, const nlohmann::json& stored, const nlohmann::json& decoded) {
+  const nlohmann::json patch = nlohmann::json::diff(stored, decoded);
+  const nlohmann::json& op = patch.at(0);  // they differ, so there is a first change
+  const std::string path = op.at("path").get<std::string>();
+  const std::string kind = op.at("op").get<std::string>();
+  if (kind == "remove") throw InputError(where, path, "unknown field");
+  if (kind == "add") throw InputError(where, path, "missing field");
+  throw InputError(where, path,
+                   fmt::format("{} does not survive decoding (reads back as {})",
+                               JsonObject::describe(stored.at(nlohmann::json::json_pointer(path))),
+                               JsonObject::describe(op.at("value"))));
+}
 
 int64_t order_amount_cents(const std::vector<OrderLine>& lines) {
   int64_t total = 0;

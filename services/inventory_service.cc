@@ -12,6 +12,12 @@ constexpr std::string_view kTopics[] = {kOrdersTopic, kPaymentsTopic};
 
 std::span<const std::string_view> InventoryService::subscriptions() const { return kTopics; }
 
+RecordPtr InventoryService::decode_record(std::string_view table, const nlohmann::json& j) const {
+  if (table == kStockTable) return decode_record_as<StockItem>(table, j);
+  if (table == kReservationsTable) return decode_record_as<Reservation>(table, j);
+  return Service::decode_record(table, j);
+}
+
 void InventoryService::stock_item(Transaction& txn, std::string sku, int64_t quantity) {
   txn.put(kStockTable, sku, StockItem{sku, quantity, 0});
 }

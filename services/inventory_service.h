@@ -18,6 +18,7 @@ class InventoryService final : public Service {
   std::span<const std::string_view> subscriptions() const override;
   void handle(const Event& event, Context& ctx) override;
   void register_payloads(PayloadRegistry& registry) const override { register_saga_payloads(registry); }
+  RecordPtr decode_record(std::string_view table, const nlohmann::json& j) const override;
 
   static void stock_item(Transaction& txn, std::string sku, int64_t quantity);
 

@@ -8,6 +8,11 @@ constexpr std::string_view kTopics[] = {kOrderRequestsTopic, kPaymentsTopic, kIn
 
 std::span<const std::string_view> OrderService::subscriptions() const { return kTopics; }
 
+RecordPtr OrderService::decode_record(std::string_view table, const nlohmann::json& j) const {
+  if (table == kOrdersTable) return decode_record_as<Order>(table, j);
+  return Service::decode_record(table, j);
+}
+
 void OrderService::handle(const Event& event, Context& ctx) {
   Transaction& txn = ctx.txn();
   if (event.type == PlaceOrder::kType) {

@@ -21,6 +21,7 @@ class OrderService final : public Service {
   void handle(const Event& event, Context& ctx) override;
   void on_timer(std::string_view order_id, Context& ctx) override;
   void register_payloads(PayloadRegistry& registry) const override { register_saga_payloads(registry); }
+  RecordPtr decode_record(std::string_view table, const nlohmann::json& j) const override;
 
  private:
   void cancel(const Order& order, std::string reason, Context& ctx);

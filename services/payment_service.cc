@@ -10,6 +10,12 @@ constexpr std::string_view kTopics[] = {kOrdersTopic};
 
 std::span<const std::string_view> PaymentService::subscriptions() const { return kTopics; }
 
+RecordPtr PaymentService::decode_record(std::string_view table, const nlohmann::json& j) const {
+  if (table == kAccountsTable) return decode_record_as<Account>(table, j);
+  if (table == kPaymentsTable) return decode_record_as<Payment>(table, j);
+  return Service::decode_record(table, j);
+}
+
 void PaymentService::open_account(Transaction& txn, std::string customer_id, int64_t balance_cents) {
   txn.put(kAccountsTable, customer_id, Account{customer_id, balance_cents});
 }

@@ -17,6 +17,7 @@ class PaymentService final : public Service {
   std::span<const std::string_view> subscriptions() const override;
   void handle(const Event& event, Context& ctx) override;
   void register_payloads(PayloadRegistry& registry) const override { register_saga_payloads(registry); }
+  RecordPtr decode_record(std::string_view table, const nlohmann::json& j) const override;
   bool uses_inbox() const override {
     return mutant_ != Mutant::PaymentNoDedupe && mutant_ != Mutant::CompensationNotIdempotent;
   }

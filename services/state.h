@@ -3,13 +3,55 @@
 // records only move along the transitions documented here.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/store.h"
 #include "services/events.h"
 
 namespace sagasim::saga {
+
+// --- decoding stored records ---------------------------------------------
+// Each service's decode_record rebuilds its records from their JSON form with
+// decode_record_as<T>. Decoding is exact: a missing or mistyped field, a field
+// T does not have, or a value that does not survive the round trip (an enum
+// name nobody defined, which nlohmann would quietly read as the first one; a
+// fraction in an integer) is an InputError naming the table and the JSON
+// pointer of the problem, never a silently different record.
+
+// The JSON pointer of the field that fails to decode: each field of `shape`
+// (a default T) is replaced in turn by the stored one until `decodes` fails;
+// an array is then narrowed to its first failing element.
+std::string locate_undecodable_field(const nlohmann::json& stored, const nlohmann::json& shape,
+                                     const std::function<bool(const nlohmann::json&)>& decodes);
+// Throws the InputError for a record whose decoded form differs from `stored`.
+[[noreturn]] void throw_round_trip_error(const std::string& where, const nlohmann::json& stored,
+                                         const nlohmann::json& decoded);
+
+template <class T>
+RecordPtr decode_record_as(std::string_view table, const nlohmann::json& j) {
+  const std::string where = "table " + std::string(table);
+  if (!j.is_object()) throw InputError(where, "/", std::string("expected an object, got ") + j.type_name());
+  T value;
+  try {
+    value = j.get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    const std::string path = locate_undecodable_field(j, nlohmann::json(T{}), [](const nlohmann::json& probe) {
+      try {
+        (void)probe.get<T>();
+        return true;
+      } catch (const nlohmann::json::exception&) {
+        return false;
+      }
+    });
+    throw InputError(where, path, e.what());
+  }
+  nlohmann::json back = value;
+  if (back != j) throw_round_trip_error(where, j, back);
+  return std::make_shared<RecordOf<T>>(std::move(value));
+}
 
 // --- order service ------------------------------------------------------
 inline constexpr std::string_view kOrdersTable = "orders";
