@@ -48,9 +48,15 @@ class Transaction {
 
   // Reads see this transaction's own writes first, then committed data.
   RecordPtr get(std::string_view table, std::string_view key) const;
+  // The pointer stays valid until the transaction ends, whatever the store
+  // does: the record is pinned here (a store that decodes on demand, like
+  // SQLite, holds no other reference, and a later put may replace it).
   template <class T>
   const T* get_as(std::string_view table, std::string_view key) const {
-    return record_as<T>(get(table, key));
+    RecordPtr r = get(table, key);
+    const T* p = record_as<T>(r);
+    if (p) ws_.pinned.push_back(std::move(r));
+    return p;
   }
 
   // `value` is taken by reference so that `put(t, o.id, std::move(o))` is
@@ -76,7 +82,7 @@ class Transaction {
  private:
   Store& store_;
   std::string_view owner_;
-  WriteSet ws_;
+  mutable WriteSet ws_;  // mutable only for WriteSet::pinned
 };
 
 class Context {

@@ -85,12 +85,16 @@ struct WriteSet {
   std::vector<Put> puts;
   std::vector<OutboxEntry> outbox;
   std::vector<TimerWrite> timers;
+  // Records the transaction handed out by pointer (Transaction::get_as),
+  // kept alive until it ends. Not part of what is committed.
+  std::vector<RecordPtr> pinned;
   bool empty() const { return inbox_event_id.empty() && puts.empty() && outbox.empty() && timers.empty(); }
   void clear() {  // keeps capacity
     inbox_event_id.clear();
     puts.clear();
     outbox.clear();
     timers.clear();
+    pinned.clear();
   }
 };
 

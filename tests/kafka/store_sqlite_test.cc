@@ -281,25 +281,32 @@ TEST_F(SqliteStoreTest, MakeDurableCheckpointsEverythingCommitted) {
   EXPECT_EQ(record_as<Account>(open(payment_)->get(saga::kAccountsTable, "c-0049"))->balance_cents, 1049);
 }
 
-TEST_F(SqliteStoreTest, RecordsHandedOutStayAliveUntilTheNextCommit) {
-  // Transaction::get_as returns a raw pointer and drops the RecordPtr, and
-  // handlers read on through it: the store must hold what it decoded, even
-  // with the smallest cache.
+TEST_F(SqliteStoreTest, RecordsHandedOutStayAliveUntilTheTransactionEnds) {
+  // Handlers read on through the raw pointer Transaction::get_as returns.
+  // The transaction pins what it handed out; the store (even with the
+  // smallest cache) holds what it decoded until its next commit.
   open(payment_).reset();
   {
     auto store = open(payment_);
     seed(*store, 3);
   }
   auto store = open(payment_, {.cache_records_max = 0});
-  Transaction txn(*store, "payment-1");
-  const Account* first = txn.get_as<Account>(saga::kAccountsTable, "c-0000");
-  std::weak_ptr<const Record> watch = store->get(saga::kAccountsTable, "c-0000");
-  for (int i = 0; i < 3; ++i) txn.get(saga::kAccountsTable, fmt::format("c-{:04}", i));
-  ASSERT_FALSE(watch.expired());
-  EXPECT_EQ(first->balance_cents, 1000);
-  txn.put(saga::kAccountsTable, "c-0001", Account{"c-0001", 5});
-  txn.commit();
-  EXPECT_TRUE(watch.expired());  // the transaction is over: a cache of 0 lets it go
+  std::weak_ptr<const Record> watch;
+  {
+    Transaction txn(*store, "payment-1");
+    const Account* first = txn.get_as<Account>(saga::kAccountsTable, "c-0000");
+    watch = store->get(saga::kAccountsTable, "c-0000");
+    for (int i = 0; i < 3; ++i) txn.get(saga::kAccountsTable, fmt::format("c-{:04}", i));
+    ASSERT_FALSE(watch.expired());
+    EXPECT_EQ(first->balance_cents, 1000);
+    txn.put(saga::kAccountsTable, "c-0001", Account{"c-0001", 5});
+    txn.commit();
+    EXPECT_EQ(first->balance_cents, 1000);  // still pinned by the transaction
+  }
+  store->get(saga::kAccountsTable, "c-0002");  // the store moves on
+  Transaction next(*store, "payment-1");
+  next.commit();
+  EXPECT_TRUE(watch.expired());  // nobody holds it any more: a cache of 0 lets it go
 }
 
 TEST_F(SqliteStoreTest, ReadsAfterACommitSeeItWhateverTheCacheSize) {
