@@ -143,20 +143,25 @@ Workload parse_workload(const json& j, const std::string& path, const std::strin
   }
   o.finish();
 
-  // Explicit orders must name customers and SKUs that exist, when those are explicit too.
+  // Explicit orders must name customers and SKUs that exist: listed ones, or
+  // the ones a generator makes (c-1..c-N, sku-1..sku-M).
   if (!w.orders.empty()) {
     std::set<std::string> cs, ss;
     for (const auto& c : w.customers) cs.insert(c.id);
     for (const auto& s : w.skus) ss.insert(s.sku);
+    for (int i = 1; i <= w.customer_count; ++i) cs.insert(fmt::format("c-{}", i));
+    for (int i = 1; i <= w.sku_count; ++i) ss.insert(fmt::format("sku-{}", i));
     for (size_t i = 0; i < w.orders.size(); ++i) {
       const auto& ord = w.orders[i];
-      if (!w.customers.empty() && !cs.count(ord.customer))
+      if (!cs.count(ord.customer))
         throw InputError(source, fmt::format("{}/orders/{}/customer", path, i),
-                         fmt::format("unknown customer '{}'", ord.customer));
+                         fmt::format("unknown customer '{}'{}", ord.customer,
+                                     w.customers.empty() ? fmt::format(" (generated customers are c-1..c-{})", w.customer_count) : ""));
       for (size_t l = 0; l < ord.lines.size(); ++l)
-        if (!w.skus.empty() && !ss.count(ord.lines[l].sku))
+        if (!ss.count(ord.lines[l].sku))
           throw InputError(source, fmt::format("{}/orders/{}/lines/{}/sku", path, i, l),
-                           fmt::format("unknown SKU '{}'", ord.lines[l].sku));
+                           fmt::format("unknown SKU '{}'{}", ord.lines[l].sku,
+                                       w.skus.empty() ? fmt::format(" (generated SKUs are sku-1..sku-{})", w.sku_count) : ""));
     }
   }
   return w;

@@ -22,9 +22,25 @@ std::string_view to_string(StepKind k) {
   return "?";
 }
 
+namespace {
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not one.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  const auto c1 = static_cast<unsigned char>(s[i + 1]);
+  if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
+    return 0;  // overlong, surrogate or beyond U+10FFFF
+  return n;
+}
+}  // namespace
+
 void append_json_string(fmt::memory_buffer& out, std::string_view s) {
   out.push_back('"');
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out.append(std::string_view("\\\"")); break;
       case '\\': out.append(std::string_view("\\\\")); break;
@@ -32,8 +48,16 @@ void append_json_string(fmt::memory_buffer& out, std::string_view s) {
       case '\r': out.append(std::string_view("\\r")); break;
       case '\t': out.append(std::string_view("\\t")); break;
       default:
-        if (c < 0x20) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-        else out.push_back(static_cast<char>(c));
+        if (c < 0x20) {
+          fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        } else if (c < 0x80) {
+          out.push_back(static_cast<char>(c));
+        } else if (const size_t n = utf8_sequence(s, i)) {
+          out.append(s.substr(i, n));
+          i += n - 1;
+        } else {
+          out.append(std::string_view("\\ufffd"));  // a trace line stays valid JSON text
+        }
     }
   }
   out.push_back('"');

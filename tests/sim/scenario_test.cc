@@ -84,6 +84,14 @@ TEST(Scenario, ExplicitWorkloadsAreCheckedForDanglingReferences) {
   j["workload"]["orders"][0]["lines"][0]["sku"] = "s-1";
   const Scenario s = parse_scenario(j, "x.json");
   ASSERT_EQ(s.workload.orders.size(), 1u);
+
+  // Orders may name generated customers and SKUs, but only ones that will exist.
+  auto g = valid();
+  g["workload"]["orders"] = nlohmann::json::parse(
+      R"([{"id": "o-1", "customer": "c-2", "lines": [{"sku": "sku-2", "quantity": 1, "price_cents": 5}]}])");
+  EXPECT_EQ(error_of(g), "(accepted)");
+  g["workload"]["orders"][0]["customer"] = "c-3";
+  EXPECT_EQ(error_of(g), "x.json at /workload/orders/0/customer: unknown customer 'c-3' (generated customers are c-1..c-2)");
   EXPECT_EQ(s.workload.orders[0].lines[0].price_cents, 5);
 }
 

@@ -122,3 +122,18 @@ TEST(Simulation, AnInstanceCrashCausesRedeliveryThatTheInboxAbsorbs) {
 
 }  // namespace
 }  // namespace sagasim::sim
+
+namespace sagasim::sim {
+namespace {
+
+TEST(TraceText, StringsAreEscapedAndInvalidUtf8IsReplaced) {
+  fmt::memory_buffer out;
+  const char raw[] = "quote\" back\\ nl\n tab\t ctl\x01 caf\xc3\xa9 bad\xff end\xe2\x82";
+  append_json_string(out, std::string_view(raw, sizeof raw - 1));
+  const std::string text(out.data(), out.size());
+  const nlohmann::json parsed = nlohmann::json::parse(text);  // valid JSON text, valid UTF-8
+  EXPECT_EQ(parsed.get<std::string>(), "quote\" back\\ nl\n tab\t ctl\x01 caf\xc3\xa9 bad\xef\xbf\xbd end\xef\xbf\xbd\xef\xbf\xbd");  // U+FFFD per bad byte
+}
+
+}  // namespace
+}  // namespace sagasim::sim
