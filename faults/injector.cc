@@ -15,7 +15,7 @@ constexpr std::string_view kServices[] = {"order", "payment", "inventory"};
 }  // namespace
 
 Injector::Injector(sim::Simulation& sim, FaultPlan plan, uint64_t seed)
-    : sim_(sim), plan_(std::move(plan)), rng_(sim::derive_seed(seed, "faults")) {
+    : sim_(sim), plan_(std::move(plan)), rng_(sim::derive_seed(seed, "faults")), seed_(sim::derive_seed(seed, "fault-dice")) {
   // Probabilistic faults stop when the workload stops arriving, unless told
   // otherwise: after that the system must heal and go quiet.
   Duration last{0};
@@ -52,23 +52,28 @@ bool Injector::matches(const FaultSpec& f, std::string_view actor) const {
          actor[f.target.size()] == '-';
 }
 
-bool Injector::hits(const FaultSpec& f) {
+bool Injector::hits(size_t index, const FaultSpec& f, uint64_t subject) {
   const Time t = now();
   if (f.scheduled()) return t >= abs(*f.at) && t < abs(*f.at + f.duration);
   if (t < abs(f.from) || t >= (f.until ? abs(*f.until) : until_default_)) return false;
-  return rng_.chance(f.probability);
+  uint32_t& n = occurrences_[{index, subject}];
+  uint64_t state = seed_ ^ subject ^ (static_cast<uint64_t>(index) << 48) ^ (static_cast<uint64_t>(n++) << 32);
+  sim::Prng dice(sim::splitmix64(state));
+  return dice.chance(f.probability);
 }
 
-sim::ProduceFate Injector::on_produce(std::string_view producer, std::string_view topic, int32_t partition) {
-  for (const FaultSpec& f : plan_.faults) {
-    if (f.cls == FaultClass::ProducerRetry && matches(f, producer) && hits(f)) {
+sim::ProduceFate Injector::on_produce(std::string_view producer, std::string_view topic, int32_t partition,
+                                      uint64_t subject) {
+  for (size_t i = 0; i < plan_.faults.size(); ++i) {
+    const FaultSpec& f = plan_.faults[i];
+    if (f.cls == FaultClass::ProducerRetry && matches(f, producer) && hits(i, f, subject)) {
       sim_.note_fault("producer_retry", producer, fmt::format("ack lost for {}-{}: retry after timeout", topic, partition));
       return sim::ProduceFate::LoseAck;
     }
     // Only a non-idempotent producer with several requests in flight can be
     // reordered by a retry; for the others the fault cannot happen.
     if (f.cls == FaultClass::PartitionReorder && producer != "client" && !sim_.scenario().idempotent_producer &&
-        sim_.scenario().max_in_flight > 1 && matches(f, producer) && hits(f)) {
+        sim_.scenario().max_in_flight > 1 && matches(f, producer) && hits(i, f, subject)) {
       sim_.note_fault("partition_reorder", producer,
                       fmt::format("retriable error on {}-{}: later requests may overtake", topic, partition));
       return sim::ProduceFate::RetriableError;
@@ -99,29 +104,29 @@ Duration Injector::extra_delivery_latency(std::string_view topic, int32_t partit
   return extra;
 }
 
-bool Injector::lose_commit(std::string_view member, std::string_view topic, int32_t partition) {
-  for (const FaultSpec& f : plan_.faults)
-    if (f.cls == FaultClass::LostCommit && matches(f, member) && hits(f)) {
+bool Injector::lose_commit(std::string_view member, std::string_view topic, int32_t partition, uint64_t subject) {
+  for (size_t i = 0; i < plan_.faults.size(); ++i)
+    if (const FaultSpec& f = plan_.faults[i]; f.cls == FaultClass::LostCommit && matches(f, member) && hits(i, f, subject)) {
       sim_.note_fault("lost_commit", member, fmt::format("offset commit for {}-{} lost", topic, partition));
       return true;
     }
   return false;
 }
 
-bool Injector::lose_mark_published(std::string_view instance) {
-  for (const FaultSpec& f : plan_.faults)
-    if (f.cls == FaultClass::RelayRepublish && matches(f, instance) && hits(f)) {
+bool Injector::lose_mark_published(std::string_view instance, uint64_t subject) {
+  for (size_t i = 0; i < plan_.faults.size(); ++i)
+    if (const FaultSpec& f = plan_.faults[i]; f.cls == FaultClass::RelayRepublish && matches(f, instance) && hits(i, f, subject)) {
       sim_.note_fault("relay_republish", instance, "published, but the relay died before marking the row");
       return true;
     }
   return false;
 }
 
-bool Injector::crash_at(std::string_view instance, sim::CrashPoint point) {
+bool Injector::crash_at(std::string_view instance, sim::CrashPoint point, uint64_t subject) {
   for (size_t i = 0; i < plan_.faults.size(); ++i) {
     const FaultSpec& f = plan_.faults[i];
     if (f.cls != FaultClass::Crash || f.point != point || !matches(f, instance)) continue;
-    if (f.scheduled() ? !armed_[i] : !hits(f)) continue;
+    if (f.scheduled() ? !armed_[i] : !hits(i, f, subject)) continue;
     armed_[i] = false;
     sim::Instance& inst = sim_.instance(instance);
     sim_.note_fault("crash", instance, fmt::format("{}; restart in {} ms", to_string(point), f.duration.ms()));

@@ -6,6 +6,7 @@
 // Every fault that takes effect is counted and traced (Simulation::note_fault).
 #pragma once
 
+#include <map>
 #include <vector>
 
 #include "faults/plan.h"
@@ -20,12 +21,13 @@ class Injector final : public sim::FaultHooks, public sim::Actor {
   // Installs the hooks and schedules the plan. Call before Simulation::start.
   void install();
 
-  sim::ProduceFate on_produce(std::string_view producer, std::string_view topic, int32_t partition) override;
+  sim::ProduceFate on_produce(std::string_view producer, std::string_view topic, int32_t partition,
+                              uint64_t subject) override;
   Duration extra_produce_latency(std::string_view producer, std::string_view topic, int32_t partition) override;
   Duration extra_delivery_latency(std::string_view topic, int32_t partition) override;
-  bool lose_commit(std::string_view member, std::string_view topic, int32_t partition) override;
-  bool crash_at(std::string_view instance, sim::CrashPoint point) override;
-  bool lose_mark_published(std::string_view instance) override;
+  bool lose_commit(std::string_view member, std::string_view topic, int32_t partition, uint64_t subject) override;
+  bool crash_at(std::string_view instance, sim::CrashPoint point, uint64_t subject) override;
+  bool lose_mark_published(std::string_view instance, uint64_t subject) override;
 
   void fire(uint32_t kind, uint32_t x, uint64_t y) override;
 
@@ -42,8 +44,10 @@ class Injector final : public sim::FaultHooks, public sim::Actor {
   Time now() const;
   Time abs(Duration since_start) const;
   bool matches(const FaultSpec& f, std::string_view actor) const;
-  // For per-opportunity faults: is this opportunity hit?
-  bool hits(const FaultSpec& f);
+  // For per-opportunity faults: is this opportunity hit? Probabilistic
+  // decisions are drawn per (fault entry, subject, occurrence), not from one
+  // stream, so they survive the removal of unrelated orders (shrinking).
+  bool hits(size_t index, const FaultSpec& f, uint64_t subject);
   void start_episode(size_t i);
   sim::Instance* pick_instance(const FaultSpec& f);
   std::string pick_topic(const FaultSpec& f);
@@ -52,6 +56,8 @@ class Injector final : public sim::FaultHooks, public sim::Actor {
   sim::Simulation& sim_;
   FaultPlan plan_;
   sim::Prng rng_;
+  uint64_t seed_;
+  std::map<std::pair<size_t, uint64_t>, uint32_t> occurrences_;
   Time until_default_;
   std::vector<bool> armed_;             // scheduled crashes waiting for their moment
   std::vector<Window> windows_;         // latency episodes

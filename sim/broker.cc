@@ -83,7 +83,7 @@ void SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cooki
   f.identity = identity_of(*f.event, prod.name);
   Duration latency = draw(config_.produce_latency, f, 1);
   if (hooks_) {
-    f.fate = hooks_->on_produce(prod.name, topics_[topic].name, to_int(part));
+    f.fate = hooks_->on_produce(prod.name, topics_[topic].name, to_int(part), f.identity);
     latency = latency + hooks_->extra_produce_latency(prod.name, topics_[topic].name, to_int(part));
   }
   const uint32_t slot = alloc_slot(std::move(f));
@@ -404,7 +404,8 @@ void SimBroker::done(MemberId m, const Delivery& d, Offset next, CommitMode mode
   Group& grp = groups_[d.group];
   Cursor& c = grp.cursors[d.cursor];
   const Member& mem = members_[m];
-  if (mode == CommitMode::Commit && hooks_ && hooks_->lose_commit(mem.name, topics_[c.topic].name, to_int(c.partition)))
+  if (mode == CommitMode::Commit && hooks_ &&
+      hooks_->lose_commit(mem.name, topics_[c.topic].name, to_int(c.partition), identity_of(*d.event, mem.name)))
     mode = CommitMode::Skip;  // the commit request is lost; the consumer moves on regardless
   if (mode == CommitMode::Commit) {
     const bool accepted = mem.state == MemberState::Active && d.generation == grp.generation &&

@@ -89,6 +89,10 @@ class SimBroker final : public Actor {
 
   void set_hooks(FaultHooks* hooks) { hooks_ = hooks; }
 
+  // What a record is, independent of everything else in the run: a hash of
+  // its order (correlation id), its event type and the actor involved.
+  static uint64_t identity_of(const Event& e, std::string_view actor);
+
   // max_in_flight > 1 without idempotence lets a retried request fall behind
   // later ones: reordering inside a partition, as in Kafka.
   ProducerId add_producer(std::string name, bool idempotent, ProducerListener* listener, int max_in_flight = 5);
@@ -223,7 +227,7 @@ class SimBroker final : public Actor {
   // every other record's timing unchanged, which is what lets a failing case
   // shrink (faults/shrink.h, the property tests).
   Duration draw(const DurationDist& d, InFlight& f, uint64_t what);
-  static uint64_t identity_of(const Event& e, std::string_view producer);
+
   void ack(uint32_t slot);
   void timeout(uint32_t slot);
   void deliver(GroupId g, uint32_t cursor, uint32_t epoch);

@@ -2,8 +2,12 @@
 // the moments a real deployment can go wrong; faults/ implements them from a
 // fault plan. With no hooks installed the world is fault-free and pays nothing.
 //
-// Every decision must come from the implementation's own seeded PRNG, in the
-// order the simulator asks, so that a run stays a pure function of its seed.
+// Every decision must come from the implementation's own seeded PRNG, so that
+// a run stays a pure function of its seed. `subject` identifies what the
+// decision is about (SimBroker::identity_of: the order, the event type and the
+// actor), so an implementation can draw per subject rather than from one
+// shared stream: then removing an unrelated order from a scenario leaves every
+// other decision unchanged, and failing cases shrink (faults/shrink.h).
 #pragma once
 
 #include <string_view>
@@ -31,7 +35,8 @@ class FaultHooks {
   virtual ~FaultHooks() = default;
 
   // Broker side.
-  virtual ProduceFate on_produce(std::string_view /*producer*/, std::string_view /*topic*/, int32_t /*partition*/) {
+  virtual ProduceFate on_produce(std::string_view /*producer*/, std::string_view /*topic*/, int32_t /*partition*/,
+                                 uint64_t /*subject*/) {
     return ProduceFate::Ok;
   }
   virtual Duration extra_produce_latency(std::string_view /*producer*/, std::string_view /*topic*/,
@@ -39,13 +44,14 @@ class FaultHooks {
     return {};
   }
   virtual Duration extra_delivery_latency(std::string_view /*topic*/, int32_t /*partition*/) { return {}; }
-  virtual bool lose_commit(std::string_view /*member*/, std::string_view /*topic*/, int32_t /*partition*/) {
+  virtual bool lose_commit(std::string_view /*member*/, std::string_view /*topic*/, int32_t /*partition*/,
+                           uint64_t /*subject*/) {
     return false;
   }
 
   // Instance side.
-  virtual bool crash_at(std::string_view /*instance*/, CrashPoint /*point*/) { return false; }
-  virtual bool lose_mark_published(std::string_view /*instance*/) { return false; }
+  virtual bool crash_at(std::string_view /*instance*/, CrashPoint /*point*/, uint64_t /*subject*/) { return false; }
+  virtual bool lose_mark_published(std::string_view /*instance*/, uint64_t /*subject*/) { return false; }
 };
 
 }  // namespace sagasim::sim

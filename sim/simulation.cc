@@ -415,7 +415,7 @@ void Instance::relay_sweep() {
   WriteSet ws;
   for (OutboxEntry& row : sim_.services_[service_].store.unpublished(id_)) {
     const bool in_flight = std::any_of(seq_to_slot_.begin(), seq_to_slot_.end(),
-                                       [&](const auto& e) { return e.first == row.seq; });
+                                       [&](const auto& e) { return e.seq == row.seq; });
     if (!in_flight) ws.outbox.push_back(std::move(row));
   }
   if (!ws.outbox.empty()) relay(ws, kNoSlot);
@@ -435,11 +435,12 @@ void Instance::on_record(const Delivery& d) {
   FaultHooks* hooks = sim_.hooks_;
   const saga::Mutant mutant = sim_.options_.mutant;
   const Time t = sim_.scheduler_.now();
+  const uint64_t subject = hooks ? SimBroker::identity_of(*d.event, id_) : 0;
   trace.record(t, Step{.kind = StepKind::Deliver, .actor = id_, .topic = d.topic, .partition = to_int(d.partition),
                        .offset = to_int(d.offset), .event = d.event});
   const bool committed_early = mutant == saga::Mutant::CommitBeforeProcessing;
   if (committed_early) sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
-  if (hooks && hooks->crash_at(id_, CrashPoint::BeforeHandle)) {
+  if (hooks && hooks->crash_at(id_, CrashPoint::BeforeHandle, subject)) {
     crash();
     return;
   }
@@ -479,11 +480,11 @@ void Instance::on_record(const Delivery& d) {
       for (const OutboxEntry& row : ws.outbox) {
         const uint64_t cookie = kDirectCookie | ++direct_sends_;
         sim_.broker_.send(producer_, sim_.broker_.topic_id(row.topic), row.event, cookie);
-        seq_to_slot_.push_back({cookie, slot});
+        seq_to_slot_.push_back({cookie, slot, 0});
       }
       waiting_[slot].remaining = static_cast<int>(ws.outbox.size());
     }
-    if (hooks && hooks->crash_at(id_, CrashPoint::AfterCommitBeforePublish)) {
+    if (hooks && hooks->crash_at(id_, CrashPoint::AfterCommitBeforePublish, subject)) {
       scratch_ = txn.release();  // never committed
       crash();
       return;
@@ -493,7 +494,7 @@ void Instance::on_record(const Delivery& d) {
     sim_.on_committed(*this, txn.writes());
   } else if (outcome == Outcome::Processed) {
     sim_.on_committed(*this, txn.writes());
-    if (hooks && hooks->crash_at(id_, CrashPoint::AfterCommitBeforePublish)) {
+    if (hooks && hooks->crash_at(id_, CrashPoint::AfterCommitBeforePublish, subject)) {
       scratch_ = txn.release();
       crash();
       return;
@@ -503,7 +504,7 @@ void Instance::on_record(const Delivery& d) {
       relay(txn.writes(), slot);
     }
   }
-  if (outcome == Outcome::Processed && hooks && hooks->crash_at(id_, CrashPoint::AfterPublishBeforeCommit)) {
+  if (outcome == Outcome::Processed && hooks && hooks->crash_at(id_, CrashPoint::AfterPublishBeforeCommit, subject)) {
     scratch_ = txn.release();
     crash();
     return;
@@ -516,16 +517,24 @@ void Instance::on_record(const Delivery& d) {
 void Instance::relay(const WriteSet& ws, uint32_t slot) {
   for (const OutboxEntry& row : ws.outbox) {
     sim_.broker_.send(producer_, sim_.broker_.topic_id(row.topic), row.event, row.seq);
-    seq_to_slot_.push_back({row.seq, slot});
+    seq_to_slot_.push_back({row.seq, slot, sim_.hooks_ ? SimBroker::identity_of(*row.event, id_) : 0});
   }
   if (slot != kNoSlot) waiting_[slot].remaining = static_cast<int>(ws.outbox.size());
 }
 
 void Instance::on_ack(uint64_t seq, TopicId, PartitionId, Offset) {
   if (!up_) return;
+  auto it = std::find_if(seq_to_slot_.begin(), seq_to_slot_.end(), [&](const InFlightRow& e) { return e.seq == seq; });
+  if (it == seq_to_slot_.end()) {  // not expected: every send is tracked until its ack
+    if (!(seq & kDirectCookie)) sim_.services_[service_].store.mark_published(seq);
+    return;
+  }
+  const InFlightRow row = *it;
+  *it = seq_to_slot_.back();
+  seq_to_slot_.pop_back();
   if (seq & kDirectCookie) {
     // No outbox row behind it (the outbox-before-commit mutant).
-  } else if (sim_.hooks_ && sim_.hooks_->lose_mark_published(id_)) {
+  } else if (sim_.hooks_ && sim_.hooks_->lose_mark_published(id_, row.subject)) {
     // Published, but the relay dies before recording it: the row stays
     // unpublished and the next relay pass sends it again.
     if (!sweep_scheduled_) {
@@ -535,18 +544,13 @@ void Instance::on_ack(uint64_t seq, TopicId, PartitionId, Offset) {
   } else {
     sim_.services_[service_].store.mark_published(seq);
   }
-  auto it = std::find_if(seq_to_slot_.begin(), seq_to_slot_.end(), [&](const auto& e) { return e.first == seq; });
-  if (it == seq_to_slot_.end()) return;
-  const uint32_t slot = it->second;
-  *it = seq_to_slot_.back();
-  seq_to_slot_.pop_back();
-  if (slot == kNoSlot) return;
-  Waiting& w = waiting_[slot];
+  if (row.slot == kNoSlot) return;
+  Waiting& w = waiting_[row.slot];
   if (w.remaining <= 0) throw InternalError(fmt::format("{}: an outbox ack for a delivery that was already complete", id_));
   if (--w.remaining > 0) return;
   const Delivery d = w.delivery;
   const bool committed_early = w.committed_early;
-  free_waiting_.push_back(slot);
+  free_waiting_.push_back(row.slot);
   if (!committed_early) sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
 }
 

@@ -206,7 +206,12 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   MemberId member_ = 0;
   std::vector<Waiting> waiting_;
   std::vector<uint32_t> free_waiting_;
-  std::vector<std::pair<uint64_t, uint32_t>> seq_to_slot_;  // small: in-flight outbox rows
+  struct InFlightRow {
+    uint64_t seq;      // the outbox row (or a direct send's cookie)
+    uint32_t slot;     // the delivery waiting for it, or none
+    uint64_t subject;  // its identity, for the fault hooks
+  };
+  std::vector<InFlightRow> seq_to_slot_;  // small: in-flight outbox rows
   WriteSet scratch_;  // recycled by every transaction this instance runs
   uint64_t direct_sends_ = 0;  // the outbox-before-commit mutant's sends, which have no outbox row
 };
