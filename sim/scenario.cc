@@ -1,6 +1,7 @@
 #include "sim/scenario.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -242,6 +243,8 @@ Scenario parse_scenario(const json& j, const std::string& source) {
 }
 
 Scenario load_scenario_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "is a directory, not a scenario file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "", "cannot open the scenario file");
   std::stringstream buf;

@@ -59,6 +59,7 @@ with tempfile.TemporaryDirectory() as tmp:
             check(f"{name}: message names {n!r}", n in r.stderr, r.stderr)
 
     bad("missing file", ["run", "/nonexistent/s.json"], "/nonexistent/s.json", "cannot open")
+    bad("a directory", ["run", str(ROOT / "scenarios")], "is a directory")
     broken = os.path.join(tmp, "broken.json")
     pathlib.Path(broken).write_text('{\n  "name": "x",\n  oops\n}\n')
     bad("syntax error", ["run", broken], broken + ":3:", "not valid JSON")
