@@ -280,18 +280,15 @@ FaultPlan swarm(const FaultPlan& base, uint64_t seed) {
   // not change which classes a seed picks.
   bool enabled[kFaultClassCount] = {};
   double scale[kFaultClassCount] = {};
-  int kept = 0;
   for (int c = 0; c < kFaultClassCount; ++c) {
     enabled[c] = rng.chance(0.5);
     scale[c] = 0.25 + 1.75 * rng.unit();
-    kept += enabled[c];
   }
   bool present[kFaultClassCount] = {};
   for (const auto& f : base.faults) present[static_cast<int>(f.cls)] = true;
   bool any = false;
   for (int c = 0; c < kFaultClassCount; ++c) any = any || (enabled[c] && present[c]);
   if (!any && !base.empty()) enabled[static_cast<int>(base.faults[rng.below(base.faults.size())].cls)] = true;
-  (void)kept;
 
   FaultPlan out;
   for (const FaultSpec& f : base.faults) {

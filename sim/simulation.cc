@@ -247,13 +247,12 @@ void Simulation::fire_timers(uint32_t si) {
       break;
     }
   if (!runner) return;  // each instance checks its service's timers when it comes back
-  const int fired = fire_due_timers(*rt.service, rt.store, *runner, runner->id(), [&](const WriteSet& ws) {
+  fire_due_timers(*rt.service, rt.store, *runner, runner->id(), [&](const WriteSet& ws) {
     trace_.record(scheduler_.now(), Step{.kind = StepKind::Timer, .actor = runner->id(),
                                          .key = ws.timers.empty() ? std::string_view() : std::string_view(ws.timers[0].key)});
     on_committed(*runner, ws);
     runner->relay(ws, kNoSlot);
   });
-  (void)fired;
 }
 
 void Simulation::run_until_quiet(Time limit) {
