@@ -24,8 +24,12 @@ int shrink_command(const ShrinkArgs& args) {
     out = (p.parent_path() / (p.stem().string() + fmt::format(".seed{}.min.json", seed))).string();
   }
   {
+    // Fail before minutes of shrinking, not after; leave nothing behind.
+    const bool existed = std::filesystem::exists(out);
     std::ofstream probe(out, std::ios::app);
     if (!probe) throw InputError(out, "", "cannot write the shrunk scenario here (use --out)");
+    probe.close();
+    if (!existed) std::filesystem::remove(out);
   }
 
   const bool tty = isatty(STDERR_FILENO) != 0;

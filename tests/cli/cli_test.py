@@ -86,6 +86,11 @@ with tempfile.TemporaryDirectory() as tmp:
     pathlib.Path(invalid).write_text(json.dumps(spec))
     bad("unknown instance", ["run", invalid], "/faults/0/target", "payment-9")
 
+    # Shrinking a run that passes is bad input, and leaves no file behind.
+    out = os.path.join(tmp, "nothing.min.json")
+    bad("nothing to shrink", ["shrink", HAPPY, "--seed", "7", "--out", out], "nothing to shrink")
+    check("a failed shrink leaves no file", not os.path.exists(out))
+
     # Sweeps.
     chaos = str(ROOT / "scenarios" / "chaos.json")
     s = run("sweep", chaos, "--seeds", "1..20", "--swarm", "--jobs", "2", "--json")
