@@ -63,6 +63,8 @@ int replay_command(const std::string& path) {
     header = nlohmann::json::parse(first);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(path + ":1", "", std::string("the header is not valid JSON: ") + e.what());
+  } catch (const nlohmann::json::out_of_range& e) {  // a number too big for a double (out_of_range.406)
+    throw InputError(path + ":1", "", std::string("the header is not valid JSON: ") + e.what());
   }
   if (!header.is_object() || header.value("kind", "") != "header" || header.value("format", "") != "sagasim-trace")
     throw InputError(path + ":1", "", "not a sagasim trace (the first line must be its header)");

@@ -1,6 +1,9 @@
 #include "core/codec.h"
 
 #include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -64,6 +67,24 @@ std::string string_field(const json& j, const char* name, std::string_view where
   std::string s = v.get<std::string>();
   if (!allow_empty && s.empty()) fail(where, std::string("/") + name, "must not be empty");
   return s;
+}
+
+// Registered payloads (services/events.h) hold integers and strings only, and
+// nlohmann converts a JSON float to an integer field with a plain cast: 2.5
+// becomes 2 and 1e300 is undefined behaviour. So a float anywhere in a payload
+// that has a decoder is refused, naming its path. Iterative: payloads may nest deeply.
+void reject_floats(const json& payload, std::string_view where) {
+  std::vector<std::pair<const json*, std::string>> todo{{&payload, "/payload"}};
+  while (!todo.empty()) {
+    auto [v, path] = std::move(todo.back());
+    todo.pop_back();
+    if (v->is_number_float()) fail(where, path, fmt::format("expected an integer, got {}", v->dump()));
+    if (v->is_object()) {
+      for (const auto& [k, child] : v->items()) todo.emplace_back(&child, path + "/" + k);
+    } else if (v->is_array()) {
+      for (size_t i = 0; i < v->size(); ++i) todo.emplace_back(&(*v)[i], path + "/" + std::to_string(i));
+    }
+  }
 }
 
 }  // namespace
@@ -177,6 +198,7 @@ Event event_from_json(const json& j, const PayloadRegistry* registry, std::strin
   if (!p.is_object()) fail(where, "/payload", std::string("expected an object, got ") + p.type_name());
   const PayloadRegistry::Decoder* dec = registry ? registry->find(e.type, e.schema_version) : nullptr;
   if (dec) {
+    reject_floats(p, where);
     try {
       e.payload = (*dec)(p);
     } catch (const json::exception& ex) {
@@ -194,6 +216,9 @@ Event decode_event(std::string_view text, const PayloadRegistry* registry, std::
     j = json::parse(text);
   } catch (const json::parse_error& ex) {
     fail(where, "", fmt::format("not valid JSON (byte {}): {}", ex.byte, ex.what()));
+  } catch (const json::out_of_range& ex) {
+    // json::parse reports a number too big for a double (1e999) as out_of_range.406, not parse_error.
+    fail(where, "", fmt::format("not valid JSON: {}", ex.what()));
   }
   return event_from_json(j, registry, where);
 }

@@ -265,6 +265,9 @@ Scenario load_scenario_file(const std::string& path) {
       }
     }
     throw InputError(fmt::format("{}:{}:{}", path, line, col), "", "not valid JSON: " + std::string(e.what()));
+  } catch (const json::out_of_range& e) {
+    // A number too big for a double (1e999) is out_of_range.406, not a parse_error.
+    throw InputError(path, "", "not valid JSON: " + std::string(e.what()));
   }
   return parse_scenario(j, path);
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -318,6 +320,9 @@ void TraceModel::parse_lines(const std::string& name) {
         const std::string why = tidy_json_error(e.what());
         throw TraceError(name, line_no, std::string(cut_short(e.byte, line, why) ? "truncated header line (" : "not a sagasim trace: the first line is not JSON (") +
                                             why + "): " + clip(line));
+      } catch (const nlohmann::json::out_of_range& e) {  // a number too big for a double (out_of_range.406)
+        throw TraceError(name, line_no, "not a sagasim trace: the first line is not JSON (" + tidy_json_error(e.what()) +
+                                            "): " + clip(line));
       }
       auto text_field = [&](const char* key) {
         return h.is_object() && h.contains(key) && h[key].is_string() ? h[key].get<std::string>() : std::string();
@@ -465,10 +470,12 @@ void TraceModel::build_lanes() {
         const size_t end = at + t.size();
         const bool starts_word = at == 0 || detail[at - 1] == ' ';
         if (starts_word && end + 1 < detail.size() && detail[end] == '-' && detail[end + 1] >= '0' && detail[end + 1] <= '9') {
-          int32_t p = 0;
+          // A digit run too long for a partition number names no partition (it would overflow).
+          int64_t p = 0;
           size_t k = end + 1;
-          while (k < detail.size() && detail[k] >= '0' && detail[k] <= '9') p = p * 10 + (detail[k++] - '0');
-          if (k == detail.size() || detail[k] == ' ' || detail[k] == ':' || detail[k] == ',') return std::make_pair(t, p);
+          while (k < detail.size() && detail[k] >= '0' && detail[k] <= '9' && p <= INT32_MAX) p = p * 10 + (detail[k++] - '0');
+          if (p <= INT32_MAX && (k == detail.size() || detail[k] == ' ' || detail[k] == ':' || detail[k] == ','))
+            return std::make_pair(t, static_cast<int32_t>(p));
         }
         at = end;
       }
@@ -550,11 +557,17 @@ void TraceModel::build_faults() {
     f.fault_class = colon == std::string::npos ? detail : detail.substr(0, colon);
     f.begin_us = f.end_us = s.t_us;
     int64_t ms = -1;
-    for (auto it = std::sregex_iterator(detail.begin(), detail.end(), duration); it != std::sregex_iterator(); ++it)
-      ms = std::stoll((*it)[1].str());  // the last duration named is the fault's own ("+250 ms ... for 800 ms")
+    for (auto it = std::sregex_iterator(detail.begin(), detail.end(), duration); it != std::sregex_iterator(); ++it) {
+      // The last duration named is the fault's own ("+250 ms ... for 800 ms"). A
+      // hand-edited one too big for 64 bits saturates instead of throwing.
+      const std::string digits = (*it)[1].str();
+      if (std::from_chars(digits.data(), digits.data() + digits.size(), ms).ec != std::errc()) ms = INT64_MAX;
+    }
     if (ms > 0) {
       f.interval = true;
-      f.end_us = s.t_us + ms * 1000;
+      int64_t span_us = 0;
+      if (__builtin_mul_overflow(ms, int64_t{1000}, &span_us) || __builtin_add_overflow(s.t_us, span_us, &f.end_us))
+        f.end_us = INT64_MAX;  // saturate: the span runs to the end of the timeline
     }
 
     std::set<int32_t> affected{s.lane};

@@ -257,6 +257,8 @@ RecordPtr SqliteStore::decode(std::string_view table, std::string_view key, std:
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(where(), "", fmt::format("the stored record is not valid JSON (byte {}): {}", e.byte, e.what()));
+  } catch (const nlohmann::json::out_of_range& e) {  // a number too big for a double (out_of_range.406)
+    throw InputError(where(), "", fmt::format("the stored record is not valid JSON: {}", e.what()));
   }
   try {
     RecordPtr r = service_.decode_record(table, j);

@@ -93,6 +93,24 @@ TEST(Codec, DecodeErrorsNameTheSourceAndThePath) {
 
   EXPECT_NE(decode_error("{\"event_id\": ").find("orders[2]@17: not valid JSON"), std::string::npos);
   EXPECT_NE(decode_error("[1,2]").find("must be a JSON object"), std::string::npos);
+  // Found by fuzzing: a number beyond a double is out_of_range.406, not a parse_error.
+  EXPECT_NE(decode_error("9e819").find("orders[2]@17: not valid JSON"), std::string::npos);
+}
+
+// Found by fuzzing (fuzz/regressions/event/): nlohmann casts a JSON float to
+// an integer field, so 2.5 was read as 2 and 1e300 was undefined behaviour.
+TEST(Codec, FloatsInATypedPayloadAreRefusedWithTheirPath) {
+  nlohmann::json j = event_to_json(sample_event());
+  j["payload"]["amount_cents"] = 1e300;
+  EXPECT_EQ(decode_error(j.dump()), "orders[2]@17 at /payload/amount_cents: expected an integer, got 1e+300");
+  j = event_to_json(sample_event());
+  j["payload"]["lines"][0]["quantity"] = 2.5;
+  EXPECT_EQ(decode_error(j.dump()), "orders[2]@17 at /payload/lines/0/quantity: expected an integer, got 2.5");
+  // Payloads nobody decodes stay JSON, floats and all.
+  j = event_to_json(sample_event());
+  j["type"] = "SomethingElse";
+  j["payload"] = {{"ratio", 0.5}};
+  EXPECT_EQ(decode_event(j.dump(), nullptr, "x").type, "SomethingElse");
 }
 
 TEST(Timestamp, FormatsAndParsesRfc3339Utc) {

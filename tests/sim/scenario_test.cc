@@ -110,6 +110,23 @@ TEST(Scenario, FilesReportMissingFilesAndSyntaxErrorsWithLineAndColumn) {
   }
 }
 
+// Found by fuzzing (fuzz/regressions/scenario/): json::parse reports a number
+// beyond a double as out_of_range.406, which escaped as a non-InputError.
+TEST(Scenario, ANumberBeyondADoubleIsAnInputError) {
+  const std::string path = ::testing::TempDir() + "/huge-number.json";
+  {
+    std::ofstream out(path);
+    out << "{\"name\": \"x\", \"format_version\": 1, \"seed\": 5e555}\n";
+  }
+  try {
+    load_scenario_file(path);
+    FAIL() << "accepted a number beyond a double";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
 TEST(Scenario, GeneratedWorkloadsDependOnlyOnTheSeed) {
   const Scenario s = parse_scenario(valid(), "x.json");
   const Workload a = materialize_workload(s.workload, 1), b = materialize_workload(s.workload, 1);

@@ -3,6 +3,7 @@
 // lanes, fault spans, orders and saga paths; and bad traces, which must give
 // a message naming file:line and never crash.
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -133,6 +134,36 @@ TEST(TraceModel, FaultsWithoutADurationAreMarkers) {
   EXPECT_EQ(m.faults()[0].lanes.size(), 3u);  // the group lane and both instances
   EXPECT_TRUE(m.faults()[1].interval);
   EXPECT_EQ(m.faults()[1].end_us, 20 + 600000);
+}
+
+// Found by fuzzing (fuzz/regressions/trace/): numbers in a fault's free-text
+// detail too big for their type threw std::out_of_range or overflowed.
+TEST(TraceModel, HugeNumbersInFaultDetailsSaturateInsteadOfThrowing) {
+  const std::string text = join({
+      R"({"kind":"header","format":"sagasim-trace","version":1,"scenario":"x","seed":1})",
+      R"({"step":1,"t_us":5,"kind":"publish","actor":"client","topic":"payments","partition":0,"offset":0})",
+      R"({"step":2,"t_us":10,"kind":"fault","actor":"broker","detail":"stall: for 99999999999999999999 ms"})",
+      R"({"step":3,"t_us":20,"kind":"fault","actor":"broker","detail":"stall: for 999999999999999999 ms"})",
+      R"({"step":4,"t_us":30,"kind":"fault","actor":"broker","detail":"payments-99999999999 has no leader for 5 ms"})",
+      R"({"kind":"end","steps":4,"trace_hash":"0"})",
+  });
+  const TraceModel m = TraceModel::parse(text, "inline");
+  ASSERT_EQ(m.faults().size(), 3u);
+  EXPECT_TRUE(m.faults()[0].interval);
+  EXPECT_EQ(m.faults()[0].end_us, INT64_MAX);
+  EXPECT_EQ(m.faults()[1].end_us, INT64_MAX);
+  EXPECT_EQ(m.faults()[2].end_us, 30 + 5000);
+  EXPECT_EQ(m.lane_index("payments[99999999999]"), -1);  // no such partition lane
+}
+
+TEST(TraceModelErrors, ANumberBeyondADoubleInTheHeaderIsATraceError) {
+  try {
+    TraceModel::parse(R"({"kind":"header","format":"sagasim-trace","version":1,"seed":1e999})" "\n", "big.ndjson");
+    FAIL() << "accepted a number beyond a double";
+  } catch (const TraceError& e) {
+    EXPECT_EQ(e.line(), 1u);
+    EXPECT_NE(std::string(e.what()).find("not JSON"), std::string::npos) << e.what();
+  }
 }
 
 TEST(TraceModel, OrdersIncludeStateStepsByKey) {
