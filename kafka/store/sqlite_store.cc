@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "core/service.h"
+
 #include <fmt/format.h>
 #include <sqlite3.h>
 
@@ -108,10 +110,11 @@ void SqliteStore::open() {
   if (sqlite3_db_readonly(db_.get(), "main") == 1)
     throw InputError(path_, "", "cannot open the store: the file is read-only");
 
-  // One writer per file, enforced: the lock taken by the first write below
-  // is kept until close. Set before WAL is entered, it also keeps the WAL
-  // index in this process's memory (no -shm file).
-  exec("PRAGMA locking_mode=EXCLUSIVE", "setting the locking mode");
+  // Exclusive mode: one writer per file, enforced: the lock taken by the
+  // first write below is kept until close. Set before WAL is entered, it also
+  // keeps the WAL index in this process's memory (no -shm file). Shared mode
+  // uses the -shm file, so the file must be on a local file system.
+  if (!options_.shared) exec("PRAGMA locking_mode=EXCLUSIVE", "setting the locking mode");
   // The first statement that reads the file: a non-database fails here.
   if (const std::string mode = journal_mode_set("PRAGMA journal_mode=WAL"); mode != "wal")
     throw InputError(path_, "", fmt::format("cannot open the store: SQLite cannot use WAL here (journal mode "
@@ -314,13 +317,49 @@ bool SqliteStore::inbox_contains(std::string_view event_id) const {
 
 // ---- commit ---------------------------------------------------------------
 
+void SqliteStore::begin_write() {
+  Use use(begin_.get());
+  if (const int rc = sqlite3_step(begin_.get()); rc != SQLITE_DONE) fail(rc, "BEGIN IMMEDIATE");
+}
+
+SqliteStore::Unit SqliteStore::begin_unit() {
+  if (in_unit_) throw InternalError(path_ + ": begin_unit inside a unit (units do not nest)");
+  begin_write();
+  in_unit_ = true;
+  // Other instances may have committed since the last unit: what the cache
+  // holds is only known to be current while this lock is held.
+  if (options_.shared) cache_.clear();
+  return Unit(*this);
+}
+
+void SqliteStore::end_unit() noexcept {
+  if (!in_unit_) return;
+  in_unit_ = false;
+  rollback();  // nothing was committed in it; releases the lock
+}
+
 void SqliteStore::commit(WriteSet& ws) {
-  if (ws.empty()) return;
-  {
-    Use use(begin_.get());
-    if (const int rc = sqlite3_step(begin_.get()); rc != SQLITE_DONE) fail(rc, "BEGIN IMMEDIATE");
-  }
+  if (ws.empty()) return;  // inside a unit: the unit's end releases the lock
+  if (!in_unit_) begin_write();
+  in_unit_ = false;  // this commit ends the unit's transaction, whatever happens
   try {
+    apply(ws);
+    Use use(commit_.get());
+    if (const int rc = sqlite3_step(commit_.get()); rc != SQLITE_DONE) fail(rc, "COMMIT");
+  } catch (...) {
+    rollback();
+    for (OutboxEntry& o : ws.outbox) o.seq = 0;  // those numbers were never committed
+    throw;
+  }
+  // Committed: the transaction that read the cached records is over, so this
+  // is where the cache may shrink; then it learns the new values without
+  // decoding anything.
+  if (cache_.size() + ws.puts.size() > options_.cache_records_max) cache_.clear();
+  for (const Put& p : ws.puts) cache_.insert_or_assign(cache_key(p.table, p.key), p.record);
+}
+
+void SqliteStore::apply(WriteSet& ws) {
+  {
     auto done = [&](sqlite3_stmt* stmt, const std::string& doing) {
       if (const int rc = sqlite3_step(stmt); rc != SQLITE_DONE) fail(rc, doing);
     };
@@ -373,18 +412,45 @@ void SqliteStore::commit(WriteSet& ws) {
         done(timer_cancel_.get(), fmt::format("cancelling timer '{}'", t.key));
       }
     }
+  }
+}
+
+std::optional<std::string> SqliteStore::meta(std::string_view name) const {
+  StmtPtr stmt = prepare("SELECT value FROM meta WHERE name = ?1");
+  Use use(stmt.get());
+  use.text(1, name);
+  const int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail(rc, "reading the meta table");
+  return std::string(column_text(stmt.get(), 0));
+}
+
+bool SqliteStore::initialize_once(std::string_view marker, const std::function<void(Transaction&)>& fill,
+                                  const std::vector<std::pair<std::string, std::string>>& meta_rows) {
+  Unit unit = begin_unit();
+  if (meta(marker)) return false;  // another instance, or an earlier start, did it
+  Transaction txn(*this, "setup");
+  fill(txn);
+  WriteSet& ws = txn.mutable_writes();
+  in_unit_ = false;
+  try {
+    apply(ws);
+    StmtPtr insert = prepare("INSERT INTO meta(name, value) VALUES(?1, ?2)");
+    auto put_meta = [&](std::string_view name, std::string_view value) {
+      Use use(insert.get());
+      use.text(1, name).text(2, value);
+      if (const int rc = sqlite3_step(insert.get()); rc != SQLITE_DONE) fail(rc, "writing the meta table");
+    };
+    for (const auto& [name, value] : meta_rows) put_meta(name, value);
+    put_meta(marker, "done");
     Use use(commit_.get());
-    done(commit_.get(), "COMMIT");
+    if (const int rc = sqlite3_step(commit_.get()); rc != SQLITE_DONE) fail(rc, "COMMIT");
   } catch (...) {
     rollback();
-    for (OutboxEntry& o : ws.outbox) o.seq = 0;  // those numbers were never committed
     throw;
   }
-  // Committed: the transaction that read the cached records is over, so this
-  // is where the cache may shrink; then it learns the new values without
-  // decoding anything.
-  if (cache_.size() + ws.puts.size() > options_.cache_records_max) cache_.clear();
-  for (const Put& p : ws.puts) cache_.insert_or_assign(cache_key(p.table, p.key), p.record);
+  cache_.clear();
+  return true;
 }
 
 // ---- outbox ---------------------------------------------------------------
@@ -452,6 +518,7 @@ void SqliteStore::make_durable() {
   int checkpointed_frames = 0;
   const int rc =
       sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed_frames);
+  if (options_.shared && (rc & 0xff) == SQLITE_BUSY) return;  // another instance is checkpointing
   if (rc != SQLITE_OK) fail(rc, "checkpointing the WAL");
 }
 

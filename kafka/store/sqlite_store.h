@@ -1,5 +1,6 @@
 // Production's durable store: core/store.h on one SQLite database file per
-// service instance.
+// service, shared by the service's instances (shared mode), or owned by one
+// process (the default, exclusive mode).
 //
 //   saga::PaymentService payment;
 //   PayloadRegistry registry;
@@ -22,11 +23,28 @@
 // or nothing. A commit whose inbox id is already present fails too (the id
 // was absent when the transaction checked it, so someone else handled it).
 //
-// One writer per file: the connection holds SQLite's EXCLUSIVE lock from open
-// to close, so a second store (another process) on the same file fails to
-// open with "database is locked" after the busy timeout instead of racing.
-// That is what makes the in-memory record cache and the reads outside the
-// write transaction (Transaction::get runs before commit) correct.
+// Exclusive mode (the default): the connection holds SQLite's EXCLUSIVE lock
+// from open to close, so a second store (another process) on the same file
+// fails to open with "database is locked" after the busy timeout instead of
+// racing. That is what makes the in-memory record cache and the reads outside
+// the write transaction (Transaction::get runs before commit) correct.
+//
+// Shared mode (SqliteStoreOptions::shared): a service's instances are
+// separate processes that share one file, because the service's state is not
+// partitioned the way Kafka partitions its input (a customer's balance is
+// touched by orders on every partition, and a partition that moves to another
+// instance at a rebalance must find the records its old owner wrote). Each
+// unit of work then runs inside begin_unit():
+//
+//   SqliteStore::Unit unit = store.begin_unit();   // BEGIN IMMEDIATE
+//   Transaction txn(store, "payment-2");
+//   process_event(payment, env, txn, event);       // reads, then COMMIT
+//   // ~Unit rolls back a unit that committed nothing (a duplicate, an ignored event)
+//
+// so the inbox check, the reads and the commit happen under one write lock
+// and see every other instance's committed work; the record cache lives only
+// for the unit. Outside a unit, reads are a consistent but possibly stale
+// snapshot (fine for the outbox relay, the timer scan and checks).
 //
 // Record lifetime: every record get() returns stays alive, held by the
 // store, until the next commit(), even if the caller drops its RecordPtr.
@@ -54,10 +72,12 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/codec.h"
@@ -78,6 +98,8 @@ struct SqliteStoreOptions {
   size_t cache_records_max = 65536;
   // WAL pages after which a commit also checkpoints (see sqlite_store.cc).
   int wal_autocheckpoint_pages = 10000;
+  // Several processes on one file, each unit of work under begin_unit().
+  bool shared = false;
 };
 
 class SqliteStore final : public Store {
@@ -104,8 +126,38 @@ class SqliteStore final : public Store {
             const std::function<void(const std::string&, const RecordPtr&)>& fn) const override;
 
   // Makes every committed transaction survive a power loss too (a WAL
-  // checkpoint: fsync of the WAL, then of the database file).
+  // checkpoint: fsync of the WAL, then of the database file). In shared mode
+  // another instance's checkpoint may be running; then this one is skipped.
   void make_durable();
+
+  // A write transaction for one unit of work (shared mode; allowed in
+  // exclusive mode too). commit() inside it commits it; a unit that commits
+  // nothing is rolled back when it ends. Units do not nest.
+  class [[nodiscard]] Unit {
+   public:
+    explicit Unit(SqliteStore& store) : store_(&store) {}
+    Unit(Unit&& o) noexcept : store_(std::exchange(o.store_, nullptr)) {}
+    Unit& operator=(Unit&&) = delete;
+    ~Unit() {
+      if (store_) store_->end_unit();
+    }
+
+   private:
+    SqliteStore* store_;
+  };
+  Unit begin_unit();
+  bool in_unit() const { return in_unit_; }
+
+  // A value of the meta table (schema_version, service, opens, and whatever
+  // initialize_once wrote), or nullopt.
+  std::optional<std::string> meta(std::string_view name) const;
+
+  // Runs `fill` and commits what it wrote, together with `meta` rows and the
+  // row (`marker`, "done"), unless `marker` is in the meta table already: the
+  // opening state of a store, written exactly once however many instances
+  // start at the same time. Returns whether this call wrote it.
+  bool initialize_once(std::string_view marker, const std::function<void(Transaction&)>& fill,
+                       const std::vector<std::pair<std::string, std::string>>& meta);
 
   const std::string& path() const { return path_; }
   // "wal" once open; the file header says so too (bytes 18 and 19 are 2).
@@ -131,6 +183,9 @@ class SqliteStore final : public Store {
   void rollback() noexcept;
   RecordPtr decode(std::string_view table, std::string_view key, std::string_view text) const;
   std::vector<OutboxEntry> read_outbox(sqlite3_stmt* stmt) const;
+  void begin_write();
+  void apply(WriteSet& ws);  // inside begin_write()
+  void end_unit() noexcept;
 
   static std::string cache_key(std::string_view table, std::string_view key);
 
@@ -139,6 +194,7 @@ class SqliteStore final : public Store {
   PayloadRegistry registry_;
   SqliteStoreOptions options_;
   bool opening_ = false;  // errors while opening are the user's input (InputError)
+  bool in_unit_ = false;  // a begin_unit() transaction is open
 
   DbPtr db_;  // declared before the statements: destroyed after them
   StmtPtr begin_, commit_, rollback_;

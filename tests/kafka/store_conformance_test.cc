@@ -105,12 +105,15 @@ class MemoryFixture {
   MemoryStore store_;
 };
 
-class SqliteFixture {
+// Exclusive mode (one process per file) and shared mode (a service's
+// instances on one file) must keep the same contract.
+template <bool Shared>
+class SqliteFixtureOf {
  public:
-  static constexpr const char* kName = "Sqlite";
+  static constexpr const char* kName = Shared ? "SqliteShared" : "Sqlite";
   static constexpr bool kSerialises = true;
 
-  SqliteFixture() {
+  SqliteFixtureOf() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string name = fmt::format("sagasim-store-{}-{}-{}", info->test_suite_name(), info->name(), getpid());
     for (char& c : name)
@@ -119,7 +122,7 @@ class SqliteFixture {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
-  ~SqliteFixture() {
+  ~SqliteFixtureOf() {
     store_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
@@ -147,7 +150,8 @@ class SqliteFixture {
   Store& reopen() {
     PayloadRegistry registry;
     service_->register_payloads(registry);
-    store_ = std::make_unique<kafka::SqliteStore>(path_, *service_, std::move(registry));
+    store_ = std::make_unique<kafka::SqliteStore>(path_, *service_, std::move(registry),
+                                                  kafka::SqliteStoreOptions{.shared = Shared});
     return *store_;
   }
 
@@ -171,7 +175,7 @@ struct StoreName {
     return F::kName;
   }
 };
-using Stores = ::testing::Types<MemoryFixture, SqliteFixture>;
+using Stores = ::testing::Types<MemoryFixture, SqliteFixtureOf<false>, SqliteFixtureOf<true>>;
 TYPED_TEST_SUITE(StoreConformance, Stores, StoreName);
 
 // ---- durability -------------------------------------------------------------

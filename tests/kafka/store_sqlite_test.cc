@@ -331,5 +331,93 @@ TEST_F(SqliteStoreTest, ReadsAfterACommitSeeItWhateverTheCacheSize) {
   }
 }
 
+// ---- shared mode: a service's instances on one file ---------------------------
+
+int64_t balance_of(const Store& store, const std::string& customer) {
+  const Account* a = record_as<Account>(store.get(saga::kAccountsTable, customer));
+  return a ? a->balance_cents : -1;
+}
+
+TEST_F(SqliteStoreTest, SharedInstancesSeeEachOthersCommitsInsideAUnit) {
+  auto a = open(payment_, {.shared = true});
+  auto b = open(payment_, {.shared = true});
+  seed(*a, 1);
+  {
+    auto unit = b->begin_unit();
+    EXPECT_EQ(balance_of(*b, "c-0000"), 1000);  // now in b's cache
+  }
+  {
+    auto unit = a->begin_unit();
+    Transaction txn(*a, "payment-1");
+    txn.put(saga::kAccountsTable, "c-0000", Account{"c-0000", 400});
+    txn.mark_processed("e-1");
+    txn.commit();
+    EXPECT_FALSE(a->in_unit());  // the commit ended the unit's transaction
+  }
+  {
+    auto unit = b->begin_unit();
+    EXPECT_EQ(balance_of(*b, "c-0000"), 400) << "a unit must not read another instance's stale record from the cache";
+    EXPECT_TRUE(b->inbox_contains("e-1"));
+  }
+}
+
+TEST_F(SqliteStoreTest, AUnitHoldsTheWriteLockUntilItEnds) {
+  auto a = open(payment_, {.shared = true});
+  auto b = open(payment_, {.busy_timeout_ms = 50, .shared = true});
+  seed(*a, 1);
+  {
+    auto unit = a->begin_unit();
+    EXPECT_EQ(balance_of(*a, "c-0000"), 1000);
+    std::string what;
+    try {
+      auto other = b->begin_unit();
+    } catch (const std::runtime_error& e) {
+      what = e.what();
+    }
+    EXPECT_NE(what.find("locked"), std::string::npos) << what;
+    EXPECT_FALSE(b->in_unit());
+    // Reads outside a unit are not blocked (WAL): they see the last commit.
+    EXPECT_EQ(balance_of(*b, "c-0000"), 1000);
+  }
+  auto unit = b->begin_unit();  // a's unit committed nothing and was rolled back
+  EXPECT_TRUE(b->in_unit());
+}
+
+TEST_F(SqliteStoreTest, TheOpeningStateIsWrittenOnceHoweverManyInstancesStart) {
+  auto a = open(payment_, {.shared = true});
+  auto b = open(payment_, {.shared = true});
+  auto fill = [](int64_t balance) {
+    return [balance](Transaction& txn) {
+      PaymentService::open_account(txn, "c-1", balance);
+      PaymentService::open_account(txn, "c-2", balance);
+    };
+  };
+  EXPECT_TRUE(a->initialize_once("opening_state", fill(500), {{"opening_money_cents", "1000"}}));
+  EXPECT_FALSE(b->initialize_once("opening_state", fill(999), {{"opening_money_cents", "1998"}}));
+  EXPECT_EQ(b->meta("opening_money_cents"), "1000");
+  EXPECT_EQ(b->meta("opening_state"), "done");
+  EXPECT_EQ(b->meta("no-such-row"), std::nullopt);
+  EXPECT_EQ(balance_of(*b, "c-1"), 500);
+  EXPECT_EQ(balance_of(*b, "c-2"), 500);
+  EXPECT_FALSE(b->in_unit());
+}
+
+TEST_F(SqliteStoreTest, AFailedOpeningStateLeavesNothingBehind) {
+  auto a = open(payment_, {.shared = true});
+  EXPECT_THROW(a->initialize_once("opening_state",
+                                  [](Transaction& txn) {
+                                    PaymentService::open_account(txn, "c-1", 5);
+                                    throw std::runtime_error("the workload file went away");
+                                  },
+                                  {}),
+               std::runtime_error);
+  EXPECT_FALSE(a->in_unit());
+  EXPECT_EQ(a->meta("opening_state"), std::nullopt);
+  EXPECT_EQ(balance_of(*a, "c-1"), -1);
+  EXPECT_TRUE(a->initialize_once("opening_state", [](Transaction& txn) { PaymentService::open_account(txn, "c-1", 7); },
+                                 {}));
+  EXPECT_EQ(balance_of(*a, "c-1"), 7);
+}
+
 }  // namespace
 }  // namespace sagasim::kafka
