@@ -55,6 +55,17 @@ struct ExportArgs {
 };
 int export_command(const ExportArgs& args);
 
+struct KafkaArgs;
+struct WorkloadArgs;
+
+// Production mode (cli/live.h has the options these share).
+struct ServeArgs;
+int serve_command(const ServeArgs& args);
+struct PlaceOrdersArgs;
+int place_orders_command(const PlaceOrdersArgs& args);
+struct CheckArgs;
+int check_command(const CheckArgs& args);
+
 // Shared helpers.
 // The mutant named on the command line; InputError for an unknown name.
 saga::Mutant parse_mutant(const std::string& name);

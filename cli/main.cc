@@ -7,6 +7,11 @@
 //   sagasim mutants
 //   sagasim shrink SCENARIO.json --seed N [--swarm] [--mutant NAME] [--out FILE]
 //
+// Production mode, on real Kafka (cli/live.h):
+//   sagasim serve order|payment|inventory --kafka FILE --db PATH [--instance ID]
+//   sagasim place-orders --kafka FILE --count N --rate R [--wait SECONDS]
+//   sagasim check --kafka FILE --db ORDER.db --db PAYMENT.db --db INVENTORY.db [--wait SECONDS]
+//
 // Exit codes: 0 every invariant holds; 1 an invariant failed (the violation
 // and the command that reproduces it are printed) or a replay diverged;
 // 2 bad input (a message naming the file and the JSON path, or the argument).
@@ -15,6 +20,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/live.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
@@ -81,6 +87,62 @@ int main(int argc, char** argv) {
       ->required();
   export_cmd->footer("Exit codes: 0 written, 2 bad trace (the message names file:line) or unwritable output.");
 
+  ServeArgs serve_args;
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Run one instance of a saga service on real Kafka, with its state in SQLite (production mode)");
+  serve->add_option("service", serve_args.service, "order, payment or inventory")
+      ->required()
+      ->check(CLI::IsMember({"order", "payment", "inventory"}));
+  serve->add_option("--db", serve_args.db,
+                    "The service's SQLite database, created if missing; every instance of a service shares one file")
+      ->required();
+  serve->add_option("--instance", serve_args.instance,
+                    "This instance's name, unique within the service and stable across restarts (default SERVICE-1): "
+                    "a restart relays what the previous run left in the outbox");
+  add_kafka_options(*serve, serve_args.kafka);
+  add_workload_options(*serve, serve_args.workload);
+  serve->add_option("--order-timeout-ms", serve_args.order_timeout_ms,
+                    "order: cancel an order not decided this long after placement (default: the scenario's, else 30000)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  serve->add_option("--commit-interval-ms", serve_args.commit_interval_ms,
+                    "How often the outbox is flushed and consumer offsets committed")
+      ->check(CLI::Range(int64_t{1}, int64_t{60'000}));
+  serve->add_option("--log-level", serve_args.log_level, "debug (one line per record), info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  serve->footer("Logs are JSON lines on stderr. SIGTERM or SIGINT: finish the current record, flush the outbox, commit "
+                "offsets, leave the group, exit 0 (a second signal exits at once).\n"
+                "Exit codes: 0 stopped cleanly, 1 a fatal Kafka or store error (logged), 2 bad input.");
+
+  PlaceOrdersArgs place_args;
+  CLI::App* place = app.add_subcommand("place-orders", "Send PlaceOrder commands to a live deployment and time the sagas");
+  add_kafka_options(*place, place_args.kafka);
+  add_workload_options(*place, place_args.workload);
+  place->add_option("--count", place_args.count, "How many orders")->required()->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
+  place->add_option("--rate", place_args.rate, "Orders per second (0: as fast as possible)")->check(CLI::Range(0.0, 1e7));
+  place->add_option("--run-id", place_args.run_id, "Prefix of the order ids (default: r<unix seconds>)");
+  place->add_option("--wait", place_args.wait_s,
+                    "Then follow the orders topic up to this many seconds until every order is decided, and report "
+                    "orders/s and saga latency percentiles")
+      ->check(CLI::Range(0.0, 86400.0));
+  place->add_flag("--json", place_args.json, "Print one JSON object");
+  place->footer("Exit codes: 0 placed (and, with --wait, all decided), 1 a delivery failed or orders stayed undecided, "
+                "2 bad input.");
+
+  CheckArgs check_args;
+  CLI::App* check = app.add_subcommand(
+      "check", "Check a live deployment's invariants: the saga topics from the beginning plus the three databases");
+  add_kafka_options(*check, check_args.kafka);
+  check->add_option("--db", check_args.dbs, "A service's database (give all three; each file names its service)")
+      ->required();
+  check->add_option("--wait", check_args.wait_s, "Wait up to this many seconds for every placed order to be decided")
+      ->check(CLI::Range(0.0, 86400.0));
+  check->add_option("--liveness-bound-ms", check_args.liveness_bound_ms,
+                    "An order must be decided within this long of being placed")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  check->add_flag("--json", check_args.json, "Print one JSON object");
+  check->footer("Exit codes: 0 every invariant holds, 1 a violation (the order and its events are printed) or the "
+                "topics could not be read, 2 bad input.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -101,6 +163,9 @@ int main(int argc, char** argv) {
     if (export_cmd->parsed()) return export_command(export_args);
     if (mutants->parsed()) return mutants_command();
     if (shrink->parsed()) return shrink_command(shrink_args);
+    if (serve->parsed()) return serve_command(serve_args);
+    if (place->parsed()) return place_orders_command(place_args);
+    if (check->parsed()) return check_command(check_args);
   } catch (const InputError& e) {
     std::cerr << "sagasim: " << e.what() << "\n";
     return kExitBadInput;

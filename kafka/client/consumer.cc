@@ -315,6 +315,43 @@ Result<std::vector<CommitOffset>> Consumer::committed(const std::vector<TopicPar
 
 const std::vector<TopicPartition>& Consumer::assignment() const { return state_->assignment; }
 
+Status Consumer::assign_from_beginning(const std::vector<TopicPartition>& tps) {
+  std::vector<CommitOffset> starts;
+  for (const TopicPartition& tp : tps) starts.push_back({tp.topic, tp.partition, Offset{RD_KAFKA_OFFSET_BEGINNING}});
+  return assign_at(starts);
+}
+
+Status Consumer::assign_at(const std::vector<CommitOffset>& starts) {
+  std::string context = "assign";
+  for (const CommitOffset& o : starts) context += " " + to_string(TopicPartition{o.topic, o.partition});
+  if (state_->closed) return make_error(RD_KAFKA_RESP_ERR__STATE, context, "the consumer is closed");
+  RkPartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(starts.size())));
+  std::vector<TopicPartition> tps;
+  for (const CommitOffset& o : starts) {
+    rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), to_int(o.partition))->offset = to_int(o.next_offset);
+    tps.push_back({o.topic, o.partition});
+  }
+  if (rd_kafka_resp_err_t err = rd_kafka_assign(state_->rk.get(), list.get())) return make_error(err, context);
+  std::sort(tps.begin(), tps.end());
+  state_->assignment = std::move(tps);
+  return {};
+}
+
+Result<std::pair<Offset, Offset>> Consumer::watermarks(const TopicPartition& tp, Duration timeout) {
+  const std::string context = "watermarks " + to_string(tp);
+  if (state_->closed) return make_error(RD_KAFKA_RESP_ERR__STATE, context, "the consumer is closed");
+  int64_t low = 0;
+  int64_t high = 0;
+  if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(state_->rk.get(), tp.topic.c_str(),
+                                                                 to_int(tp.partition), &low, &high,
+                                                                 timeout_ms(timeout))) {
+    Error e = make_error(err, context);
+    e.retriable = err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    return e;
+  }
+  return std::pair<Offset, Offset>{Offset{low}, Offset{high}};
+}
+
 Status Consumer::close() {
   if (state_->closed) return {};
   // The revocation hook runs inside rd_kafka_consumer_close and may still commit,

@@ -151,6 +151,20 @@ class Consumer {
   // The partitions this member owns now, sorted.
   const std::vector<TopicPartition>& assignment() const;
 
+  // Reads these partitions from their first record, outside any group
+  // (no subscription, no rebalance, nothing committed): for tools that read a
+  // whole topic, like `sagasim check`. Replaces an earlier assignment.
+  // Errors: _STATE (closed or subscribed), context "assign <partitions>".
+  Status assign_from_beginning(const std::vector<TopicPartition>& tps);
+  // The same, starting each partition at the given offset.
+  Status assign_at(const std::vector<CommitOffset>& starts);
+
+  // The first offset still kept and the offset the next record will get,
+  // asked of the partition's leader.
+  // Errors, context "watermarks <topic>[<p>]": UNKNOWN_TOPIC_OR_PART,
+  //   _TIMED_OUT / _TRANSPORT / NOT_LEADER_FOR_PARTITION (retriable).
+  Result<std::pair<Offset, Offset>> watermarks(const TopicPartition& tp, Duration timeout);
+
   // Leaves the group: revokes the assignment (the hook runs, and may commit), then
   // sends LeaveGroup so the partitions move at once. Idempotent.
   // Errors: whatever librdkafka reports while leaving, context "close".

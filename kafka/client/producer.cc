@@ -127,6 +127,23 @@ Status Producer::send(std::string_view topic, std::string_view key, std::string_
   return e;
 }
 
+Status Producer::prepare_topics(const std::vector<std::string>& topics, Duration timeout) {
+  for (const std::string& t : topics) {
+    RkTopicPtr rkt(rd_kafka_topic_new(state_->rk.get(), t.c_str(), nullptr));
+    if (!rkt) return make_error(rd_kafka_last_error(), "topic " + t);
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(state_->rk.get(), 0, rkt.get(), &md, timeout_ms(timeout));
+    RkMetadataPtr owned(md);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) err = md->topics[0].err;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Error e = make_error(err, "topic " + t);
+      e.retriable = err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+      return e;
+    }
+  }
+  return {};
+}
+
 int Producer::poll(Duration timeout) { return rd_kafka_poll(state_->rk.get(), timeout_ms(timeout)); }
 
 Status Producer::flush(Duration timeout) {

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/event.h"
 #include "core/types.h"
@@ -88,6 +89,12 @@ class Producer {
   // Errors: _TIMED_OUT (retriable), context "flush", with the count still in flight;
   //         the fatal error if the producer became unusable.
   Status flush(Duration timeout);
+
+  // Learns the topics' metadata now, so the first record sent to each is not
+  // held back: librdkafka 2.0 looks an unknown topic up on its next periodic
+  // scan, up to a second after the first send (librdkafka PR #5032).
+  // Errors: UNKNOWN_TOPIC_OR_PART or _TIMED_OUT, context "topic T".
+  Status prepare_topics(const std::vector<std::string>& topics, Duration timeout);
 
   // Records queued or in flight without a delivery report yet.
   int in_flight() const;

@@ -132,6 +132,22 @@ void SqliteStore::open() {
     fail(rc, "setting the WAL checkpoint threshold");
 }
 
+std::string SqliteStore::service_of(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw InputError(path, "", "no such store file");
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  DbPtr db(raw);
+  sqlite3_stmt* stmt = nullptr;
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(raw, 5000);
+    rc = sqlite3_prepare_v2(raw, "SELECT value FROM meta WHERE name = 'service'", -1, &stmt, nullptr);
+  }
+  StmtPtr owned(stmt);
+  if (rc == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) return std::string(column_text(stmt, 0));
+  throw InputError(path, "", fmt::format("not a sagasim store: {}", raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+}
+
 std::string SqliteStore::journal_mode_set(const char* sql) const {
   StmtPtr stmt = prepare(sql);
   const int rc = sqlite3_step(stmt.get());

@@ -159,6 +159,11 @@ class SqliteStore final : public Store {
   bool initialize_once(std::string_view marker, const std::function<void(Transaction&)>& fill,
                        const std::vector<std::pair<std::string, std::string>>& meta);
 
+  // The service an existing store file belongs to, read without creating or
+  // changing anything. InputError naming the path for a missing file or one
+  // that is not a sagasim store.
+  static std::string service_of(const std::string& path);
+
   const std::string& path() const { return path_; }
   // "wal" once open; the file header says so too (bytes 18 and 19 are 2).
   std::string journal_mode() const;

@@ -1,0 +1,181 @@
+// sagasim check: the invariants of a live deployment, judged by the same
+// library as a simulated run (invariants/): every record of the saga topics
+// from the beginning, plus the three services' databases.
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/live.h"
+#include "core/error.h"
+#include "invariants/checker.h"
+#include "kafka/runtime/record.h"
+#include "kafka/runtime/topic_reader.h"
+#include "kafka/store/sqlite_store.h"
+#include "services/inventory_service.h"
+#include "services/order_service.h"
+#include "services/payment_service.h"
+
+namespace sagasim::cli {
+
+namespace {
+
+constexpr std::string_view kSagaTopics[] = {saga::kOrderRequestsTopic, saga::kOrdersTopic, saga::kPaymentsTopic,
+                                            saga::kInventoryTopic};
+
+std::string_view interned_topic(std::string_view t) {
+  for (std::string_view s : kSagaTopics)
+    if (s == t) return s;
+  return "?";
+}
+
+struct Snapshot {
+  inv::SagaState state;
+  size_t records = 0;
+  size_t poison = 0;
+  size_t undecided = 0;
+};
+
+}  // namespace
+
+int check_command(const CheckArgs& args) {
+  kafka::Config config = load_kafka_config(args.kafka);
+
+  // Which database is which: each store file names its service.
+  std::map<std::string, std::string> db_of;  // service -> path
+  for (const std::string& path : args.dbs) {
+    const std::string service = kafka::SqliteStore::service_of(path);
+    if (db_of.contains(service))
+      throw InputError(path, "", fmt::format("a second {} database (the first is {})", service, db_of[service]));
+    db_of[service] = path;
+  }
+  for (const char* s : {"order", "payment", "inventory"})
+    if (!db_of.contains(s))
+      throw InputError("--db", "", fmt::format("no {} database given; pass --db once per service's file", s));
+
+  saga::OrderService order(Duration::seconds(30));  // the timeout plays no part in reading records
+  saga::PaymentService payment;
+  saga::InventoryService inventory;
+  PayloadRegistry registry;
+  saga::register_saga_payloads(registry);
+  auto open = [&](const Service& service) {
+    return std::make_unique<kafka::SqliteStore>(db_of[std::string(service.name())], service, registry,
+                                                kafka::SqliteStoreOptions{.shared = true});
+  };
+
+  // The reference for conservation, written by `serve` with the opening state.
+  inv::Baseline baseline;
+  {
+    auto p = open(payment);
+    auto i = open(inventory);
+    const std::optional<std::string> money = p->meta("opening_money_cents");
+    const std::optional<std::string> stock = i->meta("opening_stock");
+    if (!money) throw InputError(p->path(), "", "no opening state: was this database written by `sagasim serve payment`?");
+    if (!stock) throw InputError(i->path(), "", "no opening state: was this database written by `sagasim serve inventory`?");
+    baseline.money_cents = std::stoll(*money);
+    try {
+      for (const auto& [sku, n] : nlohmann::json::parse(*stock).items()) baseline.stock[sku] = n.get<int64_t>();
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(i->path(), "", fmt::format("the opening stock in the meta table is not readable: {}", e.what()));
+    }
+  }
+
+  std::vector<std::string> topics;
+  for (std::string_view t : kSagaTopics) topics.emplace_back(t);
+  auto take_snapshot = [&](Snapshot& snap) -> bool {
+    kafka::Result<std::vector<kafka::ReadRecord>> log = kafka::read_topics(config, topics, Duration::seconds(120));
+    if (!log.ok()) {
+      std::cerr << "sagasim: cannot read the saga topics: " << log.error().to_string() << "\n";
+      return false;
+    }
+    std::map<std::string, int64_t> placed;
+    std::vector<std::string> placed_order;
+    for (const kafka::ReadRecord& r : log.value()) {
+      ++snap.records;
+      kafka::RecordView view{r.topic, r.partition, r.offset, r.has_key, r.key, r.value, r.headers};
+      auto decoded = kafka::decode_record(view, registry);
+      auto* e = std::get_if<EventPtr>(&decoded);
+      if (!e) {
+        ++snap.poison;  // the services dead-lettered it; it carries no saga effect
+        continue;
+      }
+      snap.state.log.push_back(inv::LoggedEvent{interned_topic(r.topic), to_int(r.partition), to_int(r.offset), *e});
+      if ((*e)->type == saga::PlaceOrder::kType && !placed.contains((*e)->key)) {
+        placed[(*e)->key] = (*e)->occurred_at.us;
+        placed_order.push_back((*e)->key);
+      }
+    }
+    for (const std::string& id : placed_order) snap.state.placed.push_back({id, placed[id]});
+    auto o = open(order);
+    auto p = open(payment);
+    auto i = open(inventory);
+    inv::load_state(*o, *p, *i, snap.state);
+    for (const inv::PlacedOrder& po : snap.state.placed) {
+      auto it = snap.state.orders.find(po.order_id);
+      if (it == snap.state.orders.end() || it->second.status == saga::OrderStatus::Pending) ++snap.undecided;
+    }
+    return true;
+  };
+
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(args.wait_s));
+  Snapshot snap;
+  for (;;) {
+    snap = Snapshot{};
+    if (!take_snapshot(snap)) return 1;
+    if (snap.undecided == 0 || Clock::now() >= deadline) break;
+    if (!args.json) std::cerr << fmt::format("waiting: {} of {} orders undecided\n", snap.undecided, snap.state.placed.size());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+
+  inv::FinalCheckOptions options;
+  options.liveness_bound = Duration::millis(args.liveness_bound_ms);
+  const std::vector<inv::Violation> violations = inv::check_final(snap.state, baseline, options);
+
+  std::map<std::string, size_t> outcomes;
+  for (const auto& [id, o] : snap.state.orders)
+    ++outcomes[o.status == saga::OrderStatus::Cancelled ? "cancelled: " + o.cancel_reason : std::string(to_string(o.status))];
+  auto events_of = [&](const std::string& order_id) {
+    std::vector<std::string> out;
+    for (const inv::LoggedEvent& le : snap.state.log)
+      if (le.event->correlation_id == order_id)
+        out.push_back(fmt::format("{}[{}]@{} {} {} at {}", le.topic, le.partition, le.offset, le.event->type,
+                                  le.event->event_id, format_timestamp(le.event->occurred_at)));
+    return out;
+  };
+
+  if (args.json) {
+    nlohmann::json j = {{"ok", violations.empty()},
+                        {"orders_placed", snap.state.placed.size()},
+                        {"orders", outcomes},
+                        {"records", snap.records},
+                        {"poison_records", snap.poison},
+                        {"violations", nlohmann::json::array()}};
+    for (const inv::Violation& v : violations)
+      j["violations"].push_back({{"invariant", v.invariant}, {"order", v.order_id}, {"message", v.message},
+                                 {"events", v.order_id.empty() ? std::vector<std::string>{} : events_of(v.order_id)}});
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("checked {} orders placed, {} records in the saga topics ({} poison, dead-lettered)\n",
+                             snap.state.placed.size(), snap.records, snap.poison);
+    for (const auto& [o, n] : outcomes) std::cout << fmt::format("  {:<32} {}\n", o, n);
+    for (std::string_view name : inv::all_invariants()) {
+      if (name == inv::kBrokerGuarantees) continue;  // the simulated broker's self-check
+      size_t n = 0;
+      for (const inv::Violation& v : violations) n += v.invariant == name;
+      std::cout << fmt::format("  {:<36} {}\n", name, n == 0 ? "PASS" : fmt::format("FAIL ({})", n));
+    }
+    for (const inv::Violation& v : violations) {
+      std::cout << fmt::format("\nVIOLATION {}{}: {}\n", v.invariant, v.order_id.empty() ? "" : " order " + v.order_id,
+                               v.message);
+      if (!v.order_id.empty())
+        for (const std::string& line : events_of(v.order_id)) std::cout << "  " << line << "\n";
+    }
+  }
+  return violations.empty() ? 0 : kExitViolation;
+}
+
+}  // namespace sagasim::cli

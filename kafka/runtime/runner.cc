@@ -1,0 +1,422 @@
+#include "kafka/runtime/runner.h"
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace sagasim::kafka {
+
+namespace {
+
+constexpr uint64_t kDlqOpaque = uint64_t{1} << 63;  // a DLQ send: no outbox row to mark
+
+using Clock = std::chrono::steady_clock;
+
+Clock::time_point after(Clock::time_point t, Duration d) { return t + std::chrono::microseconds(d.us); }
+
+nlohmann::json tps_json(const std::vector<TopicPartition>& tps) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const TopicPartition& tp : tps) out.push_back(to_string(tp));
+  return out;
+}
+
+SqliteStoreOptions store_options(const RunnerOptions& o) {
+  SqliteStoreOptions s;
+  s.shared = true;
+  s.busy_timeout_ms = o.busy_timeout_ms;
+  return s;
+}
+
+PayloadRegistry registry_of(const Service& service) {
+  PayloadRegistry r;
+  service.register_payloads(r);
+  return r;
+}
+
+LogLevel level_of_syslog(int level) {
+  if (level <= 3) return LogLevel::kError;
+  if (level == 4) return LogLevel::kWarn;
+  if (level <= 6) return LogLevel::kInfo;
+  return LogLevel::kDebug;
+}
+
+}  // namespace
+
+ServiceRunner::ServiceRunner(Service& service, RunnerOptions options, JsonLog& log)
+    : service_(service),
+      options_(std::move(options)),
+      log_(log),
+      registry_(registry_of(service)),
+      store_(options_.db_path, service, registry_, store_options(options_)),
+      env_(options_.instance_id) {}
+
+ServiceRunner::~ServiceRunner() = default;
+
+bool ServiceRunner::initialize(std::string_view marker, const std::function<void(Transaction&)>& fill,
+                               const std::vector<std::pair<std::string, std::string>>& meta) {
+  const bool wrote = store_.initialize_once(marker, fill, meta);
+  log_.info(wrote ? "opening state written" : "opening state present", {{"db", options_.db_path}});
+  return wrote;
+}
+
+void ServiceRunner::create_topics() {
+  if (options_.topics.empty()) return;
+  ClientHooks hooks;
+  hooks.on_log = [this](int level, std::string_view fac, std::string_view msg) {
+    log_.log(level_of_syslog(level), "librdkafka", {{"client", "admin"}, {"facility", fac}, {"detail", msg}});
+  };
+  Result<Admin> admin = Admin::create(options_.kafka, hooks);
+  if (!admin.ok()) throw InputError("--kafka", "", admin.error().to_string());
+  // The cluster may still be coming up (a broker restart): retry what is retriable.
+  const auto deadline = after(Clock::now(), Duration::seconds(60));
+  for (;;) {
+    Status s = admin.value().create_topics(options_.topics, Duration::seconds(10));
+    if (s.ok()) return;
+    if (!s.error().retriable || Clock::now() > deadline)
+      throw std::runtime_error("cannot create the saga topics: " + s.error().to_string());
+    log_.warn("creating topics failed; retrying", {{"error", s.error().to_string()}});
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+int ServiceRunner::run(const std::atomic<bool>& stop) {
+  log_.info("starting", {{"db", options_.db_path}, {"kafka", options_.kafka.redacted()}});
+  try {
+    create_topics();
+  } catch (const std::runtime_error& e) {
+    if (dynamic_cast<const InputError*>(&e)) throw;
+    log_.error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+
+  auto librdkafka_log = [this](std::string client) {
+    return [this, client](int level, std::string_view fac, std::string_view msg) {
+      log_.log(level_of_syslog(level), "librdkafka", {{"client", client}, {"facility", fac}, {"detail", msg}});
+    };
+  };
+  auto on_error = [this](std::string client) {
+    return [this, client](const Error& e) {
+      if (e.fatal) fatal_ = true;
+      log_.log(e.fatal ? LogLevel::kError : LogLevel::kWarn, "kafka error",
+               {{"client", client}, {"error", e.to_string()}});
+    };
+  };
+
+  Producer::Hooks ph;
+  ph.on_log = librdkafka_log("producer");
+  ph.on_error = on_error("producer");
+  ph.on_delivery = [this](const DeliveryReport& r) { on_delivery(r); };
+  Result<Producer> producer = Producer::create(options_.kafka, std::move(ph));
+  if (!producer.ok()) throw InputError("--kafka", "", producer.error().to_string());
+  producer_ = std::make_unique<Producer>(std::move(producer).value());
+  {
+    std::vector<std::string> names;
+    for (const NewTopic& t : options_.topics) names.push_back(t.name);
+    if (Status s = producer_->prepare_topics(names, Duration::seconds(10)); !s.ok())
+      log_.warn("topic metadata not loaded; the first sends may wait", {{"error", s.error().to_string()}});
+  }
+
+  Consumer::Hooks ch;
+  ch.on_log = librdkafka_log("consumer");
+  ch.on_error = on_error("consumer");
+  ch.on_rebalance = [this](RebalanceKind k, const std::vector<TopicPartition>& tps) { on_rebalance(k, tps); };
+  Result<Consumer> consumer = Consumer::create(options_.kafka, service_.name(), std::move(ch));
+  if (!consumer.ok()) throw InputError("--kafka", "", consumer.error().to_string());
+  consumer_ = std::make_unique<Consumer>(std::move(consumer).value());
+
+  std::vector<std::string> topics;
+  for (std::string_view t : service_.subscriptions()) topics.emplace_back(t);
+  if (Status s = consumer_->subscribe(topics); !s.ok()) {
+    log_.error("fatal", {{"error", s.error().to_string()}});
+    return 1;
+  }
+
+  int code = 0;
+  try {
+    relay();  // what a previous run of this instance committed but never published
+    auto now = Clock::now();
+    auto next_commit = after(now, options_.commit_interval);
+    auto next_relay = after(now, options_.relay_interval);
+    auto next_timers = now;
+    auto next_stats = after(now, options_.stats_interval);
+    while (!stop.load(std::memory_order_relaxed) && !fatal_) {
+      PollResult r = consumer_->poll(options_.poll_timeout);
+      if (auto* m = std::get_if<Message>(&r)) {
+        handle(*m);
+      } else if (auto* e = std::get_if<Error>(&r)) {
+        if (e->fatal) {
+          log_.error("fatal", {{"error", e->to_string()}});
+          fatal_ = true;
+          break;
+        }
+        log_.warn("consumer", {{"error", e->to_string()}});
+      }
+      producer_->poll(Duration::millis(0));
+      now = Clock::now();
+      if (now >= next_timers) {
+        fire_timers();
+        next_timers = after(now, options_.timer_interval);
+      }
+      if (now >= next_commit) {
+        commit_offsets(nullptr, /*flush=*/false);
+        next_commit = after(Clock::now(), options_.commit_interval);
+      }
+      if (now >= next_relay) {
+        relay();
+        next_relay = after(now, options_.relay_interval);
+      }
+      if (now >= next_stats) {
+        log_stats();
+        next_stats = after(now, options_.stats_interval);
+      }
+    }
+    if (fatal_) code = 1;
+  } catch (const std::exception& e) {
+    // A store failure or a handler bug: stop without committing the offsets of
+    // anything not durable; a restart redoes it.
+    log_.error("fatal", {{"error", e.what()}});
+    code = 1;
+  }
+
+  if (code == 0) {
+    log_.info("shutting down: flushing the outbox, committing offsets, leaving the group");
+    commit_offsets(nullptr, /*flush=*/true);
+    if (Status s = consumer_->close(); !s.ok()) log_.warn("leaving the group", {{"error", s.error().to_string()}});
+    if (Status s = producer_->flush(Duration::seconds(10)); !s.ok())
+      log_.warn("final flush", {{"error", s.error().to_string()}});
+  }
+  log_stats();
+  log_.info(code == 0 ? "stopped" : "stopped after a fatal error", {{"exit_code", code}});
+  return code;
+}
+
+void ServiceRunner::handle(const Message& m) {
+  ++counters_.records;
+  RecordView view{m.topic(), m.partition(), m.offset(), m.has_key(), m.key(), m.value(), {}};
+  for (const auto& [k, v] : m.headers()) view.headers.emplace_back(std::string(k), std::string(v));
+  const TopicPartition tp{std::string(m.topic()), m.partition()};
+  std::deque<Handled>& on_partition = handled_[tp];
+  on_partition.push_back(Handled{m.next_offset(), {}});
+  current_sends_ = &on_partition.back().sends;
+  struct Done {
+    std::vector<uint64_t>*& p;
+    ~Done() { p = nullptr; }
+  } done{current_sends_};
+
+  std::variant<EventPtr, std::string> decoded = decode_record(view, registry_);
+  if (auto* why = std::get_if<std::string>(&decoded)) {
+    dead_letter(view, *why);
+    return;
+  }
+  const Event& event = *std::get<EventPtr>(decoded);
+
+  Outcome outcome;
+  Transaction txn(store_, options_.instance_id, std::move(scratch_));
+  try {
+    SqliteStore::Unit unit = store_.begin_unit();
+    outcome = process_event(service_, env_, txn, event);
+  } catch (const InputError& e) {
+    // The handler refused the event's content: poison too (rolled back).
+    scratch_ = txn.release();
+    dead_letter(view, fmt::format("{}: {}", view.where(), e.what()));
+    return;
+  }
+  switch (outcome) {
+    case Outcome::Processed:
+      ++counters_.processed;
+      ++counters_.processed_by_type[event.type];
+      send_outbox(txn.writes());
+      break;
+    case Outcome::Duplicate: ++counters_.duplicates; break;
+    case Outcome::Ignored: ++counters_.ignored; break;
+  }
+  if (log_.enabled(LogLevel::kDebug)) {
+    log_.debug("handled", {{"topic", view.topic},
+                           {"partition", to_int(view.partition)},
+                           {"offset", to_int(view.offset)},
+                           {"event_type", event.type},
+                           {"event_id", event.event_id},
+                           {"correlation_id", event.correlation_id},
+                           {"causation_id", event.causation_id},
+                           {"outcome", outcome == Outcome::Processed   ? "processed"
+                                       : outcome == Outcome::Duplicate ? "duplicate"
+                                                                       : "ignored"},
+                           {"emitted", txn.writes().outbox.size()}});
+  }
+  scratch_ = txn.release();
+}
+
+void ServiceRunner::dead_letter(const RecordView& r, const std::string& why) {
+  ++counters_.dead_lettered;
+  nlohmann::json fields = {{"topic", r.topic},
+                           {"partition", to_int(r.partition)},
+                           {"offset", to_int(r.offset)},
+                           {"dlq", dlq_topic(r.topic)},
+                           {"error", why}};
+  for (const auto& [k, v] : r.headers)
+    if (k == "correlation_id" || k == "causation_id") fields[k] = v;
+  log_.warn("dead-lettered a poison record", fields);
+  send(dlq_topic(r.topic), r.key, r.value, dlq_headers(r, why, service_.name(), options_.instance_id),
+       kDlqOpaque | ++next_dlq_opaque_);
+}
+
+void ServiceRunner::send_outbox(const WriteSet& ws) {
+  for (const OutboxEntry& row : ws.outbox) send_row(row, false);
+}
+
+void ServiceRunner::send_row(const OutboxEntry& row, bool relayed) {
+  if (auto it = unacked_.find(row.seq); it != unacked_.end() && !it->second) return;  // in flight
+  if (relayed) ++counters_.relayed;
+  send(row.topic, row.event->key, encode_event(*row.event), record_headers(*row.event), row.seq);
+}
+
+void ServiceRunner::send(std::string_view topic, std::string_view key, std::string_view value,
+                         const Headers& headers, uint64_t opaque) {
+  unacked_[opaque] = false;
+  if (current_sends_) current_sends_->push_back(opaque);
+  for (int attempt = 0;; ++attempt) {
+    Status s = producer_->send(topic, key, value, headers, opaque);
+    if (s.ok()) return;
+    if (s.error().code == RD_KAFKA_RESP_ERR__QUEUE_FULL && attempt < 600) {
+      producer_->poll(Duration::millis(100));  // delivery reports free the queue
+      continue;
+    }
+    // Not queued. An outbox row stays unpublished and the relay sends it
+    // again; the offsets wait for it. A dead letter has no second copy: stop,
+    // and the restart dead-letters the record again.
+    unacked_[opaque] = true;
+    if (s.error().fatal || (opaque & kDlqOpaque)) {
+      fatal_ = true;
+      log_.error("cannot send", {{"topic", topic}, {"error", s.error().to_string()}});
+    } else {
+      log_.warn("cannot send; the relay will retry", {{"topic", topic}, {"error", s.error().to_string()}});
+    }
+    return;
+  }
+}
+
+void ServiceRunner::on_delivery(const DeliveryReport& r) {
+  if (r.opaque & kDlqOpaque) {
+    if (!r.ok()) {
+      fatal_ = true;  // see send(): the record's offset must not be committed
+      unacked_[r.opaque] = true;
+      log_.error("dead-letter write failed", {{"topic", r.topic}, {"error", r.error->to_string()}});
+      return;
+    }
+    unacked_.erase(r.opaque);
+    return;
+  }
+  if (!r.ok()) {
+    unacked_[r.opaque] = true;
+    log_.warn("delivery failed; the relay will retry", {{"topic", r.topic}, {"outbox_seq", r.opaque},
+                                                        {"error", r.error->to_string()}});
+    return;
+  }
+  unacked_.erase(r.opaque);
+  store_.mark_published(r.opaque);
+  ++counters_.published;
+}
+
+void ServiceRunner::commit_offsets(const std::vector<TopicPartition>* only, bool flush) {
+  if (flush) {
+    if (Status s = producer_->flush(Duration::seconds(30)); !s.ok())
+      log_.warn("flush before the offset commit did not finish", {{"error", s.error().to_string()}});
+  }
+  if (fatal_) return;
+  std::vector<CommitOffset> offsets;
+  for (auto& [tp, records] : handled_) {
+    if (only && std::find(only->begin(), only->end(), tp) == only->end()) continue;
+    std::optional<Offset> upto;
+    while (!records.empty()) {
+      const Handled& h = records.front();
+      if (std::any_of(h.sends.begin(), h.sends.end(), [&](uint64_t o) { return unacked_.contains(o); })) break;
+      upto = h.next;
+      records.pop_front();
+    }
+    if (upto) offsets.push_back({tp.topic, tp.partition, *upto});
+  }
+  if (offsets.empty()) return;
+  const auto start = Clock::now();
+  if (options_.durable_offsets) store_.make_durable();
+  const auto durable = Clock::now();
+  Status s = consumer_->commit(offsets);
+  const auto committed = Clock::now();
+  if (committed - start > std::chrono::milliseconds(200)) {
+    auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+    log_.warn("slow offset commit", {{"fsync_ms", ms(durable - start)}, {"commit_ms", ms(committed - durable)}});
+  }
+  if (s.ok()) {
+    ++counters_.offset_commits;
+    return;
+  }
+  // Retriable or not, nothing is lost: the records after the last committed
+  // offset are delivered again (to this instance or the partition's new
+  // owner) and the inbox skips what was handled.
+  log_.warn("offset commit failed; the records after the last commit will be redelivered",
+            {{"error", s.error().to_string()}});
+}
+
+void ServiceRunner::on_rebalance(RebalanceKind kind, const std::vector<TopicPartition>& tps) {
+  log_.info("rebalance", {{"kind", to_string(kind)}, {"partitions", tps_json(tps)}});
+  if (kind == RebalanceKind::kRevoked) commit_offsets(&tps, /*flush=*/true);
+  if (kind != RebalanceKind::kAssigned)
+    for (const TopicPartition& tp : tps) handled_.erase(tp);  // the new owner redelivers the rest
+}
+
+void ServiceRunner::fire_timers() {
+  const std::optional<Time> next = store_.next_timer();
+  if (!next || *next > env_.now()) return;
+  for (const std::string& key : store_.due_timers(env_.now())) {
+    Transaction txn(store_, options_.instance_id, std::move(scratch_));
+    {
+      SqliteStore::Unit unit = store_.begin_unit();
+      // Another instance may have fired it since the scan.
+      const std::vector<std::string> due = store_.due_timers(env_.now());
+      if (std::find(due.begin(), due.end(), key) == due.end()) {
+        scratch_ = txn.release();
+        continue;
+      }
+      txn.cancel_timer(key);  // consumed in the same transaction as its effects
+      Context ctx(env_, txn, nullptr);
+      service_.on_timer(key, ctx);
+      txn.commit();
+    }
+    ++counters_.timers_fired;
+    log_.debug("timer fired", {{"timer", key}, {"emitted", txn.writes().outbox.size()}});
+    send_outbox(txn.writes());
+    scratch_ = txn.release();
+  }
+}
+
+void ServiceRunner::relay() {
+  const Time now = env_.now();
+  for (const OutboxEntry& row : store_.unpublished("")) {
+    const auto it = unacked_.find(row.seq);
+    if (it != unacked_.end() && !it->second) continue;  // in flight
+    const bool mine = row.owner == options_.instance_id;
+    if (it == unacked_.end() && !mine && row.event->occurred_at.us > now.us - options_.orphan_grace.us) continue;
+    send_row(row, true);
+  }
+}
+
+void ServiceRunner::log_stats() {
+  nlohmann::json by_type = nlohmann::json::object();
+  for (const auto& [t, n] : counters_.processed_by_type) by_type[t] = n;
+  log_.info("stats", {{"records", counters_.records},
+                      {"processed", counters_.processed},
+                      {"duplicates", counters_.duplicates},
+                      {"ignored", counters_.ignored},
+                      {"dead_lettered", counters_.dead_lettered},
+                      {"published", counters_.published},
+                      {"relayed", counters_.relayed},
+                      {"timers_fired", counters_.timers_fired},
+                      {"unacknowledged", unacked_.size()},
+                      {"offset_commits", counters_.offset_commits},
+                      {"processed_by_type", by_type},
+                      {"assignment", consumer_ ? tps_json(consumer_->assignment()) : nlohmann::json::array()}});
+}
+
+}  // namespace sagasim::kafka

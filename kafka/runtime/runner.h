@@ -1,0 +1,155 @@
+// Runs one instance of a service (services/) on real Kafka: the production
+// twin of the simulator's sim::Instance.
+//
+//   saga::PaymentService payment;
+//   JsonLog log(std::cerr, {{"service", "payment"}, {"instance", "payment-2"}});
+//   ServiceRunner runner(payment, options, log);
+//   runner.initialize("opening_state", fill, meta);   // once per database, whoever starts first
+//   int code = runner.run(stop_flag);                  // until SIGTERM sets stop_flag
+//
+// The loop, on one thread (librdkafka's own threads aside):
+//   1. poll one record from the service's consumer group;
+//   2. poison (record.h) goes to <topic>.dlq, counted;
+//   3. otherwise process_event under one SQLite unit of work (BEGIN IMMEDIATE:
+//      inbox check, handler, state + inbox + outbox, COMMIT);
+//   4. the outbox rows it committed are handed to the idempotent producer at
+//      once; a delivery report marks its row published;
+//   5. every commit_interval: commit, per partition, the offset after the last
+//      handled record whose outbox rows (and dead letters) the broker has all
+//      acknowledged, after making the database durable: offsets never move past
+//      an event that is not in Kafka yet. Nothing waits for this: a slow
+//      partition holds back only its own offsets;
+//   6. due timers fire in their own units; the relay re-sends rows whose
+//      delivery failed, rows left by a previous run of this instance, and rows
+//      of other instances older than orphan_grace (an instance that never
+//      came back), so no committed event is lost;
+// until `stop` becomes true: then it finishes the current record, flushes,
+// commits and leaves the group (graceful shutdown).
+//
+// A crash anywhere loses nothing: work not committed to SQLite is redone from
+// the uncommitted offsets, and committed work is in the outbox. Duplicates
+// that this creates downstream are skipped by the consumers' inboxes.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/service.h"
+#include "kafka/client/admin.h"
+#include "kafka/client/config.h"
+#include "kafka/client/consumer.h"
+#include "kafka/client/producer.h"
+#include "kafka/runtime/env.h"
+#include "kafka/runtime/log.h"
+#include "kafka/runtime/record.h"
+#include "kafka/store/sqlite_store.h"
+
+namespace sagasim::kafka {
+
+struct RunnerOptions {
+  std::string instance_id;  // "payment-2": owner of its outbox rows, and its log name
+  Config kafka;             // the user's client properties (+ overrides)
+  std::string db_path;      // the service's SQLite file, shared by its instances
+  // Topics created (idempotently) at start, with their partition counts.
+  std::vector<NewTopic> topics;
+  Duration commit_interval = Duration::millis(100);
+  Duration relay_interval = Duration::seconds(1);
+  Duration timer_interval = Duration::millis(50);
+  Duration stats_interval = Duration::seconds(10);
+  Duration orphan_grace = Duration::seconds(10);
+  Duration poll_timeout = Duration::millis(20);
+  // How long a unit of work waits for another instance's write lock.
+  int busy_timeout_ms = 30000;
+  // fsync (a WAL checkpoint) before each offset commit; see sqlite_store.h.
+  bool durable_offsets = true;
+};
+
+struct RunnerCounters {
+  uint64_t records = 0;      // consumed
+  uint64_t processed = 0;    // handled and committed
+  uint64_t duplicates = 0;   // skipped: already in the inbox
+  uint64_t ignored = 0;      // types this service does not act on
+  uint64_t dead_lettered = 0;
+  uint64_t published = 0;    // outbox rows acknowledged by the broker
+  uint64_t relayed = 0;      // rows sent again by the relay
+  uint64_t timers_fired = 0;
+  uint64_t offset_commits = 0;
+  std::map<std::string, uint64_t> processed_by_type;
+};
+
+class ServiceRunner {
+ public:
+  // Opens the database (InputError for a bad path or a foreign file).
+  ServiceRunner(Service& service, RunnerOptions options, JsonLog& log);
+  ~ServiceRunner();
+
+  // The opening state (accounts, stock), written once per database.
+  bool initialize(std::string_view marker, const std::function<void(Transaction&)>& fill,
+                  const std::vector<std::pair<std::string, std::string>>& meta);
+
+  // Runs until `stop`. Returns 0 after a graceful shutdown, 1 after a fatal
+  // error (logged): a fatal Kafka client error, a store failure, topics that
+  // cannot be created. Throws InputError for configuration the user must fix.
+  int run(const std::atomic<bool>& stop);
+
+  const RunnerCounters& counters() const { return counters_; }
+
+ private:
+  struct InFlight {
+    std::string topic;
+  };
+
+  void create_topics();
+  void handle(const Message& m);
+  void dead_letter(const RecordView& r, const std::string& why);
+  void send_outbox(const WriteSet& ws);
+  void send_row(const OutboxEntry& row, bool relayed);
+  void send(std::string_view topic, std::string_view key, std::string_view value, const Headers& headers,
+            uint64_t opaque);
+  void on_delivery(const DeliveryReport& r);
+  void on_rebalance(RebalanceKind kind, const std::vector<TopicPartition>& tps);
+  // Commits, for each partition (only those in `only`, when given), the
+  // offset after the last handled record whose sends are all acknowledged;
+  // with `flush`, waits for every send's report first. Makes the store
+  // durable before committing.
+  void commit_offsets(const std::vector<TopicPartition>* only, bool flush);
+  void fire_timers();
+  void relay();
+  void log_stats();
+
+  Service& service_;
+  RunnerOptions options_;
+  JsonLog& log_;
+  PayloadRegistry registry_;
+  SqliteStore store_;
+  WallClockEnv env_;
+  std::unique_ptr<Producer> producer_;
+  std::unique_ptr<Consumer> consumer_;
+  WriteSet scratch_;
+
+  // A handled record whose offset is not committed yet, and the sends it made
+  // (outbox seqs, DLQ opaques): its offset may be committed once every one of
+  // them is acknowledged, and every record before it on its partition is too.
+  struct Handled {
+    Offset next;
+    std::vector<uint64_t> sends;
+  };
+  std::map<TopicPartition, std::deque<Handled>> handled_;
+  std::vector<uint64_t>* current_sends_ = nullptr;  // the record being handled
+  // Sends without a successful delivery report: opaque -> failed (the relay
+  // sends a failed outbox row again).
+  std::map<uint64_t, bool> unacked_;
+  uint64_t next_dlq_opaque_ = 0;  // DLQ sends: opaque with the top bit set
+  bool fatal_ = false;
+  RunnerCounters counters_;
+};
+
+}  // namespace sagasim::kafka
