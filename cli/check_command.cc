@@ -77,7 +77,8 @@ int check_command(const CheckArgs& args) {
     if (!stock) throw InputError(i->path(), "", "no opening state: was this database written by `sagasim serve inventory`?");
     baseline.money_cents = std::stoll(*money);
     try {
-      for (const auto& [sku, n] : nlohmann::json::parse(*stock).items()) baseline.stock[sku] = n.get<int64_t>();
+      const nlohmann::json j = nlohmann::json::parse(*stock);
+      for (auto it = j.begin(); it != j.end(); ++it) baseline.stock[it.key()] = it.value().get<int64_t>();
     } catch (const nlohmann::json::exception& e) {
       throw InputError(i->path(), "", fmt::format("the opening stock in the meta table is not readable: {}", e.what()));
     }

@@ -75,8 +75,9 @@ int place_orders_command(const PlaceOrdersArgs& args) {
     if (!c.ok()) throw InputError("--kafka", "", c.error().to_string());
     decisions.emplace(std::move(c).value());
     kafka::Result<kafka::Admin> admin = kafka::Admin::create(config, quiet_hooks());
+    const auto deadline = Clock::now() + std::chrono::seconds(30);
     kafka::Result<kafka::TopicInfo> info =
-        admin.ok() ? admin.value().describe_topic(saga::kOrdersTopic, Duration::seconds(10))
+        admin.ok() ? kafka::retry_until(deadline, [&] { return admin.value().describe_topic(saga::kOrdersTopic, Duration::seconds(10)); })
                    : kafka::Result<kafka::TopicInfo>(admin.error());
     if (!info.ok()) {
       std::cerr << "sagasim: " << info.error().to_string() << "\n";
@@ -85,7 +86,7 @@ int place_orders_command(const PlaceOrdersArgs& args) {
     std::vector<kafka::CommitOffset> starts;
     for (int32_t p = 0; p < info.value().partitions; ++p) {
       const kafka::TopicPartition tp{std::string(saga::kOrdersTopic), PartitionId{p}};
-      auto wm = decisions->watermarks(tp, Duration::seconds(10));
+      auto wm = kafka::retry_until(deadline, [&] { return decisions->watermarks(tp, Duration::seconds(10)); });
       if (!wm.ok()) {
         std::cerr << "sagasim: " << wm.error().to_string() << "\n";
         return 1;

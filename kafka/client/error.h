@@ -11,6 +11,9 @@
 // (config.h decides what is secret).
 #pragma once
 
+#include <chrono>
+#include <thread>
+
 #include <librdkafka/rdkafka.h>
 
 #include <optional>
@@ -80,5 +83,19 @@ class [[nodiscard]] Result {
   }
   std::variant<T, Error> v_;
 };
+
+// Calls `f` (returning a Result or Status) until it succeeds, fails with an
+// error that is not retriable, or `deadline` has passed; sleeps `pause`
+// between attempts. For calls that fail while a cluster settles: a topic just
+// created has no leader for a moment (LEADER_NOT_AVAILABLE, NOT_LEADER_FOR_PARTITION).
+template <class F>
+auto retry_until(std::chrono::steady_clock::time_point deadline, F&& f,
+                 std::chrono::milliseconds pause = std::chrono::milliseconds(200)) {
+  for (;;) {
+    auto r = f();
+    if (r.ok() || !r.error().retriable || std::chrono::steady_clock::now() + pause > deadline) return r;
+    std::this_thread::sleep_for(pause);
+  }
+}
 
 }  // namespace sagasim::kafka

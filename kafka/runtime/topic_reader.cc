@@ -24,7 +24,8 @@ Result<std::vector<ReadRecord>> read_topics(const Config& config, const std::vec
   if (!admin.ok()) return admin.error();
   std::vector<TopicPartition> tps;
   for (const std::string& t : topics) {
-    Result<TopicInfo> info = admin.value().describe_topic(t, std::min(left(), Duration::seconds(10)));
+    Result<TopicInfo> info =
+        retry_until(deadline, [&] { return admin.value().describe_topic(t, std::min(left(), Duration::seconds(10))); });
     if (!info.ok()) return info.error();
     for (int32_t p = 0; p < info.value().partitions; ++p) tps.push_back({t, PartitionId{p}});
   }
@@ -41,7 +42,8 @@ Result<std::vector<ReadRecord>> read_topics(const Config& config, const std::vec
   // Where each partition ends now; the read stops there.
   std::map<TopicPartition, int64_t> end;
   for (const TopicPartition& tp : tps) {
-    Result<std::pair<Offset, Offset>> w = c.watermarks(tp, std::min(left(), Duration::seconds(10)));
+    Result<std::pair<Offset, Offset>> w =
+        retry_until(deadline, [&] { return c.watermarks(tp, std::min(left(), Duration::seconds(10))); });
     if (!w.ok()) return w.error();
     if (to_int(w.value().second) > to_int(w.value().first)) end[tp] = to_int(w.value().second);
   }
