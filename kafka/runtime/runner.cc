@@ -142,18 +142,31 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
     auto next_relay = after(now, options_.relay_interval);
     auto next_timers = now;
     auto next_stats = after(now, options_.stats_interval);
+    std::vector<Message> batch;
+    batch.reserve(options_.max_batch);
     while (!stop.load(std::memory_order_relaxed) && !fatal_) {
-      PollResult r = consumer_->poll(options_.poll_timeout);
-      if (auto* m = std::get_if<Message>(&r)) {
-        handle(*m);
-      } else if (auto* e = std::get_if<Error>(&r)) {
-        if (e->fatal) {
-          log_.error("fatal", {{"error", e->to_string()}});
-          fatal_ = true;
-          break;
+      // Up to max_batch records that are already here, handled in one
+      // SQLite transaction (group commit).
+      Duration wait = options_.poll_timeout;
+      while (batch.size() < options_.max_batch) {
+        PollResult r = consumer_->poll(wait);
+        wait = Duration::millis(0);
+        if (auto* m = std::get_if<Message>(&r)) {
+          batch.push_back(std::move(*m));
+          continue;
         }
-        log_.warn("consumer", {{"error", e->to_string()}});
+        if (auto* e = std::get_if<Error>(&r)) {
+          if (e->fatal) {
+            log_.error("fatal", {{"error", e->to_string()}});
+            fatal_ = true;
+          } else {
+            log_.warn("consumer", {{"error", e->to_string()}});
+          }
+        }
+        break;
       }
+      if (fatal_) break;
+      if (!batch.empty()) process_batch(batch);
       producer_->poll(Duration::millis(0));
       now = Clock::now();
       if (now >= next_timers) {
@@ -161,6 +174,7 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
         next_timers = after(now, options_.timer_interval);
       }
       if (now >= next_commit) {
+        flush_marks();
         commit_offsets(nullptr, /*flush=*/false);
         next_commit = after(Clock::now(), options_.commit_interval);
       }
@@ -184,6 +198,7 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
   if (code == 0) {
     log_.info("shutting down: flushing the outbox, committing offsets, leaving the group");
     commit_offsets(nullptr, /*flush=*/true);
+    flush_marks();
     if (Status s = consumer_->close(); !s.ok()) log_.warn("leaving the group", {{"error", s.error().to_string()}});
     if (Status s = producer_->flush(Duration::seconds(10)); !s.ok())
       log_.warn("final flush", {{"error", s.error().to_string()}});
@@ -193,7 +208,37 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
   return code;
 }
 
-void ServiceRunner::handle(const Message& m) {
+void ServiceRunner::process_batch(std::vector<Message>& batch) {
+  std::vector<OutboxEntry> out;
+  std::vector<uint64_t> marked;
+  {
+    SqliteStore::Batch b = store_.begin_batch();
+    marked = take_marks();
+    for (const Message& m : batch) handle(m, out);
+    b.commit();
+  }
+  counters_.published += marked.size();
+  // Only now, with the batch committed, may its events leave (the outbox rule).
+  for (const OutboxEntry& row : out) send_row(row, false);
+  batch.clear();
+}
+
+std::vector<uint64_t> ServiceRunner::take_marks() {
+  std::vector<uint64_t> marked(to_mark_.begin(), to_mark_.end());
+  for (uint64_t seq : marked) store_.mark_published(seq);
+  to_mark_.clear();
+  return marked;
+}
+
+void ServiceRunner::flush_marks() {
+  if (to_mark_.empty()) return;
+  SqliteStore::Batch b = store_.begin_batch();
+  const std::vector<uint64_t> marked = take_marks();
+  b.commit();
+  counters_.published += marked.size();
+}
+
+void ServiceRunner::handle(const Message& m, std::vector<OutboxEntry>& out) {
   ++counters_.records;
   RecordView view{m.topic(), m.partition(), m.offset(), m.has_key(), m.key(), m.value(), {}};
   for (const auto& [k, v] : m.headers()) view.headers.emplace_back(std::string(k), std::string(v));
@@ -216,11 +261,13 @@ void ServiceRunner::handle(const Message& m) {
   Outcome outcome;
   Transaction txn(store_, options_.instance_id, std::move(scratch_));
   try {
-    SqliteStore::Unit unit = store_.begin_unit();
-    outcome = process_event(service_, env_, txn, event);
+    outcome = process_event(service_, env_, txn, event);  // inside the batch's transaction
   } catch (const InputError& e) {
-    // The handler refused the event's content: poison too (rolled back).
     scratch_ = txn.release();
+    // A stored record that does not decode is the database's fault, not the event's.
+    if (e.where().rfind(options_.db_path, 0) == 0) throw;
+    // The handler refused the event's content: poison too. Nothing of it was
+    // applied (a handler throws before its transaction commits).
     dead_letter(view, fmt::format("{}: {}", view.where(), e.what()));
     return;
   }
@@ -228,7 +275,10 @@ void ServiceRunner::handle(const Message& m) {
     case Outcome::Processed:
       ++counters_.processed;
       ++counters_.processed_by_type[event.type];
-      send_outbox(txn.writes());
+      for (const OutboxEntry& row : txn.writes().outbox) {
+        current_sends_->push_back(row.seq);
+        out.push_back(row);
+      }
       break;
     case Outcome::Duplicate: ++counters_.duplicates; break;
     case Outcome::Ignored: ++counters_.ignored; break;
@@ -316,8 +366,7 @@ void ServiceRunner::on_delivery(const DeliveryReport& r) {
     return;
   }
   unacked_.erase(r.opaque);
-  store_.mark_published(r.opaque);
-  ++counters_.published;
+  to_mark_.insert(r.opaque);  // marked in the next batch's transaction
 }
 
 void ServiceRunner::commit_offsets(const std::vector<TopicPartition>* only, bool flush) {
@@ -394,6 +443,7 @@ void ServiceRunner::fire_timers() {
 void ServiceRunner::relay() {
   const Time now = env_.now();
   for (const OutboxEntry& row : store_.unpublished("")) {
+    if (to_mark_.contains(row.seq)) continue;  // delivered, not marked yet
     const auto it = unacked_.find(row.seq);
     if (it != unacked_.end() && !it->second) continue;  // in flight
     const bool mine = row.owner == options_.instance_id;

@@ -10,10 +10,12 @@
 // The loop, on one thread (librdkafka's own threads aside):
 //   1. poll one record from the service's consumer group;
 //   2. poison (record.h) goes to <topic>.dlq, counted;
-//   3. otherwise process_event under one SQLite unit of work (BEGIN IMMEDIATE:
-//      inbox check, handler, state + inbox + outbox, COMMIT);
-//   4. the outbox rows it committed are handed to the idempotent producer at
-//      once; a delivery report marks its row published;
+//   3. otherwise process_event: inbox check, handler, state + inbox + outbox
+//      applied in SQLite. The records already waiting (up to max_batch) share
+//      one transaction (BEGIN IMMEDIATE ... COMMIT: group commit);
+//   4. once it has committed, the batch's outbox rows are handed to the
+//      idempotent producer; delivery reports mark rows published (in the next
+//      batch's transaction);
 //   5. every commit_interval: commit, per partition, the offset after the last
 //      handled record whose outbox rows (and dead letters) the broker has all
 //      acknowledged, after making the database durable: offsets never move past
@@ -66,6 +68,8 @@ struct RunnerOptions {
   Duration stats_interval = Duration::seconds(10);
   Duration orphan_grace = Duration::seconds(10);
   Duration poll_timeout = Duration::millis(20);
+  // Records handled in one SQLite transaction, at most (group commit).
+  size_t max_batch = 256;
   // How long a unit of work waits for another instance's write lock.
   int busy_timeout_ms = 30000;
   // fsync (a WAL checkpoint) before each offset commit; see sqlite_store.h.
@@ -108,7 +112,10 @@ class ServiceRunner {
   };
 
   void create_topics();
-  void handle(const Message& m);
+  void process_batch(std::vector<Message>& batch);
+  void handle(const Message& m, std::vector<OutboxEntry>& out);  // inside a store batch
+  std::vector<uint64_t> take_marks();  // inside a store batch
+  void flush_marks();
   void dead_letter(const RecordView& r, const std::string& why);
   void send_outbox(const WriteSet& ws);
   void send_row(const OutboxEntry& row, bool relayed);
@@ -147,6 +154,7 @@ class ServiceRunner {
   // Sends without a successful delivery report: opaque -> failed (the relay
   // sends a failed outbox row again).
   std::map<uint64_t, bool> unacked_;
+  std::set<uint64_t> to_mark_;  // delivered outbox rows, marked published with the next batch
   uint64_t next_dlq_opaque_ = 0;  // DLQ sends: opaque with the top bit set
   bool fatal_ = false;
   RunnerCounters counters_;

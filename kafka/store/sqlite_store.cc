@@ -338,8 +338,32 @@ void SqliteStore::begin_write() {
   if (const int rc = sqlite3_step(begin_.get()); rc != SQLITE_DONE) fail(rc, "BEGIN IMMEDIATE");
 }
 
+SqliteStore::Batch SqliteStore::begin_batch() {
+  if (in_unit_ || in_batch_) throw InternalError(path_ + ": begin_batch inside a unit or batch");
+  begin_write();
+  in_batch_ = true;
+  if (options_.shared) cache_.clear();
+  return Batch(*this);
+}
+
+void SqliteStore::end_batch(bool commit) {
+  if (!in_batch_) return;
+  in_batch_ = false;
+  if (!commit) {
+    rollback();
+    cache_.clear();  // it learned values that were never committed
+    return;
+  }
+  Use use(commit_.get());
+  if (const int rc = sqlite3_step(commit_.get()); rc != SQLITE_DONE) {
+    rollback();
+    cache_.clear();
+    fail(rc, "COMMIT");
+  }
+}
+
 SqliteStore::Unit SqliteStore::begin_unit() {
-  if (in_unit_) throw InternalError(path_ + ": begin_unit inside a unit (units do not nest)");
+  if (in_unit_ || in_batch_) throw InternalError(path_ + ": begin_unit inside a unit or batch (they do not nest)");
   begin_write();
   in_unit_ = true;
   // Other instances may have committed since the last unit: what the cache
@@ -356,6 +380,13 @@ void SqliteStore::end_unit() noexcept {
 
 void SqliteStore::commit(WriteSet& ws) {
   if (ws.empty()) return;  // inside a unit: the unit's end releases the lock
+  if (in_batch_) {
+    // Applied in the batch's transaction; a failure leaves it to the batch
+    // (the caller's error ends the batch, which rolls back).
+    apply(ws);
+    for (const Put& p : ws.puts) cache_.insert_or_assign(cache_key(p.table, p.key), p.record);
+    return;
+  }
   if (!in_unit_) begin_write();
   in_unit_ = false;  // this commit ends the unit's transaction, whatever happens
   try {

@@ -148,6 +148,30 @@ class SqliteStore final : public Store {
   Unit begin_unit();
   bool in_unit() const { return in_unit_; }
 
+  // Group commit: several units of work in one SQLite transaction. Inside a
+  // batch, commit() applies a write set without committing it (later reads
+  // in the batch see it), and mark_published joins the transaction too;
+  // Batch::commit() makes all of it durable at once, and a batch that ends
+  // without it rolls everything back. A runtime hands the batch's outbox
+  // rows to Kafka only after Batch::commit().
+  class [[nodiscard]] Batch {
+   public:
+    explicit Batch(SqliteStore& store) : store_(&store) {}
+    Batch(Batch&& o) noexcept : store_(std::exchange(o.store_, nullptr)) {}
+    Batch& operator=(Batch&&) = delete;
+    ~Batch() {
+      if (store_) store_->end_batch(false);
+    }
+    void commit() {
+      if (store_) std::exchange(store_, nullptr)->end_batch(true);
+    }
+
+   private:
+    SqliteStore* store_;
+  };
+  Batch begin_batch();
+  bool in_batch() const { return in_batch_; }
+
   // A value of the meta table (schema_version, service, opens, and whatever
   // initialize_once wrote), or nullopt.
   std::optional<std::string> meta(std::string_view name) const;
@@ -191,6 +215,7 @@ class SqliteStore final : public Store {
   void begin_write();
   void apply(WriteSet& ws);  // inside begin_write()
   void end_unit() noexcept;
+  void end_batch(bool commit);
 
   static std::string cache_key(std::string_view table, std::string_view key);
 
@@ -200,6 +225,7 @@ class SqliteStore final : public Store {
   SqliteStoreOptions options_;
   bool opening_ = false;  // errors while opening are the user's input (InputError)
   bool in_unit_ = false;  // a begin_unit() transaction is open
+  bool in_batch_ = false;  // a begin_batch() transaction is open
 
   DbPtr db_;  // declared before the statements: destroyed after them
   StmtPtr begin_, commit_, rollback_;

@@ -419,5 +419,42 @@ TEST_F(SqliteStoreTest, AFailedOpeningStateLeavesNothingBehind) {
   EXPECT_EQ(balance_of(*a, "c-1"), 7);
 }
 
+TEST_F(SqliteStoreTest, ABatchCommitsItsUnitsTogetherOrNotAtAll) {
+  auto a = open(payment_, {.shared = true});
+  auto b = open(payment_, {.busy_timeout_ms = 50, .shared = true});
+  seed(*a, 2);
+  {
+    auto batch = a->begin_batch();
+    Transaction t1(*a, "payment-1");
+    t1.put(saga::kAccountsTable, "c-0000", Account{"c-0000", 10});
+    t1.mark_processed("e-1");
+    t1.commit();
+    Transaction t2(*a, "payment-1");
+    EXPECT_EQ(balance_of(*a, "c-0000"), 10) << "a later unit of the batch reads the earlier one's writes";
+    t2.put(saga::kAccountsTable, "c-0001", Account{"c-0001", 20});
+    t2.mark_processed("e-2");
+    t2.commit();
+    EXPECT_EQ(balance_of(*b, "c-0000"), 1000) << "nothing is visible outside before the batch commits";
+    batch.commit();
+  }
+  EXPECT_FALSE(a->in_batch());
+  {
+    auto unit = b->begin_unit();
+    EXPECT_EQ(balance_of(*b, "c-0000"), 10);
+    EXPECT_EQ(balance_of(*b, "c-0001"), 20);
+    EXPECT_TRUE(b->inbox_contains("e-2"));
+  }
+  {
+    auto batch = a->begin_batch();
+    Transaction t(*a, "payment-1");
+    t.put(saga::kAccountsTable, "c-0000", Account{"c-0000", 99});
+    t.mark_processed("e-3");
+    t.commit();
+    // the batch ends without commit(): a crash, an exception
+  }
+  EXPECT_EQ(balance_of(*a, "c-0000"), 10) << "an abandoned batch leaves nothing, not even in the cache";
+  EXPECT_FALSE(a->inbox_contains("e-3"));
+}
+
 }  // namespace
 }  // namespace sagasim::kafka
