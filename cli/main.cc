@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   add_workload_options(*place, place_args.workload);
   place->add_option("--count", place_args.count, "How many orders")->required()->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
   place->add_option("--rate", place_args.rate, "Orders per second (0: as fast as possible)")->check(CLI::Range(0.0, 1e7));
-  place->add_option("--run-id", place_args.run_id, "Prefix of the order ids (default: r<unix seconds>)");
+  place->add_option("--run-id", place_args.run_id, "Prefix of the order ids, unique per run: an id placed before is a duplicate and is never decided again (default: r<unix seconds>-<random>)");
   place->add_option("--wait", place_args.wait_s,
                     "Then follow the orders topic up to this many seconds until every order is decided, and report "
                     "orders/s and saga latency percentiles")

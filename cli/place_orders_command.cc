@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <random>
 #include <set>
 
 #include <fmt/format.h>
@@ -53,8 +54,11 @@ int place_orders_command(const PlaceOrdersArgs& args) {
   sim::Workload w = live.workload;
   w.order_count = static_cast<int>(std::min<int64_t>(args.count, 100'000'000));
   w = sim::materialize_workload(w, args.workload.seed);
+  // Order ids must never repeat on a cluster: a PlaceOrder for an id the
+  // order service knows is a duplicate, and is (rightly) never decided again.
+  std::random_device rd;
   const std::string run_id =
-      args.run_id.empty() ? fmt::format("r{}", kafka::wall_now().us / 1'000'000) : args.run_id;
+      args.run_id.empty() ? fmt::format("r{}-{:04x}", kafka::wall_now().us / 1'000'000, rd() & 0xffff) : args.run_id;
 
   {
     kafka::Result<kafka::Admin> admin = kafka::Admin::create(config, quiet_hooks());
@@ -77,7 +81,16 @@ int place_orders_command(const PlaceOrdersArgs& args) {
     kafka::Result<kafka::Admin> admin = kafka::Admin::create(config, quiet_hooks());
     const auto deadline = Clock::now() + std::chrono::seconds(30);
     kafka::Result<kafka::TopicInfo> info =
-        admin.ok() ? kafka::retry_until(deadline, [&] { return admin.value().describe_topic(saga::kOrdersTopic, Duration::seconds(10)); })
+        admin.ok() ? kafka::retry_until(deadline, [&] {
+          // Just created (here or by a service starting beside us): not in the metadata yet is not an answer.
+          kafka::Result<kafka::TopicInfo> r = admin.value().describe_topic(saga::kOrdersTopic, Duration::seconds(10));
+          if (!r.ok() && r.error().code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+            kafka::Error e = r.error();
+            e.retriable = true;
+            return kafka::Result<kafka::TopicInfo>(e);
+          }
+          return r;
+        })
                    : kafka::Result<kafka::TopicInfo>(admin.error());
     if (!info.ok()) {
       std::cerr << "sagasim: " << info.error().to_string() << "\n";
@@ -114,6 +127,7 @@ int place_orders_command(const PlaceOrdersArgs& args) {
   kafka::Result<kafka::Producer> producer = kafka::Producer::create(config, std::move(ph));
   if (!producer.ok()) throw InputError("--kafka", "", producer.error().to_string());
   kafka::Producer& p = producer.value();
+  (void)p.prepare_topics({std::string(saga::kOrderRequestsTopic)}, Duration::seconds(30));
 
   PayloadRegistry registry;
   saga::register_saga_payloads(registry);

@@ -1,5 +1,8 @@
 #include "kafka/client/producer.h"
 
+#include <chrono>
+#include <thread>
+
 #include <cstdint>
 
 namespace sagasim::kafka {
@@ -128,17 +131,28 @@ Status Producer::send(std::string_view topic, std::string_view key, std::string_
 }
 
 Status Producer::prepare_topics(const std::vector<std::string>& topics, Duration timeout) {
+  // A topic created a moment ago may not be in the metadata yet, or have no
+  // leader yet: ask again until every partition has one.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout.us);
   for (const std::string& t : topics) {
     RkTopicPtr rkt(rd_kafka_topic_new(state_->rk.get(), t.c_str(), nullptr));
     if (!rkt) return make_error(rd_kafka_last_error(), "topic " + t);
-    const rd_kafka_metadata_t* md = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(state_->rk.get(), 0, rkt.get(), &md, timeout_ms(timeout));
-    RkMetadataPtr owned(md);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) err = md->topics[0].err;
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      Error e = make_error(err, "topic " + t);
-      e.retriable = err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-      return e;
+    for (;;) {
+      const rd_kafka_metadata_t* md = nullptr;
+      rd_kafka_resp_err_t err = rd_kafka_metadata(state_->rk.get(), 0, rkt.get(), &md, timeout_ms(timeout));
+      RkMetadataPtr owned(md);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) {
+        err = md->topics[0].err;
+        for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < md->topics[0].partition_cnt; ++i)
+          if (md->topics[0].partitions[i].leader < 0) err = RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
+      }
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        Error e = make_error(err, "topic " + t);
+        e.retriable = err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+        return e;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
   return {};
