@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Bad input to the production-mode commands (serve, place-orders, check):
+exit code 2 and a message naming the file, line, path or argument, before
+anything connects to Kafka; secrets are never echoed."""
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+SAGASIM = sys.argv[1]
+passed, failed = 0, 0
+tmp = pathlib.Path(tempfile.mkdtemp(prefix="sagasim-live-cli-"))
+
+
+def run(*args):
+    return subprocess.run([SAGASIM, *args], capture_output=True, text=True, timeout=60)
+
+
+def check(name, r, *needles, code=2):
+    global passed, failed
+    out = r.stdout + r.stderr
+    if r.returncode == code and all(n in out for n in needles):
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {name}: exit {r.returncode}, want {code} and {needles}\n{out}")
+
+
+good = tmp / "client.properties"
+good.write_text("bootstrap.servers=127.0.0.1:1\n")
+secret = tmp / "secret.properties"
+secret.write_text("bootstrap.servers=127.0.0.1:1\nsasl.password=hunter2\nthis line has no equals sign hunter3\n")
+K = ["--kafka", str(good)]
+
+check("an unknown service", run("serve", "shipping", *K, "--db", str(tmp / "x.db")), "shipping", "order")
+check("a missing properties file", run("serve", "payment", "--kafka", str(tmp / "nope.properties"), "--db", str(tmp / "p.db")),
+      "nope.properties")
+r = run("serve", "payment", "--kafka", str(secret), "--db", str(tmp / "p.db"))
+check("a malformed properties line names file:line", r, "secret.properties:3")
+check("a malformed properties line is never echoed (it may be a secret)", r, code=2)
+if "hunter2" in r.stdout + r.stderr or "hunter3" in r.stdout + r.stderr:
+    failed += 1
+    print("FAIL: a secret was echoed:\n" + r.stdout + r.stderr)
+check("a malformed --kafka-set", run("serve", "payment", *K, "--kafka-set", "linger.ms", "--db", str(tmp / "p.db")),
+      "--kafka-set")
+check("a database in a missing directory",
+      run("serve", "payment", *K, "--db", str(tmp / "no" / "such" / "dir" / "p.db")), "does not exist")
+check("a bad scenario for the workload", run("serve", "payment", *K, "--db", str(tmp / "p.db"), "--scenario", str(tmp / "none.json")),
+      "none.json")
+check("a bad log level", run("serve", "payment", *K, "--db", str(tmp / "p.db"), "--log-level", "loud"), "--log-level")
+check("--count 0", run("place-orders", *K, "--count", "0"), "--count")
+check("a negative rate", run("place-orders", *K, "--count", "5", "--rate", "-3"), "--rate")
+check("check without a database file", run("check", *K, "--db", str(tmp / "missing.db")), "missing.db", "no such store file")
+not_store = tmp / "notes.db"
+not_store.write_text("this is not a database")
+check("check with a file that is not a store", run("check", *K, "--db", str(not_store)), "notes.db", "not a sagasim store")
+print(f"{passed} passed, {failed} failed")
+subprocess.run(["rm", "-rf", str(tmp)])
+sys.exit(1 if failed else 0)

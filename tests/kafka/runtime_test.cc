@@ -1,0 +1,132 @@
+// Production mode's runtime pieces that need no broker: which records are
+// poison and what their dead letters say, outgoing headers, event ids, and
+// the JSON log format.
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "kafka/runtime/env.h"
+#include "kafka/runtime/log.h"
+#include "kafka/runtime/record.h"
+#include "services/events.h"
+
+namespace sagasim::kafka {
+namespace {
+
+class RecordTest : public ::testing::Test {
+ protected:
+  RecordTest() { saga::register_saga_payloads(registry_); }
+
+  std::string confirmed(const std::string& key, const std::string& order) {
+    Event e;
+    e.event_id = "e-1";
+    e.type = std::string(saga::OrderConfirmed::kType);
+    e.key = key;
+    e.occurred_at = Time{1'767'225'600'000'000};
+    e.correlation_id = order;
+    e.causation_id = "e-0";
+    e.payload = std::make_shared<PayloadOf<saga::OrderConfirmed>>(saga::OrderConfirmed{order});
+    return encode_event(e);
+  }
+  RecordView view(std::string_view value, std::optional<std::string_view> key = "o-1") {
+    return RecordView{"orders", PartitionId{2}, Offset{17}, key.has_value(), key.value_or(""), value, {}};
+  }
+  std::string poison(const RecordView& r) {
+    auto d = decode_record(r, registry_);
+    if (auto* why = std::get_if<std::string>(&d)) return *why;
+    ADD_FAILURE() << "decoded, expected poison";
+    return {};
+  }
+
+  PayloadRegistry registry_;
+};
+
+TEST_F(RecordTest, AValidRecordDecodesToItsEvent) {
+  const std::string value = confirmed("o-1", "o-1");
+  auto d = decode_record(view(value), registry_);
+  ASSERT_TRUE(std::holds_alternative<EventPtr>(d)) << std::get<std::string>(d);
+  const Event& e = *std::get<EventPtr>(d);
+  EXPECT_EQ(e.type, "OrderConfirmed");
+  EXPECT_EQ(e.payload_as<saga::OrderConfirmed>().order_id, "o-1");
+}
+
+TEST_F(RecordTest, PoisonIsNamedWithTopicPartitionOffsetAndReason) {
+  EXPECT_EQ(poison(view("")), "topic orders partition 2 offset 17: the record has no value (a tombstone or an empty record)");
+  const std::string garbage = poison(view("\x01\x02 not json"));
+  EXPECT_NE(garbage.find("topic orders partition 2 offset 17"), std::string::npos) << garbage;
+  EXPECT_NE(garbage.find("not valid JSON"), std::string::npos) << garbage;
+  // A registered type whose payload breaks its schema: the JSON path is named.
+  std::string bad = confirmed("o-1", "o-1");
+  bad.replace(bad.find("\"order_id\":\"o-1\""), 16, "\"order_id\":17");
+  const std::string schema = poison(view(bad));
+  EXPECT_NE(schema.find("/payload"), std::string::npos) << schema;
+}
+
+TEST_F(RecordTest, AKeyThatContradictsTheEnvelopeIsPoison) {
+  const std::string value = confirmed("o-1", "o-1");
+  EXPECT_NE(poison(view(value, "o-2")).find("key 'o-2' differs from the event's key 'o-1'"), std::string::npos);
+  EXPECT_NE(poison(view(value, std::nullopt)).find("key (null) differs"), std::string::npos);
+}
+
+TEST_F(RecordTest, AnUnknownEventTypeIsNotPoison) {
+  std::string value = confirmed("o-1", "o-1");
+  value.replace(value.find("OrderConfirmed"), 14, "OrderShipped");
+  auto d = decode_record(view(value), registry_);
+  ASSERT_TRUE(std::holds_alternative<EventPtr>(d)) << std::get<std::string>(d);
+  EXPECT_EQ(std::get<EventPtr>(d)->type, "OrderShipped");
+}
+
+TEST_F(RecordTest, HeadersCarryTheSagaIdsAndDeadLettersTheirOrigin) {
+  Event e;
+  e.event_id = "e-9";
+  e.type = "OrderConfirmed";
+  e.correlation_id = "o-1";
+  e.headers = {{"traceparent", "00-abc-def-01"}};
+  const Headers h = record_headers(e);
+  EXPECT_EQ(h, (Headers{{"event_id", "e-9"}, {"event_type", "OrderConfirmed"}, {"correlation_id", "o-1"},
+                        {"traceparent", "00-abc-def-01"}}));  // no causation_id for a command
+
+  RecordView r = view("garbage");
+  r.headers = {{"correlation_id", "o-1"}};
+  const Headers d = dlq_headers(r, "why", "payment", "payment-2");
+  EXPECT_EQ(d, (Headers{{"correlation_id", "o-1"}, {"dlq.error", "why"}, {"dlq.topic", "orders"},
+                        {"dlq.partition", "2"}, {"dlq.offset", "17"}, {"dlq.service", "payment"},
+                        {"dlq.instance", "payment-2"}}));
+  EXPECT_EQ(dlq_topic("orders"), "orders.dlq");
+}
+
+TEST(WallClockEnvTest, EventIdsAreUniqueAcrossInstancesAndRestarts) {
+  WallClockEnv a("payment-1"), restarted("payment-1"), b("payment-2");
+  const std::string a1 = a.next_event_id(), a2 = a.next_event_id();
+  EXPECT_NE(a1, a2);
+  EXPECT_EQ(a1.rfind("payment-1-", 0), 0u);
+  EXPECT_NE(restarted.next_event_id(), a1) << "a restarted instance must not reuse its ids";
+  EXPECT_NE(b.next_event_id(), a1);
+  EXPECT_GT(a.now().us, 1'700'000'000'000'000);  // the wall clock, in microseconds
+}
+
+TEST(JsonLogTest, OneObjectPerLineWithFixedFieldsFirstAndLevelsFiltered) {
+  std::ostringstream out;
+  JsonLog log(out, {{"service", "payment"}, {"instance", "payment-2"}}, LogLevel::kInfo);
+  log.debug("dropped");
+  log.info("dead-lettered", {{"offset", 17}, {"correlation_id", "o-9"}});
+  log.warn("bad bytes", {{"detail", std::string("\xff\xfe")}});  // invalid UTF-8 must not throw
+  std::istringstream in(out.str());
+  std::string line;
+  std::vector<nlohmann::json> lines;
+  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(out.str().rfind("{\"ts\":", 0), 0u);
+  EXPECT_EQ(lines[0]["level"], "info");
+  EXPECT_EQ(lines[0]["service"], "payment");
+  EXPECT_EQ(lines[0]["instance"], "payment-2");
+  EXPECT_EQ(lines[0]["msg"], "dead-lettered");
+  EXPECT_EQ(lines[0]["correlation_id"], "o-9");
+  EXPECT_EQ(lines[1]["level"], "warn");
+  EXPECT_EQ(parse_log_level("warn"), LogLevel::kWarn);
+  EXPECT_EQ(parse_log_level("verbose"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace sagasim::kafka
