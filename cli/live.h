@@ -56,6 +56,7 @@ struct ServeArgs {
   WorkloadArgs workload;
   std::optional<int64_t> order_timeout_ms;
   int64_t commit_interval_ms = 100;
+  bool fsync = true;  // make the database durable before each offset commit
   std::string log_level = "info";
 };
 

@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
   serve->add_option("--commit-interval-ms", serve_args.commit_interval_ms,
                     "How often the outbox is flushed and consumer offsets committed")
       ->check(CLI::Range(int64_t{1}, int64_t{60'000}));
+  serve->add_flag("--fsync,!--no-fsync", serve_args.fsync,
+                  "Checkpoint the database (two fsyncs) before each offset commit, so that committed offsets "
+                  "survive a power loss too (default). --no-fsync: a killed process still loses nothing; a "
+                  "machine crash may lose the last commits of handled records whose offsets were committed");
   serve->add_option("--log-level", serve_args.log_level, "debug (one line per record), info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   serve->footer("Logs are JSON lines on stderr. SIGTERM or SIGINT: finish the current record, flush the outbox, commit "

@@ -58,6 +58,7 @@ int serve_command(const ServeArgs& args) {
   options.db_path = args.db;
   options.topics = saga_topics(args.kafka);
   options.commit_interval = Duration::millis(args.commit_interval_ms);
+  options.durable_offsets = args.fsync;
   kafka::ServiceRunner runner(*service, std::move(options), log);
 
   if (args.service == "payment") {
