@@ -57,6 +57,7 @@ struct ServeArgs {
   std::optional<int64_t> order_timeout_ms;
   int64_t commit_interval_ms = 100;
   bool fsync = true;  // make the database durable before each offset commit
+  int metrics_port = -1;
   std::string log_level = "info";
 };
 

@@ -111,6 +111,9 @@ int main(int argc, char** argv) {
                   "Checkpoint the database (two fsyncs) before each offset commit, so that committed offsets "
                   "survive a power loss too (default). --no-fsync: a killed process still loses nothing; a "
                   "machine crash may lose the last commits of handled records whose offsets were committed");
+  serve->add_option("--metrics-port", serve_args.metrics_port,
+                    "Serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0: any free port, logged; default off)")
+      ->check(CLI::Range(0, 65535));
   serve->add_option("--log-level", serve_args.log_level, "debug (one line per record), info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   serve->footer("Logs are JSON lines on stderr. SIGTERM or SIGINT: finish the current record, flush the outbox, commit "

@@ -59,6 +59,7 @@ int serve_command(const ServeArgs& args) {
   options.topics = saga_topics(args.kafka);
   options.commit_interval = Duration::millis(args.commit_interval_ms);
   options.durable_offsets = args.fsync;
+  options.metrics_port = args.metrics_port;
   kafka::ServiceRunner runner(*service, std::move(options), log);
 
   if (args.service == "payment") {

@@ -315,6 +315,26 @@ Result<std::vector<CommitOffset>> Consumer::committed(const std::vector<TopicPar
 
 const std::vector<TopicPartition>& Consumer::assignment() const { return state_->assignment; }
 
+std::vector<Consumer::PartitionLag> Consumer::lag() const {
+  std::vector<PartitionLag> out;
+  if (state_->closed || state_->assignment.empty()) return out;
+  RkPartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(state_->assignment.size())));
+  for (const TopicPartition& tp : state_->assignment)
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), to_int(tp.partition));
+  if (rd_kafka_position(state_->rk.get(), list.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return out;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = list->elems[i];
+    int64_t low = 0, high = 0;
+    if (p.offset < 0) continue;  // nothing consumed yet
+    if (rd_kafka_get_watermark_offsets(state_->rk.get(), p.topic, p.partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0)
+      continue;
+    out.push_back({{p.topic, PartitionId{p.partition}}, std::max<int64_t>(0, high - p.offset)});
+  }
+  return out;
+}
+
 Status Consumer::assign_from_beginning(const std::vector<TopicPartition>& tps) {
   std::vector<CommitOffset> starts;
   for (const TopicPartition& tp : tps) starts.push_back({tp.topic, tp.partition, Offset{RD_KAFKA_OFFSET_BEGINNING}});

@@ -151,6 +151,15 @@ class Consumer {
   // The partitions this member owns now, sorted.
   const std::vector<TopicPartition>& assignment() const;
 
+  // Per assigned partition: the high watermark librdkafka last learned
+  // (from fetch responses; no request is sent) minus this consumer's
+  // position. Partitions with either unknown yet are left out.
+  struct PartitionLag {
+    TopicPartition tp;
+    int64_t lag = 0;
+  };
+  std::vector<PartitionLag> lag() const;
+
   // Reads these partitions from their first record, outside any group
   // (no subscription, no rebalance, nothing committed): for tools that read a
   // whole topic, like `sagasim check`. Replaces an earlier assignment.

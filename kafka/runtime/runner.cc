@@ -134,6 +134,16 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
     return 1;
   }
 
+  if (options_.metrics_port >= 0) {
+    try {
+      metrics_text_.set(render_metrics());
+      metrics_server_ = std::make_unique<MetricsServer>(metrics_text_, options_.metrics_host, options_.metrics_port);
+    } catch (const std::runtime_error& e) {
+      throw InputError("--metrics-port", "", e.what());
+    }
+    log_.info("metrics", {{"url", fmt::format("http://{}:{}/metrics", options_.metrics_host, metrics_server_->port())}});
+  }
+
   int code = 0;
   try {
     relay();  // what a previous run of this instance committed but never published
@@ -144,6 +154,7 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
     auto next_stats = after(now, options_.stats_interval);
     std::vector<Message> batch;
     batch.reserve(options_.max_batch);
+    auto next_metrics = now;
     while (!stop.load(std::memory_order_relaxed) && !fatal_) {
       // Up to max_batch records that are already here, handled in one
       // SQLite transaction (group commit).
@@ -182,6 +193,10 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
         relay();
         next_relay = after(now, options_.relay_interval);
       }
+      if (metrics_server_ && now >= next_metrics) {
+        metrics_text_.set(render_metrics());
+        next_metrics = after(now, options_.metrics_interval);
+      }
       if (now >= next_stats) {
         log_stats();
         next_stats = after(now, options_.stats_interval);
@@ -204,6 +219,7 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
       log_.warn("final flush", {{"error", s.error().to_string()}});
   }
   log_stats();
+  if (metrics_server_) metrics_text_.set(render_metrics());
   log_.info(code == 0 ? "stopped" : "stopped after a fatal error", {{"exit_code", code}});
   return code;
 }
@@ -261,7 +277,9 @@ void ServiceRunner::handle(const Message& m, std::vector<OutboxEntry>& out) {
   Outcome outcome;
   Transaction txn(store_, options_.instance_id, std::move(scratch_));
   try {
+    const auto started = Clock::now();
     outcome = process_event(service_, env_, txn, event);  // inside the batch's transaction
+    handler_seconds_.observe(std::chrono::duration<double>(Clock::now() - started).count());
   } catch (const InputError& e) {
     scratch_ = txn.release();
     // A stored record that does not decode is the database's fault, not the event's.
@@ -467,6 +485,57 @@ void ServiceRunner::log_stats() {
                       {"offset_commits", counters_.offset_commits},
                       {"processed_by_type", by_type},
                       {"assignment", consumer_ ? tps_json(consumer_->assignment()) : nlohmann::json::array()}});
+}
+
+}  // namespace sagasim::kafka
+
+namespace sagasim::kafka {
+
+std::string ServiceRunner::render_metrics() {
+  const std::string labels = fmt::format("service=\"{}\",instance=\"{}\"", prometheus_escape(service_.name()),
+                                         prometheus_escape(options_.instance_id));
+  std::string out;
+  auto metric = [&](std::string_view name, std::string_view type, std::string_view help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  auto sample = [&](std::string_view name, std::string_view extra, auto value) {
+    out += fmt::format("{}{{{}{}}} {}\n", name, labels, extra, value);
+  };
+  metric("sagasim_records_consumed_total", "counter", "Records read from the service's topics.");
+  sample("sagasim_records_consumed_total", "", counters_.records);
+  metric("sagasim_records_processed_total", "counter", "Records handled and committed, by event type.");
+  for (const auto& [type, n] : counters_.processed_by_type)
+    sample("sagasim_records_processed_total", fmt::format(",event_type=\"{}\"", prometheus_escape(type)), n);
+  metric("sagasim_duplicates_skipped_total", "counter", "Records skipped because their event id is in the inbox.");
+  sample("sagasim_duplicates_skipped_total", "", counters_.duplicates);
+  metric("sagasim_records_ignored_total", "counter", "Records of event types this service does not act on.");
+  sample("sagasim_records_ignored_total", "", counters_.ignored);
+  metric("sagasim_dead_lettered_total", "counter", "Poison records sent to <topic>.dlq.");
+  sample("sagasim_dead_lettered_total", "", counters_.dead_lettered);
+  metric("sagasim_outbox_published_total", "counter", "Outbox rows acknowledged by the broker and marked published.");
+  sample("sagasim_outbox_published_total", "", counters_.published);
+  metric("sagasim_outbox_relayed_total", "counter", "Outbox rows sent again by the relay.");
+  sample("sagasim_outbox_relayed_total", "", counters_.relayed);
+  metric("sagasim_timers_fired_total", "counter", "Durable timers fired (order deadlines).");
+  sample("sagasim_timers_fired_total", "", counters_.timers_fired);
+  metric("sagasim_outbox_backlog", "gauge", "Outbox rows of every instance not yet marked published.");
+  sample("sagasim_outbox_backlog", "", store_.unpublished_count());
+  metric("sagasim_consumer_lag", "gauge", "Records behind the partition's high watermark.");
+  if (consumer_)
+    for (const Consumer::PartitionLag& l : consumer_->lag())
+      sample("sagasim_consumer_lag",
+             fmt::format(",topic=\"{}\",partition=\"{}\"", prometheus_escape(l.tp.topic), to_int(l.tp.partition)),
+             l.lag);
+  metric("sagasim_handler_seconds", "histogram", "Time to handle one record: inbox check, handler, state and outbox writes.");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kHandlerBuckets.size(); ++i) {
+    cumulative += handler_seconds_.buckets[i];
+    out += fmt::format("sagasim_handler_seconds_bucket{{{},le=\"{}\"}} {}\n", labels, kHandlerBuckets[i], cumulative);
+  }
+  out += fmt::format("sagasim_handler_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels, handler_seconds_.count);
+  out += fmt::format("sagasim_handler_seconds_sum{{{}}} {}\n", labels, handler_seconds_.sum);
+  out += fmt::format("sagasim_handler_seconds_count{{{}}} {}\n", labels, handler_seconds_.count);
+  return out;
 }
 
 }  // namespace sagasim::kafka

@@ -51,6 +51,7 @@
 #include "kafka/client/producer.h"
 #include "kafka/runtime/env.h"
 #include "kafka/runtime/log.h"
+#include "kafka/runtime/metrics.h"
 #include "kafka/runtime/record.h"
 #include "kafka/store/sqlite_store.h"
 
@@ -74,6 +75,10 @@ struct RunnerOptions {
   int busy_timeout_ms = 30000;
   // fsync (a WAL checkpoint) before each offset commit; see sqlite_store.h.
   bool durable_offsets = true;
+  // Prometheus endpoint (metrics.h): -1 off, 0 any free port, else this port.
+  int metrics_port = -1;
+  std::string metrics_host = "127.0.0.1";
+  Duration metrics_interval = Duration::seconds(1);
 };
 
 struct RunnerCounters {
@@ -105,6 +110,10 @@ class ServiceRunner {
   int run(const std::atomic<bool>& stop);
 
   const RunnerCounters& counters() const { return counters_; }
+  // The metrics endpoint's port once run() has started it (0 when off).
+  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+  // The Prometheus text, as the endpoint serves it.
+  std::string render_metrics();
 
  private:
   struct InFlight {
@@ -158,6 +167,9 @@ class ServiceRunner {
   uint64_t next_dlq_opaque_ = 0;  // DLQ sends: opaque with the top bit set
   bool fatal_ = false;
   RunnerCounters counters_;
+  Histogram handler_seconds_;
+  MetricsText metrics_text_;
+  std::unique_ptr<MetricsServer> metrics_server_;
 };
 
 }  // namespace sagasim::kafka

@@ -462,6 +462,13 @@ void SqliteStore::apply(WriteSet& ws) {
   }
 }
 
+int64_t SqliteStore::unpublished_count() const {
+  StmtPtr stmt = prepare("SELECT count(*) FROM outbox WHERE published = 0");
+  const int rc = sqlite3_step(stmt.get());
+  if (rc != SQLITE_ROW) fail(rc, "counting the outbox backlog");
+  return sqlite3_column_int64(stmt.get(), 0);
+}
+
 std::optional<std::string> SqliteStore::meta(std::string_view name) const {
   StmtPtr stmt = prepare("SELECT value FROM meta WHERE name = ?1");
   Use use(stmt.get());

@@ -172,6 +172,9 @@ class SqliteStore final : public Store {
   Batch begin_batch();
   bool in_batch() const { return in_batch_; }
 
+  // Outbox rows of every instance not yet marked published (the backlog).
+  int64_t unpublished_count() const;
+
   // A value of the meta table (schema_version, service, opens, and whatever
   // initialize_once wrote), or nullopt.
   std::optional<std::string> meta(std::string_view name) const;

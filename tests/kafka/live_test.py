@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 SAGASIM = sys.argv[1]
 ROOT = pathlib.Path(sys.argv[2])
@@ -74,8 +75,31 @@ def start(instance):
     service = INSTANCES[instance]
     logf = open(work / f"{instance}.log", "a")
     procs[instance] = subprocess.Popen(
-        [SAGASIM, "serve", service, *KAFKA, "--db", DBS[service], "--instance", instance],
+        [SAGASIM, "serve", service, *KAFKA, "--db", DBS[service], "--instance", instance, "--metrics-port", "0"],
         stdout=logf, stderr=logf)
+
+
+def scrape(instance):
+    """The instance's Prometheus metrics, {series-with-labels: value}."""
+    urls = [l["url"] for l in lines_of(instance) if l.get("msg") == "metrics"]
+    if not urls:
+        return {}
+    text = urllib.request.urlopen(urls[-1], timeout=10).read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def metric(samples, name, **labels):
+    """Sum of the samples of `name` whose labels include `labels`."""
+    total = 0.0
+    for series, value in samples.items():
+        if series.split("{")[0] == name and all(f'{k}="{v}"' in series for k, v in labels.items()):
+            total += value
+    return total
 
 
 def lines_of(instance):
@@ -143,6 +167,25 @@ def main():
         dl = sum(1 for i in ("payment-1", "payment-2", "inventory-1", "order-1") for l in lines_of(i)
                  if l.get("msg") == "dead-lettered a poison record")
         check("each dead letter is logged", dl == 5, dl)
+
+        # The metrics endpoint, scraped while the services run.
+        time.sleep(1.5)  # rendered once a second
+        m = {i: scrape(i) for i in INSTANCES}
+        check("metrics: dead letters counted",
+              sum(metric(m[i], "sagasim_dead_lettered_total") for i in INSTANCES) == 5, m)
+        check("metrics: PlaceOrder records processed by the order service",
+              metric(m["order-1"], "sagasim_records_processed_total", event_type="PlaceOrder") >= 200, m["order-1"])
+        check("metrics: OrderCreated charged across the payment instances",
+              sum(metric(m[i], "sagasim_records_processed_total", event_type="OrderCreated")
+                  for i in ("payment-1", "payment-2")) >= 200, m)
+        check("metrics: the handler histogram counts every handled record",
+              metric(m["inventory-1"], "sagasim_handler_seconds_count") > 0 and
+              metric(m["inventory-1"], "sagasim_handler_seconds_bucket", le="+Inf")
+              == metric(m["inventory-1"], "sagasim_handler_seconds_count"), m["inventory-1"])
+        check("metrics: consumer lag per partition is exported",
+              any(k.startswith("sagasim_consumer_lag{") and 'topic="orders"' in k for k in m["inventory-1"]),
+              m["inventory-1"])
+        check("metrics: the outbox backlog is exported", any(k.startswith("sagasim_outbox_backlog{") for k in m["order-1"]))
 
         # ---- 2. crashes and a broker restart ---------------------------------
         rng = random.Random(SEED)

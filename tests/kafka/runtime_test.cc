@@ -4,10 +4,12 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "kafka/runtime/env.h"
 #include "kafka/runtime/log.h"
+#include "kafka/runtime/metrics.h"
 #include "kafka/runtime/record.h"
 #include "services/events.h"
 
@@ -126,6 +128,43 @@ TEST(JsonLogTest, OneObjectPerLineWithFixedFieldsFirstAndLevelsFiltered) {
   EXPECT_EQ(lines[1]["level"], "warn");
   EXPECT_EQ(parse_log_level("warn"), LogLevel::kWarn);
   EXPECT_EQ(parse_log_level("verbose"), std::nullopt);
+}
+
+TEST(MetricsTest, TheHistogramPutsEachObservationInItsBucket) {
+  Histogram h;
+  h.observe(0.00004);  // first bucket
+  h.observe(0.0003);   // le 0.0005
+  h.observe(5.0);      // beyond the last bucket: only +Inf
+  EXPECT_EQ(h.count, 3u);
+  EXPECT_EQ(h.buckets[0], 1u);
+  EXPECT_EQ(h.buckets[3], 1u);
+  uint64_t in_buckets = 0;
+  for (uint64_t b : h.buckets) in_buckets += b;
+  EXPECT_EQ(in_buckets, 2u);
+  EXPECT_DOUBLE_EQ(h.sum, 0.00004 + 0.0003 + 5.0);
+  EXPECT_EQ(prometheus_escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+}
+
+TEST(MetricsTest, TheServerServesTheLatestTextAndStopsWhenDestroyed) {
+  MetricsText text;
+  text.set("sagasim_up 1\n");
+  int port = 0;
+  {
+    MetricsServer server(text, "127.0.0.1", 0);
+    port = server.port();
+    ASSERT_GT(port, 0);
+    httplib::Client client("127.0.0.1", port);
+    auto r = client.Get("/metrics");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "sagasim_up 1\n");
+    text.set("sagasim_up 2\n");
+    EXPECT_EQ(client.Get("/metrics")->body, "sagasim_up 2\n");
+    EXPECT_THROW(MetricsServer(text, "127.0.0.1", port), std::runtime_error) << "the port is taken";
+  }
+  httplib::Client after("127.0.0.1", port);
+  after.set_connection_timeout(1);
+  EXPECT_FALSE(after.Get("/metrics")) << "the server stopped with its owner";
 }
 
 }  // namespace
