@@ -1,6 +1,8 @@
 // sagasim check: the invariants of a live deployment, judged by the same
 // library as a simulated run (invariants/): every record of the saga topics
 // from the beginning, plus the three services' databases.
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -10,8 +12,10 @@
 
 #include "cli/commands.h"
 #include "cli/live.h"
+#include "cli/trace_file.h"
 #include "core/error.h"
 #include "invariants/checker.h"
+#include "kafka/runtime/env.h"
 #include "kafka/runtime/record.h"
 #include "kafka/runtime/topic_reader.h"
 #include "kafka/store/sqlite_store.h"
@@ -38,6 +42,66 @@ struct Snapshot {
   size_t poison = 0;
   size_t undecided = 0;
 };
+
+// Who produced an event, from its id: `serve` makes "<instance>-<12 hex>-<n>"
+// (kafka/runtime/env.h), `place-orders` makes "<run>-place-<n>".
+std::string producer_of(const Event& e) {
+  const std::string& id = e.event_id;
+  if (id.find("-place-") != std::string::npos) return "client";
+  const size_t last = id.rfind('-');
+  if (last != std::string::npos && last >= 13 && id[last - 13] == '-') {
+    const std::string_view hex = std::string_view(id).substr(last - 12, 12);
+    if (std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
+      return id.substr(0, last - 13);
+  }
+  return "unknown";
+}
+
+// The live run as a sagasim trace (sim/trace.h), for the viewer and
+// `sagasim export`: a publish step per record in the saga topics, at the time
+// its producer created it, and a state step per decided order. What a live
+// log cannot tell (deliveries, handling, offset commits) is absent.
+void write_live_trace(const std::string& path, const Snapshot& snap) {
+  std::vector<const inv::LoggedEvent*> events;
+  for (const inv::LoggedEvent& le : snap.state.log) events.push_back(&le);
+  std::stable_sort(events.begin(), events.end(), [](const inv::LoggedEvent* a, const inv::LoggedEvent* b) {
+    return a->event->occurred_at.us < b->event->occurred_at.us;
+  });
+  struct Decision {
+    int64_t at;
+    const saga::Order* order;
+  };
+  std::vector<Decision> decisions;
+  for (const auto& [id, o] : snap.state.orders)
+    if (o.status != saga::OrderStatus::Pending) decisions.push_back({o.decided_at_us, &o});
+  std::stable_sort(decisions.begin(), decisions.end(), [](const Decision& a, const Decision& b) { return a.at < b.at; });
+
+  int64_t first = events.empty() ? kafka::wall_now().us : events.front()->event->occurred_at.us;
+  if (!decisions.empty()) first = std::min(first, decisions.front().at);
+  TraceFile file(path);
+  sim::Trace trace(&file, Time{first});
+  trace.header("live", 0, kVersion, {{"source", "sagasim check"}});
+  std::vector<std::string> actors;  // kept alive while the trace refers to them
+  actors.reserve(events.size());
+  size_t d = 0;
+  auto decisions_until = [&](int64_t t) {
+    for (; d < decisions.size() && decisions[d].at <= t; ++d) {
+      const saga::Order& o = *decisions[d].order;
+      trace.record(Time{decisions[d].at}, sim::Step{.kind = sim::StepKind::State, .actor = "order", .table = saga::kOrdersTable,
+                                                     .key = o.order_id, .detail = o.status_name()});
+    }
+  };
+  for (const inv::LoggedEvent* le : events) {
+    decisions_until(le->event->occurred_at.us - 1);
+    actors.push_back(producer_of(*le->event));
+    trace.record(le->event->occurred_at, sim::Step{.kind = sim::StepKind::Publish, .actor = actors.back(),
+                                                    .topic = le->topic, .partition = le->partition,
+                                                    .offset = le->offset, .event = le->event.get()});
+  }
+  decisions_until(INT64_MAX);
+  trace.footer();
+  file.close();
+}
 
 }  // namespace
 
@@ -131,6 +195,8 @@ int check_command(const CheckArgs& args) {
     if (!args.json) std::cerr << fmt::format("waiting: {} of {} orders undecided\n", snap.undecided, snap.state.placed.size());
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
+
+  if (!args.trace.empty()) write_live_trace(args.trace, snap);
 
   inv::FinalCheckOptions options;
   options.liveness_bound = Duration::millis(args.liveness_bound_ms);

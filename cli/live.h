@@ -77,6 +77,7 @@ struct CheckArgs {
   double wait_s = 0;               // wait for every order to be decided
   int64_t liveness_bound_ms = 120'000;
   bool json = false;
+  std::string trace;  // write the live run as a sagasim trace here
 };
 
 }  // namespace sagasim::cli

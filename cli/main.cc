@@ -147,6 +147,9 @@ int main(int argc, char** argv) {
                     "An order must be decided within this long of being placed")
       ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
   check->add_flag("--json", check_args.json, "Print one JSON object");
+  check->add_option("--trace", check_args.trace,
+                    "Write the live run as a sagasim trace (JSON Lines): a publish step per record, a state step per "
+                    "decided order; open it with sagasim-viewer or `sagasim export`");
   check->footer("Exit codes: 0 every invariant holds, 1 a violation (the order and its events are printed) or the "
                 "topics could not be read, 2 bad input.");
 
