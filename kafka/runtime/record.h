@@ -49,7 +49,8 @@ struct RecordView {
 std::variant<EventPtr, std::string> decode_record(const RecordView& record, const PayloadRegistry& registry);
 
 // Headers of an outgoing saga record: event_id, event_type, correlation_id,
-// causation_id (when there is one), then the event's own headers.
+// causation_id (when there is one), traceparent (core/trace_context.h), then
+// the event's own headers.
 Headers record_headers(const Event& e);
 
 // Headers of a dead-lettered record (see the top of this file).

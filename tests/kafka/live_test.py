@@ -20,6 +20,7 @@ import json
 import os
 import pathlib
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -165,6 +166,10 @@ def main():
         check("the DLQ headers name the offset, the JSON path and the reason",
               "dlq.offset:" in out and "at /payload: not a valid OrderCreated" in out
               and "not valid JSON" in out, out)
+        out = dlq("payments", 1)
+        check("saga records carry their ids and a W3C traceparent as headers",
+              "event_id:" in out and "correlation_id:" in out and "causation_id:" in out
+              and re.search(r"traceparent:00-[0-9a-f]{32}-[0-9a-f]{16}-01", out), out)
         out = dlq("order-requests.dlq", 1)
         check("order-requests.dlq holds the key-mismatched record",
               "dlq.error:" in out and "differs from the event's key" in out and "dlq.service:order" in out, out)

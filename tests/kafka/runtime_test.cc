@@ -1,12 +1,15 @@
 // Production mode's runtime pieces that need no broker: which records are
 // poison and what their dead letters say, outgoing headers, event ids, and
 // the JSON log format.
+#include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "core/trace_context.h"
 #include "kafka/runtime/env.h"
 #include "kafka/runtime/log.h"
 #include "kafka/runtime/metrics.h"
@@ -84,10 +87,10 @@ TEST_F(RecordTest, HeadersCarryTheSagaIdsAndDeadLettersTheirOrigin) {
   e.event_id = "e-9";
   e.type = "OrderConfirmed";
   e.correlation_id = "o-1";
-  e.headers = {{"traceparent", "00-abc-def-01"}};
+  e.headers = {{"baggage", "tenant=7"}};
   const Headers h = record_headers(e);
   EXPECT_EQ(h, (Headers{{"event_id", "e-9"}, {"event_type", "OrderConfirmed"}, {"correlation_id", "o-1"},
-                        {"traceparent", "00-abc-def-01"}}));  // no causation_id for a command
+                        {"traceparent", traceparent_of(e)}, {"baggage", "tenant=7"}}));  // no causation_id for a command
 
   RecordView r = view("garbage");
   r.headers = {{"correlation_id", "o-1"}};
@@ -96,6 +99,26 @@ TEST_F(RecordTest, HeadersCarryTheSagaIdsAndDeadLettersTheirOrigin) {
                         {"dlq.partition", "2"}, {"dlq.offset", "17"}, {"dlq.service", "payment"},
                         {"dlq.instance", "payment-2"}}));
   EXPECT_EQ(dlq_topic("orders"), "orders.dlq");
+}
+
+TEST(TraceContextTest, OneTracePerSagaOneSpanPerEventInW3CForm) {
+  Event a, b, other;
+  a.event_id = "payment-1-0a1b2c3d4e5f-7";
+  a.correlation_id = "o-17";
+  b.event_id = "order-1-0a1b2c3d4e5f-9";
+  b.correlation_id = "o-17";
+  other.event_id = a.event_id;
+  other.correlation_id = "o-18";
+  const std::string tp = traceparent_of(a);
+  ASSERT_EQ(tp.size(), 55u);  // 00-<32>-<16>-01
+  EXPECT_EQ(tp.substr(0, 3), "00-");
+  EXPECT_EQ(tp.substr(52), "-01");
+  EXPECT_TRUE(std::all_of(tp.begin() + 3, tp.begin() + 35, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }));
+  EXPECT_EQ(tp.substr(3, 32), traceparent_of(b).substr(3, 32)) << "one order, one trace";
+  EXPECT_NE(tp.substr(36, 16), traceparent_of(b).substr(36, 16)) << "one event, one span";
+  EXPECT_NE(tp.substr(3, 32), traceparent_of(other).substr(3, 32)) << "another order, another trace";
+  EXPECT_EQ(traceparent_of(a), tp) << "derived, not drawn: the same in every runtime";
+  EXPECT_NE(trace_id_of("o-1"), trace_id_of("o-2"));
 }
 
 TEST(WallClockEnvTest, EventIdsAreUniqueAcrossInstancesAndRestarts) {
