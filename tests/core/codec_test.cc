@@ -97,7 +97,7 @@ TEST(Codec, DecodeErrorsNameTheSourceAndThePath) {
   EXPECT_NE(decode_error("9e819").find("orders[2]@17: not valid JSON"), std::string::npos);
 }
 
-// Found by fuzzing (fuzz/regressions/event/): nlohmann casts a JSON float to
+// Found by fuzzing (tests/fuzz/regressions/event/): nlohmann casts a JSON float to
 // an integer field, so 2.5 was read as 2 and 1e300 was undefined behaviour.
 TEST(Codec, FloatsInATypedPayloadAreRefusedWithTheirPath) {
   nlohmann::json j = event_to_json(sample_event());

@@ -110,7 +110,7 @@ TEST(Scenario, FilesReportMissingFilesAndSyntaxErrorsWithLineAndColumn) {
   }
 }
 
-// Found by fuzzing (fuzz/regressions/scenario/): json::parse reports a number
+// Found by fuzzing (tests/fuzz/regressions/scenario/): json::parse reports a number
 // beyond a double as out_of_range.406, which escaped as a non-InputError.
 TEST(Scenario, ANumberBeyondADoubleIsAnInputError) {
   const std::string path = ::testing::TempDir() + "/huge-number.json";
