@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "core/json_reader.h"
 
 namespace sagasim::sim {
@@ -245,18 +246,24 @@ Scenario parse_scenario(const json& j, const std::string& source) {
 Scenario load_scenario_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "is a directory, not a scenario file");
+  if (std::filesystem::is_character_file(path, ec) || std::filesystem::is_block_file(path, ec))
+    throw InputError(path, "", "is a device, not a scenario file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "", "cannot open the scenario file");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string text = buf.str();
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // Turn nlohmann's byte offset into a line and column.
+  // Read at most one byte past the limit: a pipe (`<(...)`) has no size to ask for.
+  std::string text;
+  char chunk[1 << 16];
+  while (text.size() <= kMaxScenarioFileBytes && in.read(chunk, sizeof chunk).gcount() > 0)
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+  if (in.bad()) throw InputError(path, "", "reading the scenario file failed");
+  if (text.size() > kMaxScenarioFileBytes)
+    throw InputError(path, "", fmt::format("larger than the limit of {} MiB for a scenario file (use count generators "
+                                           "for big workloads; docs/scenario-format.md#limits)",
+                                           kMaxScenarioFileBytes >> 20));
+  // "file:line:col" of a byte offset (0-based).
+  auto at_byte = [&](size_t byte) {
     size_t line = 1, col = 1;
-    for (size_t i = 0; i < e.byte - 1 && i < text.size(); ++i) {
+    for (size_t i = 0; i < byte && i < text.size(); ++i) {
       if (text[i] == '\n') {
         ++line;
         col = 1;
@@ -264,7 +271,17 @@ Scenario load_scenario_file(const std::string& path) {
         ++col;
       }
     }
-    throw InputError(fmt::format("{}:{}:{}", path, line, col), "", "not valid JSON: " + std::string(e.what()));
+    return fmt::format("{}:{}:{}", path, line, col);
+  };
+  if (text.empty()) throw InputError(path, "", "empty file: not a scenario (docs/scenario-format.md)");
+  if (const auto deep = json_too_deep(text))
+    throw InputError(at_byte(*deep), "", fmt::format("JSON nested deeper than {} levels (byte {})", kMaxJsonDepth, *deep));
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // nlohmann's byte is 1-based.
+    throw InputError(at_byte(e.byte > 0 ? e.byte - 1 : 0), "", "not valid JSON: " + std::string(e.what()));
   } catch (const json::out_of_range& e) {
     // A number too big for a double (1e999) is out_of_range.406, not a parse_error.
     throw InputError(path, "", "not valid JSON: " + std::string(e.what()));

@@ -77,6 +77,10 @@ struct Scenario {
   nlohmann::json spec;
 };
 
+// A scenario file larger than this is refused before it is parsed: a pipe or
+// a device given by mistake would otherwise be read without bound.
+inline constexpr size_t kMaxScenarioFileBytes = 64 * 1024 * 1024;
+
 Scenario load_scenario_file(const std::string& path);
 Scenario parse_scenario(const nlohmann::json& j, const std::string& source);
 

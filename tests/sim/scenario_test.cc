@@ -127,6 +127,22 @@ TEST(Scenario, ANumberBeyondADoubleIsAnInputError) {
   }
 }
 
+// Found by the bad-input catalogue: a 100,000-deep array in "description"
+// overflowed the stack (copying the DOM recurses) instead of being an error.
+TEST(Scenario, DeepNestingIsAnInputErrorNotAStackOverflow) {
+  const std::string path = ::testing::TempDir() + "/deep.json";
+  {
+    std::ofstream out(path);
+    out << "{\"format_version\": 1,\n \"description\": " << std::string(100000, '[') << std::string(100000, ']') << "}";
+  }
+  try {
+    load_scenario_file(path);
+    FAIL() << "accepted a 100,000-deep file";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ":2:81: JSON nested deeper than 64 levels (byte 102)");
+  }
+}
+
 TEST(Scenario, GeneratedWorkloadsDependOnlyOnTheSeed) {
   const Scenario s = parse_scenario(valid(), "x.json");
   const Workload a = materialize_workload(s.workload, 1), b = materialize_workload(s.workload, 1);
