@@ -166,7 +166,7 @@ TEST(Scenario, DeepNestingIsAnInputErrorNotAStackOverflow) {
     load_scenario_file(path);
     FAIL() << "accepted a 100,000-deep file";
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()), path + ":2:81: JSON nested deeper than 64 levels (byte 102)");
+    EXPECT_EQ(std::string(e.what()), path + ":2:80: JSON nested deeper than 64 levels (byte 101)");
   }
 }
 
