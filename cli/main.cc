@@ -34,10 +34,22 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Exit codes: 0 all invariants hold, 1 an invariant failed or a replay diverged, 2 bad input.");
 
+  // CLI11 would read "--seed -1" as 2^64-1 and saturate "--seed
+  // 99999999999999999999": a seed must be the exact decimal integer it says.
+  const CLI::Validator seed_check(
+      [](std::string& v) -> std::string {
+        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+          return "'" + v + "' is not a non-negative decimal integer";
+        if (v.size() > 20 || (v.size() == 20 && v > "18446744073709551615"))
+          return "'" + v + "' is larger than the largest seed, 18446744073709551615";
+        return "";
+      },
+      "SEED");
+
   RunArgs run_args;
   CLI::App* run = app.add_subcommand("run", "Run a scenario on the simulated broker and check every invariant");
   run->add_option("scenario", run_args.scenario, "Scenario file (JSON; see docs/scenario-format.md)")->required();
-  run->add_option("--seed", run_args.seed, "Root seed (default: the scenario's \"seed\", else 1)");
+  run->add_option("--seed", run_args.seed, "Root seed (default: the scenario's \"seed\", else 1)")->check(seed_check);
   run->add_option("--trace", run_args.trace, "Write the trace (JSON Lines) to this file");
   run->add_flag("--json", run_args.json, "Print one JSON object instead of the human summary");
   run->add_flag("--swarm", run_args.swarm,
@@ -61,7 +73,8 @@ int main(int argc, char** argv) {
   CLI::App* shrink = app.add_subcommand(
       "shrink", "Minimise a failing run to a small scenario file that fails the same invariant");
   shrink->add_option("scenario", shrink_args.scenario, "Scenario file that fails at the given seed")->required();
-  shrink->add_option("--seed", shrink_args.seed, "The failing seed (default: the scenario's \"seed\", else 1)");
+  shrink->add_option("--seed", shrink_args.seed, "The failing seed (default: the scenario's \"seed\", else 1)")
+      ->check(seed_check);
   shrink->add_flag("--swarm", shrink_args.swarm, "The failure was found in swarm mode");
   shrink->add_option("--mutant", shrink_args.mutant, "The failure was found with this mutant (see `sagasim mutants`)");
   shrink->add_option("--out", shrink_args.out, "Where to write the result (default: SCENARIO.seedN.min.json)");

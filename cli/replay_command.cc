@@ -1,6 +1,7 @@
 // sagasim replay TRACE: re-runs the scenario and seed a trace recorded (its
 // header carries the scenario itself and the swarm flag) and compares the new
 // trace with the old one line by line, as it is produced.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -9,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "faults/world.h"
 
 namespace sagasim::cli {
@@ -54,10 +56,27 @@ std::string clip(const std::string& s) { return s.size() > 400 ? s.substr(0, 397
 }  // namespace
 
 int replay_command(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "is a directory, not a trace file");
+  if (std::filesystem::is_character_file(path, ec) || std::filesystem::is_block_file(path, ec))
+    throw InputError(path, "", "is a device, not a trace file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "", "cannot open the trace file");
+  // The header line carries the scenario, so it is at most a scenario file's
+  // limit plus a little; a longer first line is not a trace header (and
+  // getline on an endless line would take all memory).
+  constexpr size_t kMaxHeaderBytes = sim::kMaxScenarioFileBytes + 64 * 1024;
   std::string first;
-  if (!std::getline(in, first)) throw InputError(path + ":1", "", "empty file: not a sagasim trace");
+  for (int c; (c = in.get()) != std::char_traits<char>::eof() && c != '\n';) {
+    if (first.size() == kMaxHeaderBytes)
+      throw InputError(path + ":1", "", fmt::format("the first line is longer than {} bytes: not a sagasim trace header",
+                                                    kMaxHeaderBytes));
+    first.push_back(static_cast<char>(c));
+  }
+  if (first.empty() && in.eof()) throw InputError(path + ":1", "", "empty file: not a sagasim trace");
+  if (const auto deep = json_too_deep(first))
+    throw InputError(path + ":1", "",
+                     fmt::format("JSON nested deeper than {} levels (byte {} of the header)", kMaxJsonDepth, *deep));
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(first);
@@ -68,8 +87,9 @@ int replay_command(const std::string& path) {
   }
   if (!header.is_object() || header.value("kind", "") != "header" || header.value("format", "") != "sagasim-trace")
     throw InputError(path + ":1", "", "not a sagasim trace (the first line must be its header)");
+  // Compared as a 64-bit value: get<int>() would wrap 4294967297 round to 1.
   if (!header.contains("version") || !header["version"].is_number_integer() ||
-      header["version"].get<int>() != sim::Trace::kVersion)
+      header["version"].get<int64_t>() != sim::Trace::kVersion)
     throw InputError(path + ":1", "/version",
                      fmt::format("trace format version {} is not one this sagasim reads ({})",
                                  header.contains("version") ? header["version"].dump() : "(missing)", sim::Trace::kVersion));

@@ -6,7 +6,8 @@
 //
 // Decoding validates every field and throws InputError naming the source and
 // the JSON pointer of the first problem. Payloads are decoded by the decoder
-// registered for (type, schema_version); unknown types stay JsonPayload.
+// registered for (type, schema_version); unknown types stay JsonPayload, and a
+// known type at a version with no decoder (a newer producer) is an InputError.
 #pragma once
 
 #include <functional>

@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   } catch (const nlohmann::json::out_of_range&) {
     // json::parse reports a number beyond a double (1e999) as out_of_range.406;
-    // load_scenario_file turns both into InputError (fuzz/regressions/scenario/).
+    // load_scenario_file turns both into InputError (tests/fuzz/regressions/scenario/).
     return 0;
   }
   try {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/json_depth.h"
 #include "core/json_reader.h"
 
 namespace sagasim::sim {
@@ -58,13 +59,28 @@ DurationDist parse_dist(const json& j, const std::string& path, const std::strin
   return d;
 }
 
+// A string field no longer than `max` bytes (ids end up in every event and
+// every trace line; a megabyte SKU would multiply through the whole run).
+std::string bounded_string(Obj& o, const char* key, size_t max, std::optional<std::string> def = std::nullopt) {
+  std::string v = o.string(key, std::move(def));
+  if (v.size() > max) o.fail(o.at(key), fmt::format("{} bytes long; the limit is {}", v.size(), max));
+  return v;
+}
+
+// An array no longer than `max` entries, checked before anything is built from it.
+void check_count(const json& j, const std::string& path, const std::string& source, int64_t max, const char* what) {
+  if (j.is_array() && j.size() > static_cast<size_t>(max))
+    throw InputError(source, path, fmt::format("{} {}: more than the limit of {}", j.size(), what, max));
+}
+
 std::vector<saga::OrderLine> parse_lines(const json& j, const std::string& path, const std::string& source) {
   if (!j.is_array() || j.empty()) throw InputError(source, path, "expected a non-empty array of order lines");
+  check_count(j, path, source, kMaxLinesPerOrder, "lines in one order");
   std::vector<saga::OrderLine> lines;
   for (size_t i = 0; i < j.size(); ++i) {
     Obj l(j[i], fmt::format("{}/{}", path, i), source);
     saga::OrderLine line;
-    line.sku = l.string("sku");
+    line.sku = bounded_string(l, "sku", kMaxIdBytes);
     line.quantity = l.integer("quantity", 1, 1000000);
     line.price_cents = l.integer("price_cents", 0, 1000000000);
     l.finish();
@@ -83,11 +99,12 @@ Workload parse_workload(const json& j, const std::string& path, const std::strin
   Workload w;
 
   const json& customers = o.require("customers");
+  check_count(customers, o.at("customers"), source, kMaxCustomers, "customers");
   if (customers.is_array()) {
     std::set<std::string> ids;
     for (size_t i = 0; i < customers.size(); ++i) {
       Obj c(customers[i], fmt::format("{}/customers/{}", path, i), source);
-      CustomerSpec spec{c.string("id"), c.integer("balance_cents", 0, INT64_MAX / 4)};
+      CustomerSpec spec{bounded_string(c, "id", kMaxIdBytes), c.integer("balance_cents", 0, INT64_MAX / 4)};
       check_id(c, spec.id, "id", ids);
       c.finish();
       w.customers.push_back(std::move(spec));
@@ -95,17 +112,18 @@ Workload parse_workload(const json& j, const std::string& path, const std::strin
     if (w.customers.empty()) o.fail(o.at("customers"), "needs at least one customer");
   } else {
     Obj c(customers, o.at("customers"), source);
-    w.customer_count = static_cast<int>(c.integer("count", 1, 10000000));
+    w.customer_count = static_cast<int>(c.integer("count", 1, kMaxCustomers));
     w.balance_cents = c.range("balance_cents", 0, INT64_MAX / 4);
     c.finish();
   }
 
   const json& skus = o.require("skus");
+  check_count(skus, o.at("skus"), source, kMaxSkus, "SKUs");
   if (skus.is_array()) {
     std::set<std::string> ids;
     for (size_t i = 0; i < skus.size(); ++i) {
       Obj s(skus[i], fmt::format("{}/skus/{}", path, i), source);
-      SkuSpec spec{s.string("sku"), s.integer("stock", 0, INT64_MAX / 4)};
+      SkuSpec spec{bounded_string(s, "sku", kMaxIdBytes), s.integer("stock", 0, INT64_MAX / 4)};
       check_id(s, spec.sku, "sku", ids);
       s.finish();
       w.skus.push_back(std::move(spec));
@@ -113,31 +131,41 @@ Workload parse_workload(const json& j, const std::string& path, const std::strin
     if (w.skus.empty()) o.fail(o.at("skus"), "needs at least one SKU");
   } else {
     Obj s(skus, o.at("skus"), source);
-    w.sku_count = static_cast<int>(s.integer("count", 1, 10000000));
+    w.sku_count = static_cast<int>(s.integer("count", 1, kMaxSkus));
     w.stock = s.range("stock", 0, INT64_MAX / 4);
     s.finish();
   }
 
   const json& orders = o.require("orders");
+  check_count(orders, o.at("orders"), source, kMaxOrders, "orders");
   if (orders.is_array()) {
     std::set<std::string> ids;
+    int64_t total_lines = 0;
     for (size_t i = 0; i < orders.size(); ++i) {
       const std::string p = fmt::format("{}/orders/{}", path, i);
       Obj ord(orders[i], p, source);
       OrderSpec spec;
-      spec.id = ord.string("id");
+      spec.id = bounded_string(ord, "id", kMaxIdBytes);
       check_id(ord, spec.id, "id", ids);
       spec.at = ms_field(ord, "at_ms", 0);
-      spec.customer = ord.string("customer");
+      spec.customer = bounded_string(ord, "customer", kMaxIdBytes);
       spec.lines = parse_lines(ord.require("lines"), p + "/lines", source);
+      total_lines += static_cast<int64_t>(spec.lines.size());
+      if (total_lines > kMaxOrderLines)
+        ord.fail(p + "/lines", fmt::format("the orders so far have {} lines in all: more than the limit of {}",
+                                           total_lines, kMaxOrderLines));
       ord.finish();
       w.orders.push_back(std::move(spec));
     }
   } else {
     Obj ord(orders, o.at("orders"), source);
-    w.order_count = static_cast<int>(ord.integer("count", 0, 100000000));
+    w.order_count = static_cast<int>(ord.integer("count", 0, kMaxOrders));
     if (const json* ia = ord.find("interarrival")) w.interarrival = parse_dist(*ia, ord.at("interarrival"), source);
-    w.lines_per_order = ord.range("lines", 1, 100, Range{1, 3});
+    w.lines_per_order = ord.range("lines", 1, kMaxLinesPerOrder, Range{1, 3});
+    if (static_cast<int64_t>(w.order_count) * w.lines_per_order.max > kMaxOrderLines)
+      ord.fail(ord.at("lines"), fmt::format("{} orders of up to {} lines make up to {} lines: more than the limit of {}",
+                                            w.order_count, w.lines_per_order.max,
+                                            static_cast<int64_t>(w.order_count) * w.lines_per_order.max, kMaxOrderLines));
     w.quantity = ord.range("quantity", 1, 1000000, Range{1, 3});
     w.price_cents = ord.range("price_cents", 0, 1000000000, Range{100, 5000});
     ord.finish();
@@ -177,9 +205,9 @@ Scenario parse_scenario(const json& j, const std::string& source) {
   const int64_t version = root.integer("format_version", 1, 1000);
   if (version != 1)
     root.fail("/format_version", fmt::format("this sagasim reads format_version 1, the file has {}", version));
-  s.name = root.string("name");
+  s.name = bounded_string(root, "name", kMaxIdBytes);
   if (s.name.empty()) root.fail("/name", "must not be empty");
-  s.description = root.string("description", "");
+  s.description = bounded_string(root, "description", kMaxDescriptionBytes, "");
   if (const json* seed = root.find("seed")) {
     if (!seed->is_number_unsigned()) root.fail("/seed", "expected a non-negative integer");
     s.seed = seed->get<uint64_t>();
@@ -187,12 +215,12 @@ Scenario parse_scenario(const json& j, const std::string& source) {
 
   if (const json* t = root.find("topology")) {
     Obj o(*t, "/topology", source);
-    s.partitions = static_cast<int32_t>(o.integer("partitions", 1, 1024, 3));
+    s.partitions = static_cast<int32_t>(o.integer("partitions", 1, kMaxPartitions, 3));
     if (const json* inst = o.find("instances")) {
       Obj i(*inst, "/topology/instances", source);
-      s.order_instances = static_cast<int>(i.integer("order", 1, 64, 1));
-      s.payment_instances = static_cast<int>(i.integer("payment", 1, 64, 1));
-      s.inventory_instances = static_cast<int>(i.integer("inventory", 1, 64, 1));
+      s.order_instances = static_cast<int>(i.integer("order", 1, kMaxInstances, 1));
+      s.payment_instances = static_cast<int>(i.integer("payment", 1, kMaxInstances, 1));
+      s.inventory_instances = static_cast<int>(i.integer("inventory", 1, kMaxInstances, 1));
       i.finish();
     }
     s.idempotent_producer = o.boolean("idempotent_producer", true);
@@ -235,6 +263,7 @@ Scenario parse_scenario(const json& j, const std::string& source) {
 
   if (const json* f = root.find("faults")) {
     if (!f->is_array()) root.fail("/faults", "expected an array of faults");
+    check_count(*f, "/faults", source, kMaxFaults, "fault entries");
     s.faults = *f;
   }
   root.finish();
@@ -245,18 +274,24 @@ Scenario parse_scenario(const json& j, const std::string& source) {
 Scenario load_scenario_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "is a directory, not a scenario file");
+  if (std::filesystem::is_character_file(path, ec) || std::filesystem::is_block_file(path, ec))
+    throw InputError(path, "", "is a device, not a scenario file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "", "cannot open the scenario file");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string text = buf.str();
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // Turn nlohmann's byte offset into a line and column.
+  // Read at most one byte past the limit: a pipe (`<(...)`) has no size to ask for.
+  std::string text;
+  char chunk[1 << 16];
+  while (text.size() <= kMaxScenarioFileBytes && in.read(chunk, sizeof chunk).gcount() > 0)
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+  if (in.bad()) throw InputError(path, "", "reading the scenario file failed");
+  if (text.size() > kMaxScenarioFileBytes)
+    throw InputError(path, "", fmt::format("larger than the limit of {} MiB for a scenario file (use count generators "
+                                           "for big workloads; docs/scenario-format.md#limits)",
+                                           kMaxScenarioFileBytes >> 20));
+  // "file:line:col" of a byte offset (0-based).
+  auto at_byte = [&](size_t byte) {
     size_t line = 1, col = 1;
-    for (size_t i = 0; i < e.byte - 1 && i < text.size(); ++i) {
+    for (size_t i = 0; i < byte && i < text.size(); ++i) {
       if (text[i] == '\n') {
         ++line;
         col = 1;
@@ -264,7 +299,17 @@ Scenario load_scenario_file(const std::string& path) {
         ++col;
       }
     }
-    throw InputError(fmt::format("{}:{}:{}", path, line, col), "", "not valid JSON: " + std::string(e.what()));
+    return fmt::format("{}:{}:{}", path, line, col);
+  };
+  if (text.empty()) throw InputError(path, "", "empty file: not a scenario (docs/scenario-format.md)");
+  if (const auto deep = json_too_deep(text))
+    throw InputError(at_byte(*deep), "", fmt::format("JSON nested deeper than {} levels (byte {})", kMaxJsonDepth, *deep));
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // nlohmann's byte is 1-based.
+    throw InputError(at_byte(e.byte > 0 ? e.byte - 1 : 0), "", "not valid JSON: " + std::string(e.what()));
   } catch (const json::out_of_range& e) {
     // A number too big for a double (1e999) is out_of_range.406, not a parse_error.
     throw InputError(path, "", "not valid JSON: " + std::string(e.what()));

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -13,6 +14,8 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "core/json_depth.h"
 
 namespace sagasim::viewer {
 
@@ -247,6 +250,11 @@ bool natural_less(std::string_view a, std::string_view b) {
 }
 
 TraceModel TraceModel::load(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw TraceError(path, 0, "is a directory, not a trace file");
+  // /dev/zero or /dev/urandom would be read until memory runs out.
+  if (std::filesystem::is_character_file(path, ec) || std::filesystem::is_block_file(path, ec))
+    throw TraceError(path, 0, "is a device, not a trace file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw TraceError(path, 0, std::string("cannot open the trace: ") + std::strerror(errno));
   std::ostringstream buf;
@@ -311,6 +319,11 @@ void TraceModel::parse_lines(const std::string& name) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank lines carry nothing
 
+    // The viewer re-parses a step's raw line into a DOM to show it, and a
+    // DOM recurses per level (core/json_depth.h): refuse absurd nesting here.
+    if (const auto deep = json_too_deep(line))
+      throw TraceError(name, line_no, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels (byte " +
+                                          std::to_string(*deep) + " of the line)");
     if (!seen_header) {
       // The header is read whole: it is one line and names the format.
       nlohmann::json h;
@@ -332,11 +345,15 @@ void TraceModel::parse_lines(const std::string& name) {
                                         "({\"kind\":\"header\",\"format\":\"sagasim-trace\",...}), not " + clip(line));
       if (!h.contains("version") || !h["version"].is_number_integer())
         throw TraceError(name, line_no, "the header has no integer \"version\"");
-      header_.version = h["version"].get<int>();
-      if (header_.version != kFormatVersion)
-        throw TraceError(name, line_no, "trace format version " + std::to_string(header_.version) +
+      // Compared as a 64-bit value: get<int>() would wrap 4294967297 round to 1.
+      const int64_t version = h["version"].is_number_unsigned() && h["version"].get<uint64_t>() > INT64_MAX
+                                  ? INT64_MAX
+                                  : h["version"].get<int64_t>();
+      if (version != kFormatVersion)
+        throw TraceError(name, line_no, "trace format version " + std::to_string(version) +
                                             " is not supported; this sagasim reads version " +
                                             std::to_string(kFormatVersion) + " (a newer sagasim wrote it?)");
+      header_.version = static_cast<int>(version);
       header_.sagasim = text_field("sagasim");
       header_.scenario = text_field("scenario");
       header_.epoch = text_field("epoch");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -58,15 +59,26 @@ bool Config::is_secret(std::string_view key) {
 }
 
 Result<Config> Config::load(const std::string& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) return input_error(file, "is a directory, not a properties file");
+  if (std::filesystem::is_character_file(file, ec) || std::filesystem::is_block_file(file, ec))
+    return input_error(file, "is a device, not a properties file");
   std::ifstream in(file, std::ios::binary);
   if (!in) return input_error(file, "cannot open the librdkafka properties file");
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text;
+  char chunk[1 << 16];
+  while (text.size() <= kMaxFileBytes && in.read(chunk, sizeof chunk).gcount() > 0)
+    text.append(chunk, static_cast<size_t>(in.gcount()));
   if (in.bad()) return input_error(file, "cannot read the librdkafka properties file");
-  return parse(text.str(), file);
+  return parse(text, file);
 }
 
 Result<Config> Config::parse(std::string_view text, std::string_view source) {
+  // set() is linear in the number of keys: a megabyte of distinct keys would
+  // take minutes. librdkafka has a few hundred properties; 1 MiB is plenty.
+  if (text.size() > kMaxFileBytes)
+    return input_error(std::string(source), "larger than " + std::to_string(kMaxFileBytes >> 20) +
+                                                " MiB: not a librdkafka properties file");
   Config config;
   int line_no = 0;
   while (!text.empty()) {

@@ -45,7 +45,8 @@ struct ConfigEntry {
 class Config {
  public:
   // Reads a properties file.
-  // Errors: _INVALID_ARG with context "<file>" when it cannot be read, or
+  // Errors: _INVALID_ARG with context "<file>" when it cannot be read, is a
+  // directory or a device, or is larger than kMaxFileBytes; or
   // "<file>:<line>" for a line without '=', with an empty key, or with
   // whitespace inside the key.
   static Result<Config> load(const std::string& file);
@@ -74,6 +75,8 @@ class Config {
   Status apply(rd_kafka_conf_t* conf) const;
 
   static bool is_secret(std::string_view key);
+  // A properties file larger than this is refused (an error, not minutes of parsing).
+  static constexpr size_t kMaxFileBytes = 1 << 20;
   static constexpr std::string_view kRedacted = "[redacted]";
 
  private:

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include "core/json_depth.h"
 #include "services/events.h"
 
 namespace sagasim {
@@ -97,7 +98,36 @@ TEST(Codec, DecodeErrorsNameTheSourceAndThePath) {
   EXPECT_NE(decode_error("9e819").find("orders[2]@17: not valid JSON"), std::string::npos);
 }
 
-// Found by fuzzing (fuzz/regressions/event/): nlohmann casts a JSON float to
+// Found by the bad-input catalogue (tests/bad-inputs/): a known type at a
+// version this build has no decoder for was kept as raw JSON and failed only
+// later, inside a handler.
+TEST(Codec, AKnownTypeFromTheFutureIsRefusedAtItsSchemaVersion) {
+  nlohmann::json j = event_to_json(sample_event());
+  j["schema_version"] = 2;
+  EXPECT_EQ(decode_error(j.dump()),
+            "orders[2]@17 at /schema_version: OrderCreated schema_version 2 is not one this sagasim reads (written by a "
+            "newer producer?)");
+  j["type"] = "SomethingNew";  // a type nobody registered stays raw JSON, at any version
+  EXPECT_EQ(decode_error(j.dump()), "(no error)");
+}
+
+// Found by the bad-input catalogue: 100,000 nested arrays overflowed the stack
+// when the decoded JSON was copied; the nesting limit refuses them first.
+TEST(Codec, DeepNestingIsRefusedBeforeParsing) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  nlohmann::json j = event_to_json(sample_event());
+  j["headers"] = "@";
+  std::string text = j.dump();
+  text.replace(text.find("\"@\""), 3, deep);
+  EXPECT_NE(decode_error(text).find("orders[2]@17: JSON nested deeper than 64 levels (byte "), std::string::npos)
+      << decode_error(text).substr(0, 200);
+  EXPECT_FALSE(json_too_deep(std::string(64, '[') + std::string(64, ']')).has_value());
+  EXPECT_EQ(json_too_deep(std::string(65, '[')), 64u);
+  EXPECT_FALSE(json_too_deep("\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"").has_value())
+      << "brackets inside strings do not count";
+}
+
+// Found by fuzzing (tests/fuzz/regressions/event/): nlohmann casts a JSON float to
 // an integer field, so 2.5 was read as 2 and 1e300 was undefined behaviour.
 TEST(Codec, FloatsInATypedPayloadAreRefusedWithTheirPath) {
   nlohmann::json j = event_to_json(sample_event());

@@ -40,7 +40,7 @@ TEST(Scenario, AcceptsAMinimalFileWithDefaults) {
 TEST(Scenario, ErrorsNameTheFileAndTheJsonPath) {
   auto j = valid();
   j["workload"]["orders"]["count"] = -3;
-  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: -3 is out of range [0, 100000000]");
+  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: -3 is out of range [0, 1000000]");
 
   j = valid();
   j["topology"] = {{"partitions", "three"}};
@@ -110,7 +110,7 @@ TEST(Scenario, FilesReportMissingFilesAndSyntaxErrorsWithLineAndColumn) {
   }
 }
 
-// Found by fuzzing (fuzz/regressions/scenario/): json::parse reports a number
+// Found by fuzzing (tests/fuzz/regressions/scenario/): json::parse reports a number
 // beyond a double as out_of_range.406, which escaped as a non-InputError.
 TEST(Scenario, ANumberBeyondADoubleIsAnInputError) {
   const std::string path = ::testing::TempDir() + "/huge-number.json";
@@ -124,6 +124,49 @@ TEST(Scenario, ANumberBeyondADoubleIsAnInputError) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
+// Resource limits (docs/scenario-format.md#limits): absurd sizes are refused
+// while loading, naming the field, instead of exhausting memory later.
+TEST(Scenario, AbsurdSizesAreRefusedUpFrontNamingTheField) {
+  nlohmann::json j = valid();
+  j["workload"]["orders"]["count"] = 1000000000000;
+  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: 1000000000000 is out of range [0, 1000000]");
+  j = valid();
+  j["topology"]["partitions"] = 1000000;
+  EXPECT_EQ(error_of(j), "x.json at /topology/partitions: 1000000 is out of range [1, 1024]");
+  j = valid();
+  j["workload"]["orders"]["count"] = 1000000;
+  j["workload"]["orders"]["lines"] = {{"min", 1}, {"max", 100}};
+  EXPECT_EQ(error_of(j),
+            "x.json at /workload/orders/lines: 1000000 orders of up to 100 lines make up to 100000000 lines: more than "
+            "the limit of 10000000");
+  j = valid();
+  j["name"] = std::string(257, 'n');
+  EXPECT_EQ(error_of(j), "x.json at /name: 257 bytes long; the limit is 256");
+  j = valid();
+  j["faults"] = nlohmann::json::array();
+  for (int i = 0; i <= kMaxFaults; ++i) j["faults"].push_back({{"class", "crash"}});
+  EXPECT_EQ(error_of(j), "x.json at /faults: 10001 fault entries: more than the limit of 10000");
+  j = valid();
+  j["workload"]["orders"]["count"] = kMaxOrders;  // at the limit: accepted
+  EXPECT_EQ(error_of(j), "(accepted)");
+}
+
+// Found by the bad-input catalogue: a 100,000-deep array in "description"
+// overflowed the stack (copying the DOM recurses) instead of being an error.
+TEST(Scenario, DeepNestingIsAnInputErrorNotAStackOverflow) {
+  const std::string path = ::testing::TempDir() + "/deep.json";
+  {
+    std::ofstream out(path);
+    out << "{\"format_version\": 1,\n \"description\": " << std::string(100000, '[') << std::string(100000, ']') << "}";
+  }
+  try {
+    load_scenario_file(path);
+    FAIL() << "accepted a 100,000-deep file";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ":2:80: JSON nested deeper than 64 levels (byte 101)");
   }
 }
 

@@ -136,7 +136,7 @@ TEST(TraceModel, FaultsWithoutADurationAreMarkers) {
   EXPECT_EQ(m.faults()[1].end_us, 20 + 600000);
 }
 
-// Found by fuzzing (fuzz/regressions/trace/): numbers in a fault's free-text
+// Found by fuzzing (tests/fuzz/regressions/trace/): numbers in a fault's free-text
 // detail too big for their type threw std::out_of_range or overflowed.
 TEST(TraceModel, HugeNumbersInFaultDetailsSaturateInsteadOfThrowing) {
   const std::string text = join({

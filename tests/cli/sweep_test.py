@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""The sweep's worker pool: the report does not depend on the number of
+threads. Run by every build and, with label `sweep`, under ThreadSanitizer by
+`scripts/test --tsan` (the pool is the only threaded code outside kafka/).
+
+    sweep_test.py SAGASIM ROOT
+"""
+import json
+import pathlib
+import subprocess
+import sys
+
+SAGASIM = sys.argv[1]
+ROOT = pathlib.Path(sys.argv[2])
+CHAOS = str(ROOT / "scenarios" / "chaos.json")
+passed, failed = 0, 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {name}\n{detail}")
+
+
+def sweep(jobs, *extra):
+    r = subprocess.run([SAGASIM, "sweep", CHAOS, "--seeds", "1..40", "--swarm", "--json", "--jobs", str(jobs), *extra],
+                       capture_output=True, text=True, timeout=600)
+    return r.returncode, (json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}), r.stderr
+
+
+# Fields that legitimately depend on the machine or on the thread count.
+VOLATILE = {"jobs", "wall_s", "runs_per_s"}
+
+
+def stable(report):
+    return {k: v for k, v in report.items() if k not in VOLATILE}
+
+
+# A passing sweep and a failing one (a mutant, every seed run): both must give
+# the same report with 1 worker and with 4, whatever the interleaving.
+for extra, want_rc in [((), 0), (("--mutant", "payment-no-dedupe", "--keep-going"), 1)]:
+    name = " ".join(extra) or "canonical"
+    rc1, one, err1 = sweep(1, *extra)
+    rc4, four, err4 = sweep(4, *extra)
+    check(f"{name}: exit {want_rc} with 1 job", rc1 == want_rc, f"rc={rc1}\n{err1[-2000:]}")
+    check(f"{name}: exit {want_rc} with 4 jobs", rc4 == want_rc, f"rc={rc4}\n{err4[-2000:]}")
+    check(f"{name}: 40 runs each", one.get("runs") == 40 and four.get("runs") == 40, f"{one.get('runs')} {four.get('runs')}")
+    check(f"{name}: 4 jobs report what 1 job reports", stable(one) == stable(four),
+          json.dumps(stable(one), sort_keys=True)[:1500] + "\n---\n" + json.dumps(stable(four), sort_keys=True)[:1500])
+    if want_rc == 1:
+        check(f"{name}: the mutant is caught", one.get("failures", 0) > 0, one.get("failures"))
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
