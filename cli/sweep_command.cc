@@ -143,8 +143,8 @@ int sweep_command(const SweepArgs& args) {
       if (planned && !faults_fired.count(std::string(faults::to_string(c))))
         not_fired.emplace_back(faults::to_string(c));
     }
-    for (std::string_view p : sim::all_saga_paths())
-      if (!paths.count(std::string(p))) not_seen.emplace_back(p);
+    for (const std::string& p : spec.scenario.saga->paths(spec.scenario.style))
+      if (!paths.count(p)) not_seen.push_back(p);
   }
   auto reproduce = [&](uint64_t seed) {
     return fmt::format("sagasim run {} --seed {}{}{} --trace trace.jsonl", shell_quote(args.scenario), seed,

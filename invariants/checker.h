@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/store.h"
+#include "invariants/violation.h"
 #include "services/state.h"
 
 namespace sagasim::inv {
@@ -26,17 +27,9 @@ inline constexpr std::string_view kEffectsAtMostOnce = "effects_at_most_once";
 inline constexpr std::string_view kTerminalWithinBound = "orders_terminal_within_bound";
 inline constexpr std::string_view kConfirmedIffChargedAndReserved = "confirmed_iff_charged_and_reserved";
 inline constexpr std::string_view kCancelledCompensated = "cancelled_fully_compensated";
-inline constexpr std::string_view kBrokerGuarantees = "broker_kafka_guarantees";
 
 // Every invariant name, in report order.
 std::span<const std::string_view> all_invariants();
-
-struct Violation {
-  std::string invariant;
-  std::string order_id;  // empty when not about one order
-  std::string message;
-  int64_t at_us = -1;    // virtual or wall time of detection, when known
-};
 
 // What the world started with: the reference for conservation.
 struct Baseline {
@@ -63,13 +56,6 @@ class SafetyMonitor {
   std::vector<Violation> violations_;
   std::map<std::string, int64_t> decided_at_;
   size_t dropped_ = 0;
-};
-
-struct LoggedEvent {
-  std::string_view topic;  // owned by the runtime that produced the log
-  int32_t partition;
-  int64_t offset;
-  EventPtr event;
 };
 
 struct PlacedOrder {

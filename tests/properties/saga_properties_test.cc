@@ -8,6 +8,7 @@
 #include <rapidcheck/gtest.h>
 
 #include "core/memory_store.h"
+#include "invariants/checker.h"
 #include "saga_case.h"
 
 namespace sagasim::props {
