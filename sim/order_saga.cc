@@ -9,6 +9,7 @@
 #include "invariants/checker.h"
 #include "services/events.h"
 #include "services/inventory_service.h"
+#include "services/order_orchestrator.h"
 #include "services/order_service.h"
 #include "services/payment_service.h"
 #include "sim/scenario.h"
@@ -21,6 +22,7 @@ using nlohmann::json;
 namespace {
 
 constexpr std::string_view kChoreography = "choreography";
+constexpr std::string_view kOrchestration = "orchestration";
 
 constexpr std::string_view kAllPaths[] = {"confirmed",      "payment_failed",          "inventory_failed",
                                           "timeout_cancel", "late_success_compensated", "cancel_overtook_payment",
@@ -43,6 +45,7 @@ class OrderSagaRun final : public SagaRun {
   OrderSagaRun(const Scenario& scenario, const RunOptions& options)
       : scenario_(scenario),
         mutant_(options.mutant),
+        style_(scenario.style == kOrchestration ? saga::Style::Orchestration : saga::Style::Choreography),
         workload_(materialize_workload(scenario.workload, options.seed)),
         baseline_(baseline_of(workload_)),
         monitor_(baseline_) {
@@ -53,9 +56,12 @@ class OrderSagaRun final : public SagaRun {
 
   std::vector<std::unique_ptr<Service>> make_services() override {
     std::vector<std::unique_ptr<Service>> out;
-    out.push_back(std::make_unique<saga::OrderService>(scenario_.order_timeout, mutant_));
-    out.push_back(std::make_unique<saga::PaymentService>(mutant_));
-    out.push_back(std::make_unique<saga::InventoryService>(mutant_));
+    if (style_ == saga::Style::Orchestration)
+      out.push_back(std::make_unique<saga::OrderOrchestrator>(scenario_.order_timeout, mutant_));
+    else
+      out.push_back(std::make_unique<saga::OrderService>(scenario_.order_timeout, mutant_));
+    out.push_back(std::make_unique<saga::PaymentService>(mutant_, style_));
+    out.push_back(std::make_unique<saga::InventoryService>(mutant_, style_));
     return out;
   }
 
@@ -138,6 +144,7 @@ class OrderSagaRun final : public SagaRun {
  private:
   const Scenario& scenario_;
   saga::Mutant mutant_;
+  saga::Style style_;
   Workload workload_;
   inv::Baseline baseline_;
   inv::SafetyMonitor monitor_;
@@ -153,7 +160,7 @@ std::shared_ptr<const SagaDefinition> order_saga() {
 
 std::span<const std::string_view> all_saga_paths() { return kAllPaths; }
 
-std::vector<std::string> OrderSaga::styles() const { return {std::string(kChoreography)}; }
+std::vector<std::string> OrderSaga::styles() const { return {std::string(kChoreography), std::string(kOrchestration)}; }
 
 std::vector<std::string> OrderSaga::services(std::string_view) const { return {"order", "payment", "inventory"}; }
 
@@ -182,8 +189,11 @@ std::vector<std::string> OrderSaga::invariants(std::string_view) const {
   return out;
 }
 
-std::vector<std::string> OrderSaga::paths(std::string_view) const {
-  return std::vector<std::string>(std::begin(kAllPaths), std::end(kAllPaths));
+std::vector<std::string> OrderSaga::paths(std::string_view style) const {
+  // The orchestrator compensates only what it heard of, so no cancellation
+  // ever overtakes a charge or a reservation: there are no tombstones.
+  const size_t n = style == kOrchestration ? 5 : std::size(kAllPaths);
+  return std::vector<std::string>(std::begin(kAllPaths), std::begin(kAllPaths) + n);
 }
 
 json OrderSaga::chaos_faults(const Scenario& s) const {

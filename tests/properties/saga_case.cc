@@ -159,6 +159,13 @@ rc::Gen<Case> gen_duplicating_case(int max_orders) {
   return gen_with(max_orders, 4, dup, true);
 }
 
+rc::Gen<Case> orchestrated(rc::Gen<Case> cases) {
+  return rc::gen::map(std::move(cases), [](Case c) {
+    c.style = "orchestration";
+    return c;
+  });
+}
+
 json to_scenario(const Case& c, const std::string& name) {
   json customers = json::array(), skus = json::array(), orders = json::array(), faults = json::array();
   for (size_t i = 0; i < c.balances.size(); ++i) customers.push_back({{"id", fmt::format("c-{}", i + 1)}, {"balance_cents", c.balances[i]}});
@@ -172,7 +179,7 @@ json to_scenario(const Case& c, const std::string& name) {
                       {"customer", fmt::format("c-{}", o.customer % c.balances.size() + 1)}, {"lines", lines}});
   }
   for (const Fault& f : c.faults) faults.push_back(fault_json(c, f));
-  return {{"format_version", 1},
+  json j = {{"format_version", 1},
           {"name", name},
           {"description", "A generated property-test case (tests/properties)."},
           {"seed", c.seed},
@@ -191,11 +198,13 @@ json to_scenario(const Case& c, const std::string& name) {
           {"saga", {{"order_timeout_ms", 1500}, {"liveness_bound_ms", 30000}}},
           {"workload", {{"customers", customers}, {"skus", skus}, {"orders", orders}}},
           {"faults", faults}};
+  if (c.style != "choreography") j["style"] = c.style;  // choreography cases read exactly as before
+  return j;
 }
 
 void showValue(const Case& c, std::ostream& os) {
-  os << fmt::format("{} orders, {} faults, {} customers, {} SKUs, seed {}", c.orders.size(), c.faults.size(),
-                    c.balances.size(), c.stock.size(), c.seed);
+  os << fmt::format("{} orders, {} faults, {} customers, {} SKUs, seed {}, {}", c.orders.size(), c.faults.size(),
+                    c.balances.size(), c.stock.size(), c.seed, c.style);
 }
 
 namespace {

@@ -46,6 +46,7 @@ struct Case {
   std::vector<Order> orders;
   std::vector<Fault> faults;
   uint64_t seed = 1;
+  std::string style = "choreography";  // or "orchestration"
 };
 
 // Sizes: at most `max_orders` orders and `max_faults` faults.
@@ -54,6 +55,8 @@ rc::Gen<Case> gen_case(int max_orders = 12, int max_faults = 4);
 rc::Gen<Case> gen_case_with_orders(int orders, int max_faults);
 // Only duplicate-making faults (for the idempotency property).
 rc::Gen<Case> gen_duplicating_case(int max_orders = 12);
+// The same cases, run in the orchestration style.
+rc::Gen<Case> orchestrated(rc::Gen<Case> cases);
 
 nlohmann::json to_scenario(const Case& c, const std::string& name);
 void showValue(const Case& c, std::ostream& os);
