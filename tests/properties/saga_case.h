@@ -14,6 +14,7 @@
 #include <rapidcheck.h>
 
 #include "faults/world.h"
+#include "properties/properties.h"
 #include "services/mutants.h"
 
 namespace sagasim::props {
@@ -27,15 +28,6 @@ struct Order {
   int customer = 0;  // index (modulo)
   std::vector<Line> lines;
   int at_ms = 0;
-};
-struct Fault {
-  int cls = 0;       // index into faults::all_fault_classes()
-  int target = 0;    // which service / instance (modulo)
-  int at_ms = 0;
-  int duration_ms = 1;
-  int point = 0;     // crash point
-  int topic = 0;     // index (modulo)
-  int partition = 0; // (modulo)
 };
 struct Case {
   int partitions = 1;
@@ -61,10 +53,6 @@ rc::Gen<Case> orchestrated(rc::Gen<Case> cases);
 nlohmann::json to_scenario(const Case& c, const std::string& name);
 void showValue(const Case& c, std::ostream& os);
 
-struct CaseRun {
-  sim::RunResult result;
-  std::string trace;  // the JSON Lines text
-};
 CaseRun run_case(const Case& c, saga::Mutant mutant = saga::Mutant::None, bool keep_trace = true);
 
 // Writes the case as a scenario file (overwriting: the last failure a
