@@ -107,6 +107,10 @@ int main(int argc, char** argv) {
   serve->add_option("--order-timeout-ms", serve_args.order_timeout_ms,
                     "order: cancel an order not decided this long after placement (default: the scenario's, else 30000)")
       ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  serve->add_option("--style", serve_args.style,
+                    "choreography (default) or orchestration: the order service is then the orchestrator and payment "
+                    "and inventory answer its commands; every service of a deployment must run the same style")
+      ->check(CLI::IsMember({"choreography", "orchestration"}));
   serve->add_option("--commit-interval-ms", serve_args.commit_interval_ms,
                     "How often the outbox is flushed and consumer offsets committed")
       ->check(CLI::Range(int64_t{1}, int64_t{60'000}));

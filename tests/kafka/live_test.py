@@ -36,6 +36,8 @@ KAFKA_LOCAL = str(ROOT / "scripts" / "kafka-local")
 PORT = int(os.environ.get("SAGASIM_LIVE_TEST_PORT", "29192"))
 ORDERS = int(os.environ.get("SAGASIM_LIVE_TEST_ORDERS", "1200"))
 SEED = int(os.environ.get("SAGASIM_LIVE_TEST_SEED", "20261126"))
+# SAGASIM_LIVE_TEST_STYLE=orchestration runs the orchestrator instead.
+STYLE = ["--style", os.environ["SAGASIM_LIVE_TEST_STYLE"]] if os.environ.get("SAGASIM_LIVE_TEST_STYLE") else []
 passed, failed = 0, 0
 work = pathlib.Path(tempfile.mkdtemp(prefix="sagasim-live-"))
 kafka_dir = work / "kafka"
@@ -80,7 +82,7 @@ def start(instance):
     service = INSTANCES[instance]
     logf = open(work / f"{instance}.log", "a")
     procs[instance] = subprocess.Popen(
-        [SAGASIM, "serve", service, *KAFKA, "--db", DBS[service], "--instance", instance, "--metrics-port", "0"],
+        [SAGASIM, "serve", service, *KAFKA, "--db", DBS[service], "--instance", instance, "--metrics-port", "0", *STYLE],
         stdout=logf, stderr=logf)
 
 
@@ -236,6 +238,11 @@ def main():
         for inv in ("money_conserved", "stock_conserved", "effects_at_most_once", "orders_terminal_within_bound",
                     "cancelled_fully_compensated"):
             check(f"{inv} PASS", any(l.split() == [inv, "PASS"] for l in r.stdout.splitlines()), r.stdout)
+        if STYLE:
+            # The orchestrator ran: its saga log holds one entry per order.
+            with sqlite3.connect(DBS["order"]) as db:
+                logs = db.execute("SELECT COUNT(*) FROM records WHERE tbl = 'saga_log'").fetchone()[0]
+            check(f"the orchestrator's saga log covers every order ({logs})", logs >= ORDERS, logs)
 
         # ---- 5. the live run as a trace ----------------------------------------
         trace = work / "live.trace.jsonl"
