@@ -71,6 +71,14 @@ with tempfile.TemporaryDirectory(prefix="sagasim-example-") as tmp:
     r = run(sim, "sweep", scenario, "--seeds", "1..300", "--swarm", "--broken")
     check("a swarm sweep catches the broken variant", r.returncode == 1 and "cancelled_trip_holds_nothing" in r.stdout
           and "reproduce: trip-sim run" in r.stdout, r.stdout[-3000:] + r.stderr)
+    t1, t2 = tmp / "t1.jsonl", tmp / "t2.jsonl"
+    r1 = run(sim, "run", scenario, "--seed", "7", "--swarm", "--trace", t1)
+    r2 = run(sim, "run", scenario, "--seed", "7", "--swarm", "--trace", t2)
+    check("the same seed gives a byte-identical trace", r1.returncode == 0 and t1.read_bytes() == t2.read_bytes(),
+          r1.stdout + r1.stderr)
+    r = run(prefix / "bin" / "sagasim", "replay", t1)
+    check("the installed sagasim refuses to replay another saga's trace", r.returncode == 2 and "trip" in r.stderr,
+          r.stdout + r.stderr)
     r = run(sim, "run", tmp / "missing.json")
     check("bad input exits 2", r.returncode == 2 and "missing.json" in r.stderr, r.stderr)
 
