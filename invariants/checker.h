@@ -28,7 +28,13 @@ inline constexpr std::string_view kTerminalWithinBound = "orders_terminal_within
 inline constexpr std::string_view kConfirmedIffChargedAndReserved = "confirmed_iff_charged_and_reserved";
 inline constexpr std::string_view kCancelledCompensated = "cancelled_fully_compensated";
 
-// Every invariant name, in report order.
+// Orchestration style only: once quiet, the orchestrator's saga log records
+// every decision, and for a cancelled order every charge or reservation it
+// heard of was asked to be undone and the undoing was heard back.
+inline constexpr std::string_view kSagaLogComplete = "saga_log_complete";
+
+// Every invariant name, in report order (the choreography's; orchestration
+// adds kSagaLogComplete before kBrokerGuarantees).
 std::span<const std::string_view> all_invariants();
 
 // What the world started with: the reference for conservation.
@@ -70,6 +76,7 @@ struct SagaState {
   std::map<std::string, saga::Payment> payments;
   std::map<std::string, saga::StockItem> stock;
   std::map<std::string, saga::Reservation> reservations;
+  std::map<std::string, saga::SagaLog> saga_logs;  // orchestration style only
   std::vector<LoggedEvent> log;
   std::vector<PlacedOrder> placed;
   // Optional: when each order was decided by the runtime's clock. Where
@@ -92,5 +99,8 @@ struct FinalCheckOptions {
 
 std::vector<Violation> check_final(const SagaState& state, const Baseline& baseline,
                                    const FinalCheckOptions& options);
+
+// kSagaLogComplete over the orders and saga logs (judged only when quiesced).
+std::vector<Violation> check_saga_log(const SagaState& state, const FinalCheckOptions& options);
 
 }  // namespace sagasim::inv

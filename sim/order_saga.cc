@@ -99,8 +99,10 @@ class OrderSagaRun final : public SagaRun {
     state.decided_at = monitor_.decided_at();
 
     all = monitor_.violations();
-    for (auto& v : inv::check_final(state, baseline_, {scenario_.liveness_bound, view.quiesced()}))
-      all.push_back(std::move(v));
+    const inv::FinalCheckOptions options{scenario_.liveness_bound, view.quiesced()};
+    for (auto& v : inv::check_final(state, baseline_, options)) all.push_back(std::move(v));
+    if (style_ == saga::Style::Orchestration)
+      for (auto& v : inv::check_saga_log(state, options)) all.push_back(std::move(v));
 
     // Saga paths: which ways through the saga this run exercised.
     r.orders = static_cast<int>(placed_.size());
@@ -182,10 +184,11 @@ void OrderSaga::parse_workload(JsonObject& root, Scenario& s) const {
   s.workload = parse_order_workload(root.require("workload"), "/workload", s.source);
 }
 
-std::vector<std::string> OrderSaga::invariants(std::string_view) const {
+std::vector<std::string> OrderSaga::invariants(std::string_view style) const {
   std::vector<std::string> out;
   for (std::string_view n : inv::all_invariants())
     if (n != inv::kBrokerGuarantees) out.emplace_back(n);
+  if (style == kOrchestration) out.emplace_back(inv::kSagaLogComplete);
   return out;
 }
 

@@ -4,12 +4,13 @@
 //
 // Budget: RapidCheck's default 100 cases per property; RC_PARAMS="max_success=100000"
 // for a long run (docs/property-testing.md).
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include "core/memory_store.h"
 #include "invariants/checker.h"
-#include "services/state.h"
 #include "saga_case.h"
 
 namespace sagasim::props {
@@ -113,57 +114,36 @@ RC_GTEST_PROP(Orchestration, redeliveringAnyEventChangesNothing, ()) { redeliver
 RC_GTEST_PROP(Orchestration, theSameCaseGivesTheSameTraceHash, ()) { determinism("orchestration"); }
 
 // The orchestrator's durable saga log is the truth about every order once
-// the run is quiet: a decided order's log records the decision, and every
-// charge or reservation it heard of for a cancelled order was asked to be
-// undone and the undoing was heard back. Returns what is wrong ("" if nothing).
-std::string saga_log_problems(sim::Simulation& sim) {
-  std::string problems;
-  const Store& store = sim.store("order");
-  store.scan(saga::kOrdersTable, [&](const std::string& id, const RecordPtr& rec) {
-    const saga::Order* o = record_as<saga::Order>(rec);
-    const saga::SagaLog* log = record_as<saga::SagaLog>(store.get(saga::kSagaLogTable, id));
-    if (!o || !log) {
-      problems += id + ": no saga log\n";
-      return;
-    }
-    using S = saga::SagaStep;
-    if (o->status == saga::OrderStatus::Confirmed && !log->has(S::Confirmed)) problems += id + ": CONFIRMED, not in the log\n";
-    if (o->status == saga::OrderStatus::Cancelled && !log->has(S::Cancelled)) problems += id + ": CANCELLED, not in the log\n";
-    if (o->status != saga::OrderStatus::Cancelled) return;
-    if (log->has(S::Charged) && !(log->has(S::RefundRequested) && log->has(S::Refunded)))
-      problems += id + ": cancelled after a charge it heard of, but the refund was not asked for and heard back\n";
-    if (log->has(S::Reserved) && !(log->has(S::ReleaseRequested) && log->has(S::Released)))
-      problems += id + ": cancelled after a reservation it heard of, but the release was not asked for and heard back\n";
-  });
-  return problems;
-}
-
+// the run is quiet (invariant saga_log_complete, orchestration only): a
+// decided order's log records the decision, and every charge or reservation
+// it heard of for a cancelled order was asked to be undone and heard back.
 RC_GTEST_PROP(Orchestration, theSagaLogAccountsForEveryStepOfEveryOrder, ()) {
   const Case c = *orchestrated(gen_case());
-  const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(to_scenario(c, "saga-log"), "case"));
-  faults::World world(spec, faults::RunConfig{c.seed});
-  world.start();
-  world.run();
-  const sim::RunResult r = world.finish();
-  RC_ASSERT(r.quiesced);
-  const std::string problems = saga_log_problems(world.sim());
-  if (!problems.empty()) RC_FAIL(problems + write_counterexample(c, CaseRun{r, ""}, "orchestration-saga-log", saga::Mutant::None));
+  const CaseRun o = run_case(c);
+  RC_ASSERT(o.result.quiesced);
+  RC_ASSERT(std::any_of(o.result.invariants.begin(), o.result.invariants.end(),
+                        [](const auto& i) { return i.name == inv::kSagaLogComplete; }));
+  expect(c, o, {inv::kSagaLogComplete}, "orchestration-saga-log");
 }
 
-// The check above catches an orchestrator that forgets to compensate, and
-// passes the same run without the bug.
+// The check catches an orchestrator that forgets to compensate, and passes
+// the same run without the bug.
 TEST(Orchestration, TheSagaLogCheckCatchesAnOrchestratorThatSkipsRefunds) {
   const faults::RunSpec spec =
       faults::load_run_spec(std::string(SAGASIM_SOURCE_DIR) + "/scenarios/orchestrator-crash-restart.json");
-  for (const saga::Mutant m : {saga::Mutant::OrchestratorSkipsRefund, saga::Mutant::None}) {
-    faults::World world(spec, faults::RunConfig{1, false, nullptr, "0.1.0", m});
-    world.start();
-    world.run();
-    ASSERT_TRUE(world.finish().quiesced);
-    const std::string problems = saga_log_problems(world.sim());
-    if (m == saga::Mutant::None) EXPECT_EQ(problems, "");
-    else EXPECT_NE(problems.find("the refund was not asked for"), std::string::npos) << problems;
-  }
+  auto saga_log = [](const sim::RunResult& r) {
+    for (const auto& i : r.invariants)
+      if (i.name == inv::kSagaLogComplete) return i;
+    return sim::InvariantOutcome{"(missing)", false, {}};
+  };
+  const sim::RunResult broken = faults::run(spec, faults::RunConfig{1, false, nullptr, "0.1.0", saga::Mutant::OrchestratorSkipsRefund});
+  const sim::InvariantOutcome b = saga_log(broken);
+  EXPECT_FALSE(b.pass);
+  ASSERT_FALSE(b.violations.empty());
+  EXPECT_NE(b.violations[0].message.find("the refund was not asked for"), std::string::npos) << b.violations[0].message;
+  const sim::RunResult fixed = faults::run(spec, faults::RunConfig{1});
+  EXPECT_TRUE(saga_log(fixed).pass);
+  EXPECT_TRUE(fixed.ok());
 }
 
 }  // namespace
