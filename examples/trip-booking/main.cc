@@ -2,6 +2,7 @@
 //
 //   trip-sim run scenarios/trip.json [--seed N] [--swarm] [--broken] [--trace FILE]
 //   trip-sim sweep scenarios/trip.json --seeds A..B [--swarm] [--broken]
+//   trip-sim shrink scenarios/trip.json --seed N [--swarm] [--broken] --out FILE
 //
 // Exit codes: 0 every invariant holds, 1 one failed (the command that
 // reproduces it is printed), 2 bad input.
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <sagasim/core/error.h>
+#include <sagasim/faults/shrink.h>
 #include <sagasim/faults/world.h>
 
 #include "trip_saga.h"
@@ -29,7 +31,8 @@ struct FileSink : sagasim::sim::TraceSink {
 
 int usage() {
   std::cerr << "usage: trip-sim run SCENARIO [--seed N] [--swarm] [--broken] [--trace FILE]\n"
-               "       trip-sim sweep SCENARIO --seeds A..B [--swarm] [--broken]\n";
+               "       trip-sim sweep SCENARIO --seeds A..B [--swarm] [--broken]\n"
+               "       trip-sim shrink SCENARIO --seed N [--swarm] [--broken] --out FILE\n";
   return 2;
 }
 
@@ -41,7 +44,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1], path = argv[2];
   uint64_t first = 0, last = 0;
   bool swarm = false, broken = false, seeded = false;
-  std::string trace;
+  std::string trace, out;
   try {
     for (int i = 3; i < argc; ++i) {
       const std::string a = argv[i];
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
       if (a == "--swarm") swarm = true;
       else if (a == "--broken") broken = true;
       else if (a == "--trace") trace = value();
+      else if (a == "--out") out = value();
       else if (a == "--seed") first = last = std::stoull(value()), seeded = true;
       else if (a == "--seeds") {
         const std::string v = value();
@@ -67,6 +71,18 @@ int main(int argc, char** argv) {
     const auto saga = trip::trip_saga(broken ? trip::Bug::KeepsLateReservation : trip::Bug::None);
     const faults::RunSpec spec = faults::make_run_spec(sim::load_scenario_file(path, saga));
     if (!seeded) first = last = spec.scenario.seed.value_or(1);
+    if (command == "shrink") {
+      // The harness's own shrinker, on this saga: faults, trips, instances, partitions.
+      if (out.empty()) throw InputError("--out", "", "shrink needs --out FILE");
+      const faults::ShrinkResult r = faults::shrink(spec, faults::ShrinkOptions{.seed = first, .swarm = swarm});
+      std::ofstream f(out);
+      f << r.scenario.dump(2) << "\n";
+      if (!f) throw InputError(out, "", "cannot write the shrunk scenario");
+      fmt::print("shrunk {} trips, {} faults -> {} trips, {} faults in {} runs; still fails {}\n", r.orders_before,
+                 r.faults_before, r.orders_after, r.faults_after, r.runs, r.invariant);
+      fmt::print("replay: trip-sim run {} --seed {}{}\n", out, first, broken ? " --broken" : "");
+      return 0;
+    }
     if (command != "run" && command != "sweep") return usage();
 
     int failed = 0;

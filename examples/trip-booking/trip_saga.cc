@@ -282,26 +282,31 @@ constexpr std::string_view kDecided = "trips_decided_within_bound";
 constexpr std::string_view kConfirmedHoldsAll = "confirmed_trip_holds_all_three";
 constexpr std::string_view kCancelledHoldsNothing = "cancelled_trip_holds_nothing";
 
+// The trips a run places: the listed ones, or `count` drawn from the run's
+// own stream (the same seed, the same trips), in time order.
+std::vector<TripSpec> trips_of(const Settings& settings, uint64_t seed) {
+  std::vector<TripSpec> trips = settings.trips;
+  if (settings.generate > 0) {
+    sim::Prng rng(sim::derive_seed(seed, "trip-workload"));
+    for (int i = 0; i < settings.generate; ++i) {
+      TripSpec t{fmt::format("t-{}", i + 1),
+                 Duration{static_cast<int64_t>(settings.spacing_ms * 1000 * i) +
+                          static_cast<int64_t>(rng.below(static_cast<uint64_t>(settings.spacing_ms * 1000) + 1))}};
+      for (int p = 0; p < 3; ++p) {
+        const auto& options = settings.items.at(kProviders[p]);
+        t.items[p] = options[rng.below(options.size())].first;
+      }
+      trips.push_back(std::move(t));
+    }
+  }
+  std::stable_sort(trips.begin(), trips.end(), [](const TripSpec& a, const TripSpec& b) { return a.at < b.at; });
+  return trips;
+}
+
 class TripRun final : public sim::SagaRun {
  public:
   TripRun(const sim::Scenario& s, const Settings& settings, uint64_t seed, Bug bug)
-      : scenario_(s), settings_(settings), bug_(bug), trips_(settings.trips) {
-    if (settings.generate > 0) {
-      // Trips drawn from the run's own stream: the same seed, the same trips.
-      sim::Prng rng(sim::derive_seed(seed, "trip-workload"));
-      for (int i = 0; i < settings.generate; ++i) {
-        TripSpec t{fmt::format("t-{}", i + 1),
-                   Duration{static_cast<int64_t>(settings.spacing_ms * 1000 * i) +
-                            static_cast<int64_t>(rng.below(static_cast<uint64_t>(settings.spacing_ms * 1000) + 1))}};
-        for (int p = 0; p < 3; ++p) {
-          const auto& options = settings.items.at(kProviders[p]);
-          t.items[p] = options[rng.below(options.size())].first;
-        }
-        trips_.push_back(std::move(t));
-      }
-    }
-    std::stable_sort(trips_.begin(), trips_.end(), [](const TripSpec& a, const TripSpec& b) { return a.at < b.at; });
-  }
+      : scenario_(s), settings_(settings), bug_(bug), trips_(trips_of(settings, seed)) {}
 
   std::vector<std::unique_ptr<Service>> make_services() override {
     std::vector<std::unique_ptr<Service>> out;
@@ -481,6 +486,18 @@ class TripSaga final : public sim::SagaDefinition {
   }
   std::vector<std::string> paths(std::string_view) const override {
     return {"booked", "unavailable:flight", "unavailable:hotel", "unavailable:car", "timeout", "timeout_compensated"};
+  }
+  // Shrinking: the generated trips written out, then removed while it still fails.
+  json explicit_workload(const sim::Scenario& s, uint64_t seed) const override {
+    json w = s.spec["workload"];
+    json trips = json::array();
+    for (const TripSpec& t : trips_of(static_cast<const Settings&>(*s.settings), seed)) {
+      json j = {{"id", t.id}, {"at_ms", static_cast<double>(t.at.us) / 1000.0}};
+      for (int p = 0; p < 3; ++p) j[kProviders[p]] = t.items[p];
+      trips.push_back(j);
+    }
+    w["trips"] = trips;
+    return w;
   }
   size_t workload_size(const json& scenario) const override {
     const json::json_pointer p("/workload/trips");

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The public API end to end: install sagasim into a temporary prefix, build
 examples/trip-booking against it as an outside project (find_package), and
-run it: its scenario passes, its broken variant is caught by a sweep, its
-property tests (RapidCheck) pass and catch and shrink the broken variant.
+run it: its scenario passes, a swarm sweep passes, its broken variant is caught by a
+sweep and minimised by faults::shrink, its traces are byte-identical per seed,
+its property tests (RapidCheck) pass and catch and shrink the broken variant.
 Internal headers must not be installed.
 
 usage: trip_booking_test.py BUILD_DIR SOURCE_DIR"""
@@ -79,6 +80,20 @@ with tempfile.TemporaryDirectory(prefix="sagasim-example-") as tmp:
     r = run(prefix / "bin" / "sagasim", "replay", t1)
     check("the installed sagasim refuses to replay another saga's trace", r.returncode == 2 and "trip" in r.stderr,
           r.stdout + r.stderr)
+    # The harness's own shrinker on the sweep's failure (seed from its reproduce line).
+    sweep = run(sim, "sweep", scenario, "--seeds", "1..300", "--swarm", "--broken")
+    m = re.search(r"reproduce: trip-sim run \S+ --seed (\d+) --swarm --broken", sweep.stdout)
+    check("the sweep names the failing seed", m is not None, sweep.stdout[-2000:])
+    if m:
+        seed = m.group(1)
+        small = tmp / "trip-min.json"
+        r = run(sim, "shrink", scenario, "--seed", seed, "--swarm", "--broken", "--out", small)
+        check("trip-sim shrink minimises the failure", r.returncode == 0 and "still fails cancelled_trip_holds_nothing"
+              in r.stdout, r.stdout + r.stderr)
+        r = run(sim, "run", small, "--seed", seed, "--broken")
+        check("the shrunk file fails with the bug", r.returncode == 1, r.stdout + r.stderr)
+        r = run(sim, "run", small, "--seed", seed)
+        check("and passes without it", r.returncode == 0, r.stdout + r.stderr)
     r = run(sim, "run", tmp / "missing.json")
     check("bad input exits 2", r.returncode == 2 and "missing.json" in r.stderr, r.stderr)
 
