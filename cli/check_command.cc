@@ -20,7 +20,7 @@
 #include "kafka/runtime/topic_reader.h"
 #include "kafka/store/sqlite_store.h"
 #include "services/inventory_service.h"
-#include "services/order_service.h"
+#include "services/order_orchestrator.h"
 #include "services/payment_service.h"
 
 namespace sagasim::cli {
@@ -120,7 +120,10 @@ int check_command(const CheckArgs& args) {
     if (!db_of.contains(s))
       throw InputError("--db", "", fmt::format("no {} database given; pass --db once per service's file", s));
 
-  saga::OrderService order(Duration::seconds(30));  // the timeout plays no part in reading records
+  // The orchestrator reads the order service's records in either style: the
+  // orders table, and in orchestration its saga log too (the timeout plays no
+  // part in reading records).
+  saga::OrderOrchestrator order(Duration::seconds(30));
   saga::PaymentService payment;
   saga::InventoryService inventory;
   PayloadRegistry registry;
@@ -200,7 +203,11 @@ int check_command(const CheckArgs& args) {
 
   inv::FinalCheckOptions options;
   options.liveness_bound = Duration::millis(args.liveness_bound_ms);
-  const std::vector<inv::Violation> violations = inv::check_final(snap.state, baseline, options);
+  std::vector<inv::Violation> violations = inv::check_final(snap.state, baseline, options);
+  // An orchestrated deployment keeps a saga log: judge it too.
+  const bool orchestrated = !snap.state.saga_logs.empty();
+  if (orchestrated)
+    for (auto& v : inv::check_saga_log(snap.state, options)) violations.push_back(std::move(v));
 
   std::map<std::string, size_t> outcomes;
   for (const auto& [id, o] : snap.state.orders)
@@ -229,7 +236,9 @@ int check_command(const CheckArgs& args) {
     std::cout << fmt::format("checked {} orders placed, {} records in the saga topics ({} poison, dead-lettered)\n",
                              snap.state.placed.size(), snap.records, snap.poison);
     for (const auto& [o, n] : outcomes) std::cout << fmt::format("  {:<32} {}\n", o, n);
-    for (std::string_view name : inv::all_invariants()) {
+    std::vector<std::string_view> names(inv::all_invariants().begin(), inv::all_invariants().end());
+    if (orchestrated) names.push_back(inv::kSagaLogComplete);
+    for (std::string_view name : names) {
       if (name == inv::kBrokerGuarantees) continue;  // the simulated broker's self-check
       size_t n = 0;
       for (const inv::Violation& v : violations) n += v.invariant == name;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "faults/world.h"
 #include "services/mutants.h"
 
 namespace sagasim::cli {
@@ -21,6 +22,7 @@ struct RunArgs {
   bool json = false;
   bool swarm = false;
   std::string mutant;
+  std::string style;  // --style: overrides the scenario's
 };
 int run_command(const RunArgs& args);
 
@@ -32,6 +34,7 @@ struct SweepArgs {
   bool keep_going = false;
   bool json = false;
   std::string mutant;
+  std::string style;
 };
 int sweep_command(const SweepArgs& args);
 
@@ -42,6 +45,7 @@ struct ShrinkArgs {
   std::optional<uint64_t> seed;
   bool swarm = false;
   std::string mutant;
+  std::string style;
   std::string out;
   int max_runs = 5000;
 };
@@ -69,6 +73,11 @@ int check_command(const CheckArgs& args);
 // Shared helpers.
 // The mutant named on the command line; InputError for an unknown name.
 saga::Mutant parse_mutant(const std::string& name);
+// The scenario at `path` in `style` (empty: the file's own), with its fault
+// plan; InputError when the mutant changes nothing in that style.
+faults::RunSpec load_spec(const std::string& path, const std::string& style, saga::Mutant mutant);
+// " --style X" when one was given (for reproduce lines), else "".
+std::string style_flag(const std::string& style);
 std::string thousands(uint64_t v);
 std::string shell_quote(const std::string& s);
 

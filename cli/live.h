@@ -59,6 +59,8 @@ struct ServeArgs {
   bool fsync = true;  // make the database durable before each offset commit
   int metrics_port = -1;
   std::string log_level = "info";
+  // choreography or orchestration; every service of one deployment must agree.
+  std::string style = "choreography";
 };
 
 struct PlaceOrdersArgs {

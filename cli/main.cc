@@ -1,7 +1,7 @@
 // sagasim: the command-line front end.
 //
-//   sagasim run SCENARIO.json [--seed N] [--trace FILE] [--json] [--swarm]
-//   sagasim sweep SCENARIO.json --seeds A..B [--jobs N] [--swarm] [--keep-going] [--json]
+//   sagasim run SCENARIO.json [--seed N] [--trace FILE] [--json] [--swarm] [--style S]
+//   sagasim sweep SCENARIO.json --seeds A..B [--jobs N] [--swarm] [--keep-going] [--json] [--style S]
 //   sagasim replay TRACE.jsonl
 //   sagasim export TRACE.jsonl --perfetto OUT.json
 //   sagasim mutants
@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   run->add_flag("--swarm", run_args.swarm,
                 "Swarm mode: the seed picks a random subset of the fault classes at random intensities");
   run->add_option("--mutant", run_args.mutant, "Run a deliberately broken variant of the saga (see `sagasim mutants`)");
+  run->add_option("--style", run_args.style, "Run the saga in this style instead of the scenario's: choreography or orchestration");
   run->footer("Exit codes: 0 all invariants hold, 1 an invariant failed, 2 bad input.");
 
   SweepArgs sweep_args;
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   sweep->add_flag("--keep-going", sweep_args.keep_going, "Run every seed even after a failure");
   sweep->add_flag("--json", sweep_args.json, "Print one JSON object instead of the human summary");
   sweep->add_option("--mutant", sweep_args.mutant, "Sweep a deliberately broken variant (see `sagasim mutants`)");
+  sweep->add_option("--style", sweep_args.style, "Run the saga in this style instead of the scenario's: choreography or orchestration");
   sweep->footer("Exit codes: 0 no run failed, 1 a run failed, 2 bad input.");
 
   ShrinkArgs shrink_args;
@@ -77,6 +79,7 @@ int main(int argc, char** argv) {
       ->check(seed_check);
   shrink->add_flag("--swarm", shrink_args.swarm, "The failure was found in swarm mode");
   shrink->add_option("--mutant", shrink_args.mutant, "The failure was found with this mutant (see `sagasim mutants`)");
+  shrink->add_option("--style", shrink_args.style, "The failure was found in this style (recorded in the shrunk file)");
   shrink->add_option("--out", shrink_args.out, "Where to write the result (default: SCENARIO.seedN.min.json)");
   shrink->add_option("--max-runs", shrink_args.max_runs, "Give up refining after this many trial runs")
       ->check(CLI::Range(1, 1000000));
@@ -117,6 +120,10 @@ int main(int argc, char** argv) {
   serve->add_option("--order-timeout-ms", serve_args.order_timeout_ms,
                     "order: cancel an order not decided this long after placement (default: the scenario's, else 30000)")
       ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  serve->add_option("--style", serve_args.style,
+                    "choreography (default) or orchestration: the order service is then the orchestrator and payment "
+                    "and inventory answer its commands; every service of a deployment must run the same style")
+      ->check(CLI::IsMember({"choreography", "orchestration"}));
   serve->add_option("--commit-interval-ms", serve_args.commit_interval_ms,
                     "How often the outbox is flushed and consumer offsets committed")
       ->check(CLI::Range(int64_t{1}, int64_t{60'000}));

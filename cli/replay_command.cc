@@ -97,6 +97,11 @@ int replay_command(const std::string& path) {
     throw InputError(path + ":1", "/seed", "missing or not a non-negative integer");
   if (!header.contains("spec") || !header["spec"].is_object())
     throw InputError(path + ":1", "/spec", "the trace does not carry its scenario, so it cannot be replayed");
+  if (header.contains("saga"))
+    throw InputError(path + ":1", "/saga",
+                     fmt::format("a trace of the {} saga, which this program does not define: replay it with the "
+                                 "program that ran it (faults::run with the same scenario and seed)",
+                                 header["saga"].dump()));
   const uint64_t seed = header["seed"].get<uint64_t>();
   const bool swarm = header.value("swarm", false);
   saga::Mutant mutant = saga::Mutant::None;

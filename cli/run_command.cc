@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -36,6 +37,25 @@ saga::Mutant parse_mutant(const std::string& name) {
   throw InputError("--mutant", "", fmt::format("unknown mutant '{}' (known: {})", name, known));
 }
 
+faults::RunSpec load_spec(const std::string& path, const std::string& style, saga::Mutant mutant) {
+  faults::RunSpec spec = faults::load_run_spec(path);
+  if (!style.empty()) {
+    const std::vector<std::string> styles = spec.scenario.saga->styles();
+    if (std::find(styles.begin(), styles.end(), style) == styles.end()) {
+      std::string known;
+      for (const auto& s : styles) known += (known.empty() ? "" : ", ") + s;
+      throw InputError("--style", "", fmt::format("unknown style '{}' (known: {})", style, known));
+    }
+    spec = faults::make_run_spec(sim::with_style(spec.scenario, style));
+  }
+  if (!saga::mutant_applies(mutant, spec.scenario.style))
+    throw InputError("--mutant", "",
+                     fmt::format("mutant {} changes nothing in the {} style", saga::to_string(mutant), spec.scenario.style));
+  return spec;
+}
+
+std::string style_flag(const std::string& style) { return style.empty() ? "" : " --style " + style; }
+
 int mutants_command() {
   for (const auto& m : saga::all_mutants()) fmt::print("{}\n", m.name);
   return 0;
@@ -43,7 +63,7 @@ int mutants_command() {
 
 int run_command(const RunArgs& args) {
   const saga::Mutant mutant = parse_mutant(args.mutant);
-  const faults::RunSpec spec = faults::load_run_spec(args.scenario);
+  const faults::RunSpec spec = load_spec(args.scenario, args.style, mutant);
   const uint64_t seed = args.seed ? *args.seed : spec.scenario.seed.value_or(1);
 
   std::unique_ptr<TraceFile> sink;
@@ -71,8 +91,8 @@ int run_command(const RunArgs& args) {
   const auto wall_ms = static_cast<int64_t>(ms_between(t0, Clock::now()) + 0.5);
   if (sink) sink->close();
 
-  std::string reproduce = fmt::format("sagasim run {} --seed {}{}{}", shell_quote(args.scenario), seed,
-                                      args.swarm ? " --swarm" : "",
+  std::string reproduce = fmt::format("sagasim run {} --seed {}{}{}{}", shell_quote(args.scenario), seed,
+                                      style_flag(args.style), args.swarm ? " --swarm" : "",
                                       mutant == saga::Mutant::None ? "" : " --mutant " + std::string(saga::to_string(mutant)));
   if (!r.ok()) reproduce += " --trace trace.jsonl";
 
@@ -81,6 +101,7 @@ int run_command(const RunArgs& args) {
     j["scenario"] = r.scenario;
     j["seed"] = r.seed;
     j["swarm"] = args.swarm;
+    j["style"] = spec.scenario.style;
     if (mutant != saga::Mutant::None) j["mutant"] = saga::to_string(mutant);
     j["trace_hash"] = r.trace_hash;
     j["steps"] = r.steps;
@@ -124,6 +145,8 @@ int run_command(const RunArgs& args) {
 
   fmt::print("scenario    {}  ({})\n", r.scenario, args.scenario);
   if (!spec.scenario.description.empty()) fmt::print("            {}\n", spec.scenario.description);
+  if (spec.scenario.style != spec.scenario.saga->styles().front())
+    fmt::print("style       {}\n", spec.scenario.style);
   fmt::print("seed        {}{}\n", r.seed, args.swarm ? " (swarm: this seed's own fault mix)" : "");
   if (mutant != saga::Mutant::None) fmt::print("mutant      {} (a deliberately broken saga)\n", saga::to_string(mutant));
   fmt::print("orders      {}: {} confirmed, {} cancelled, {} pending\n", thousands(r.orders), thousands(r.confirmed),

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "kafka/runtime/runner.h"
 #include "services/inventory_service.h"
+#include "services/order_orchestrator.h"
 #include "services/order_service.h"
 #include "services/payment_service.h"
 
@@ -39,13 +40,15 @@ int serve_command(const ServeArgs& args) {
   const LiveWorkload live = live_workload(args.workload);
 
   std::unique_ptr<Service> service;
+  const saga::Style style = args.style == "orchestration" ? saga::Style::Orchestration : saga::Style::Choreography;
   if (args.service == "order") {
     const Duration timeout = args.order_timeout_ms ? Duration::millis(*args.order_timeout_ms) : live.order_timeout;
-    service = std::make_unique<saga::OrderService>(timeout);
+    if (style == saga::Style::Orchestration) service = std::make_unique<saga::OrderOrchestrator>(timeout);
+    else service = std::make_unique<saga::OrderService>(timeout);
   } else if (args.service == "payment") {
-    service = std::make_unique<saga::PaymentService>();
+    service = std::make_unique<saga::PaymentService>(saga::Mutant::None, style);
   } else if (args.service == "inventory") {
-    service = std::make_unique<saga::InventoryService>();
+    service = std::make_unique<saga::InventoryService>(saga::Mutant::None, style);
   } else {
     throw InputError("SERVICE", "", "expected order, payment or inventory, got '" + args.service + "'");
   }

@@ -16,7 +16,7 @@ namespace sagasim::cli {
 
 int shrink_command(const ShrinkArgs& args) {
   const saga::Mutant mutant = parse_mutant(args.mutant);
-  const faults::RunSpec spec = faults::load_run_spec(args.scenario);
+  const faults::RunSpec spec = load_spec(args.scenario, args.style, mutant);
   const uint64_t seed = args.seed ? *args.seed : spec.scenario.seed.value_or(1);
   std::string out = args.out;
   if (out.empty()) {

@@ -54,7 +54,7 @@ struct Failure {
 int sweep_command(const SweepArgs& args) {
   const auto [first, last] = parse_seeds(args.seeds);
   const saga::Mutant mutant = parse_mutant(args.mutant);
-  const faults::RunSpec spec = faults::load_run_spec(args.scenario);
+  const faults::RunSpec spec = load_spec(args.scenario, args.style, mutant);
   const uint64_t total = last - first + 1;
 
   std::atomic<uint64_t> next{first};
@@ -143,12 +143,12 @@ int sweep_command(const SweepArgs& args) {
       if (planned && !faults_fired.count(std::string(faults::to_string(c))))
         not_fired.emplace_back(faults::to_string(c));
     }
-    for (std::string_view p : sim::all_saga_paths())
-      if (!paths.count(std::string(p))) not_seen.emplace_back(p);
+    for (const std::string& p : spec.scenario.saga->paths(spec.scenario.style))
+      if (!paths.count(p)) not_seen.push_back(p);
   }
   auto reproduce = [&](uint64_t seed) {
-    return fmt::format("sagasim run {} --seed {}{}{} --trace trace.jsonl", shell_quote(args.scenario), seed,
-                       args.swarm ? " --swarm" : "",
+    return fmt::format("sagasim run {} --seed {}{}{}{} --trace trace.jsonl", shell_quote(args.scenario), seed,
+                       style_flag(args.style), args.swarm ? " --swarm" : "",
                        mutant == saga::Mutant::None ? "" : " --mutant " + std::string(saga::to_string(mutant)));
   };
 

@@ -4,23 +4,14 @@
 
 #include <fmt/format.h>
 
-#include "services/events.h"
 
 namespace sagasim::faults {
-
-namespace {
-constexpr std::string_view kTopics[] = {saga::kOrderRequestsTopic, saga::kOrdersTopic, saga::kPaymentsTopic,
-                                        saga::kInventoryTopic};
-constexpr std::string_view kServices[] = {"order", "payment", "inventory"};
-}  // namespace
 
 Injector::Injector(sim::Simulation& sim, FaultPlan plan, uint64_t seed)
     : sim_(sim), plan_(std::move(plan)), rng_(sim::derive_seed(seed, "faults")), seed_(sim::derive_seed(seed, "fault-dice")) {
   // Probabilistic faults stop when the workload stops arriving, unless told
   // otherwise: after that the system must heal and go quiet.
-  Duration last{0};
-  for (const auto& o : sim_.workload().orders) last = std::max(last, o.at);
-  until_default_ = sim_.epoch() + last;
+  until_default_ = sim_.epoch() + sim_.workload_end();
   armed_.assign(plan_.faults.size(), false);
 }
 
@@ -155,7 +146,7 @@ void Injector::fire(uint32_t kind, uint32_t x, uint64_t) {
 
 sim::Instance* Injector::pick_instance(const FaultSpec& f) {
   std::vector<sim::Instance*> candidates;
-  for (std::string_view svc : kServices)
+  for (const std::string& svc : sim_.scenario().services())
     for (sim::Instance* i : sim_.instances_of(svc))
       if (i->available() && matches(f, i->id())) candidates.push_back(i);
   if (candidates.empty()) return nullptr;
@@ -164,7 +155,8 @@ sim::Instance* Injector::pick_instance(const FaultSpec& f) {
 
 std::string Injector::pick_topic(const FaultSpec& f) {
   if (!f.topic.empty()) return f.topic;
-  return std::string(kTopics[rng_.below(std::size(kTopics))]);
+  const std::vector<std::string>& topics = sim_.scenario().topics;
+  return topics[rng_.below(topics.size())];
 }
 
 int32_t Injector::pick_partition(const FaultSpec& f) {

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "core/json_reader.h"
-#include "services/events.h"
 #include "sim/random.h"
 
 namespace sagasim::faults {
@@ -38,18 +37,22 @@ constexpr ClassInfo kClasses[] = {
 };
 
 constexpr double kMaxMs = 86400000.0 * 365;
-constexpr std::string_view kServices[] = {"order", "payment", "inventory"};
-constexpr std::string_view kTopics[] = {saga::kOrderRequestsTopic, saga::kOrdersTopic, saga::kPaymentsTopic,
-                                        saga::kInventoryTopic};
+
+// "a, b or c"
+std::string join_or(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return out;
+}
+std::string join_comma(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
 
 Duration ms(JsonObject& o, const char* key, double def, double lo = 0) {
   return Duration{std::llround(o.number(key, lo, kMaxMs, def) * 1000)};
-}
-
-int instances_of(const sim::Scenario& s, std::string_view service) {
-  if (service == "order") return s.order_instances;
-  if (service == "payment") return s.payment_instances;
-  return s.inventory_instances;
 }
 
 // What a target may name, per class.
@@ -76,12 +79,13 @@ void check_target(JsonObject& o, const sim::Scenario& s, FaultSpec& f) {
   const TargetKind kind = target_kind(f.cls);
   if (kind == TargetKind::None) return;
   const bool required = kind == TargetKind::Service;
+  const std::vector<std::string> services = s.services();
   f.target = required ? o.string("target") : o.string("target", "");
   if (f.target.empty()) {
-    if (required) o.fail(o.at("target"), "must name a service: order, payment or inventory");
+    if (required) o.fail(o.at("target"), "must name a service: " + join_or(services));
     return;
   }
-  for (std::string_view svc : kServices)
+  for (const std::string& svc : services)
     if (f.target == svc) return;
   if (kind == TargetKind::Producer && f.target == "client") {
     if (f.cls == FaultClass::PartitionReorder)
@@ -89,28 +93,29 @@ void check_target(JsonObject& o, const sim::Scenario& s, FaultSpec& f) {
     return;
   }
   if (kind == TargetKind::Service)
-    o.fail(o.at("target"), fmt::format("unknown service '{}' (want order, payment or inventory)", f.target));
+    o.fail(o.at("target"), fmt::format("unknown service '{}' (want {})", f.target, join_or(services)));
   // An instance: <service>-<n>, n within the topology.
-  for (std::string_view svc : kServices) {
-    const std::string prefix = std::string(svc) + "-";
+  for (const std::string& svc : services) {
+    const std::string prefix = svc + "-";
     if (f.target.rfind(prefix, 0) != 0) continue;
     const std::string n = f.target.substr(prefix.size());
     if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos && n.size() < 4 && n[0] != '0') {
       const int i = std::stoi(n);
-      if (i >= 1 && i <= instances_of(s, svc)) return;
+      if (i >= 1 && i <= s.instances_of(svc)) return;
       o.fail(o.at("target"), fmt::format("no instance '{}': the topology starts {} {} instance(s)", f.target,
-                                         instances_of(s, svc), svc));
+                                         s.instances_of(svc), svc));
     }
   }
-  o.fail(o.at("target"), fmt::format("unknown target '{}' (want a service, an instance such as payment-1{})",
-                                     f.target, kind == TargetKind::Producer ? ", or client" : ""));
+  o.fail(o.at("target"), fmt::format("unknown target '{}' (want a service, an instance such as {}-1{})", f.target,
+                                     services[std::min<size_t>(1, services.size() - 1)],
+                                     kind == TargetKind::Producer ? ", or client" : ""));
 }
 
 void check_topic(JsonObject& o, const sim::Scenario& s, FaultSpec& f, bool allowed) {
   if (!allowed) return;
   f.topic = o.string("topic", "");
-  if (!f.topic.empty() && std::find(std::begin(kTopics), std::end(kTopics), f.topic) == std::end(kTopics))
-    o.fail(o.at("topic"), fmt::format("no topic '{}' (topics: order-requests, orders, payments, inventory)", f.topic));
+  if (!f.topic.empty() && std::find(s.topics.begin(), s.topics.end(), f.topic) == s.topics.end())
+    o.fail(o.at("topic"), fmt::format("no topic '{}' (topics: {})", f.topic, join_comma(s.topics)));
   f.partition = static_cast<int32_t>(o.integer("partition", -1, s.partitions - 1, -1));
   if (f.partition >= 0 && f.topic.empty()) o.fail(o.at("partition"), "a partition needs a topic");
 }
@@ -232,42 +237,9 @@ FaultPlan parse_plan(const sim::Scenario& scenario) {
 }
 
 FaultPlan default_chaos_plan(const sim::Scenario& s) {
-  // Moderate rates of every class. Written as JSON and parsed like a user's
-  // plan, so it obeys the same rules.
-  const int32_t last_partition = s.partitions - 1;
-  // A lost ack stalls a partition's consumer for a whole request timeout
-  // (its offset waits for the ack). Where that alone would break the
-  // scenario's liveness bound, the classes that lose acks are left out: the
-  // harness would only be reporting the scenario's own settings.
-  const bool acks_may_be_lost = 2 * s.broker.request_timeout.us < (s.liveness_bound - s.order_timeout).us;
-  json faults = json::array({
-      {{"class", "lost_commit"}, {"probability", 0.02}},
-      {{"class", "producer_retry"}, {"probability", 0.01}},
-      {{"class", "relay_republish"}, {"probability", 0.01}},
-      {{"class", "delay_skew"}, {"topic", "payments"}, {"probability", 0.05}, {"duration_ms", 1500}, {"extra_ms", 400}},
-      {{"class", "partition_reorder"}, {"probability", 0.02}},
-      {{"class", "crash"}, {"point", "before_handle"}, {"probability", 0.002}, {"downtime_ms", 800}},
-      {{"class", "crash"}, {"point", "after_commit_before_publish"}, {"probability", 0.002}, {"downtime_ms", 800}},
-      {{"class", "crash"}, {"point", "after_publish_before_commit"}, {"probability", 0.002}, {"downtime_ms", 800}},
-      {{"class", "join"}, {"target", "payment"}, {"probability", 0.02}, {"duration_ms", 3000}},
-      {{"class", "leave"}, {"probability", 0.02}, {"duration_ms", 1500}},
-      {{"class", "stall"}, {"probability", 0.03}, {"duration_ms", 700}},
-      {{"class", "session_timeout"}, {"probability", 0.01},
-       {"duration_ms", static_cast<double>(s.broker.session_timeout.us) / 1000 + 500}},
-      {{"class", "partition_unavailable"}, {"topic", "inventory"}, {"partition", last_partition}, {"probability", 0.03},
-       {"duration_ms", 1200}},
-      {{"class", "leader_failover"}, {"topic", "orders"}, {"probability", 0.03}, {"election_ms", 400}},
-      {{"class", "network_partition"}, {"probability", 0.02}, {"duration_ms", 1500}},
-      {{"class", "latency_spike"}, {"probability", 0.03}, {"duration_ms", 800}, {"extra_ms", 150}},
-      {{"class", "clock_skew"}, {"target", "order"}, {"skew_ms", 750}, {"drift_ppm", 2000}},
-  });
-  if (!acks_may_be_lost)
-    faults.erase(std::remove_if(faults.begin(), faults.end(),
-                                [](const json& f) {
-                                  const std::string c = f["class"];
-                                  return c == "producer_retry" || c == "leader_failover" || c == "network_partition";
-                                }),
-                 faults.end());
+  // Moderate rates of every class, chosen by the saga (sim/saga.h). Written
+  // as JSON and parsed like a user's plan, so it obeys the same rules.
+  const json faults = s.saga->chaos_faults(s);
   sim::Scenario copy = s;
   copy.faults = faults;
   copy.source = s.source + " (swarm default plan)";

@@ -75,16 +75,7 @@ json to_json(const FaultSpec& f) {
 
 json explicit_scenario(const RunSpec& spec, uint64_t seed, bool swarm) {
   json j = spec.scenario.spec;
-  const sim::Workload w = sim::materialize_workload(spec.scenario.workload, seed);
-  json customers = json::array(), skus = json::array(), orders = json::array();
-  for (const auto& c : w.customers) customers.push_back({{"id", c.id}, {"balance_cents", c.balance_cents}});
-  for (const auto& s : w.skus) skus.push_back({{"sku", s.sku}, {"stock", s.stock}});
-  for (const auto& o : w.orders) {
-    json lines = json::array();
-    for (const auto& l : o.lines) lines.push_back({{"sku", l.sku}, {"quantity", l.quantity}, {"price_cents", l.price_cents}});
-    orders.push_back({{"id", o.id}, {"at_ms", ms(o.at)}, {"customer", o.customer}, {"lines", lines}});
-  }
-  j["workload"] = {{"customers", customers}, {"skus", skus}, {"orders", orders}};
+  j["workload"] = spec.scenario.saga->explicit_workload(spec.scenario, seed);
   json faults = json::array();
   for (const FaultSpec& f : effective_plan(spec, RunConfig{seed, swarm}).faults) faults.push_back(to_json(f));
   j["faults"] = faults;
@@ -94,6 +85,7 @@ json explicit_scenario(const RunSpec& spec, uint64_t seed, bool swarm) {
 
 ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
   const std::string source = spec.scenario.source;
+  const sim::SagaDefinition& def = *spec.scenario.saga;
   const sim::RunResult original = run(spec, RunConfig{opt.seed, opt.swarm, nullptr, "0.1.0", opt.mutant});
   const std::string target = first_failure(original);
   if (target.empty())
@@ -103,7 +95,7 @@ ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
   ShrinkResult out;
   out.invariant = target;
   json best = explicit_scenario(spec, opt.seed, opt.swarm);
-  out.orders_before = best["workload"]["orders"].size();
+  out.orders_before = def.workload_size(best);
   out.faults_before = best["faults"].size();
 
   // Does this candidate still fail the same invariant?
@@ -111,11 +103,11 @@ ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
     if (out.runs >= opt.max_runs) return false;
     ++out.runs;
     try {
-      const RunSpec s = make_run_spec(sim::parse_scenario(candidate, source + " (shrinking)"));
+      const RunSpec s = make_run_spec(sim::parse_scenario(candidate, source + " (shrinking)", spec.scenario.saga));
       const sim::RunResult r = run(s, RunConfig{opt.seed, false, nullptr, "0.1.0", opt.mutant});
       const bool same = !r.ok() && std::any_of(r.invariants.begin(), r.invariants.end(),
                                                [&](const auto& i) { return !i.pass && i.name == target; });
-      if (opt.progress) opt.progress(out.runs, candidate["workload"]["orders"].size(), candidate["faults"].size());
+      if (opt.progress) opt.progress(out.runs, def.workload_size(candidate), candidate["faults"].size());
       return same;
     } catch (const InputError&) {
       return false;  // a reduction that made the scenario invalid (e.g. a fault aimed at a removed instance)
@@ -124,44 +116,12 @@ ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
   if (!fails(best))
     throw InternalError("the explicit form of the scenario does not fail like the original; please report this");
 
-  // Delta debugging over one list: remove chunks, halving the chunk size.
-  auto reduce_list = [&](const std::function<json&(json&)>& list) {
-    size_t chunk = std::max<size_t>(1, list(best).size() / 2);
-    while (true) {
-      bool removed = false;
-      for (size_t start = 0; start < list(best).size();) {
-        json candidate = best;
-        json& items = list(candidate);
-        const size_t end = std::min(items.size(), start + chunk);
-        items.erase(items.begin() + static_cast<std::ptrdiff_t>(start), items.begin() + static_cast<std::ptrdiff_t>(end));
-        if (fails(candidate)) {
-          best = std::move(candidate);
-          removed = true;
-        } else {
-          start = end;
-        }
-      }
-      if (chunk == 1 && !removed) break;
-      if (!removed) chunk = std::max<size_t>(1, chunk / 2);
-    }
-  };
-  auto orders = [](json& j) -> json& { return j["workload"]["orders"]; };
-  auto faults = [](json& j) -> json& { return j["faults"]; };
-
   for (int round = 0; round < 3; ++round) {
     const json before = best;
-    reduce_list(faults);
-    reduce_list(orders);
-    // Fewer lines per order.
-    for (size_t i = 0; i < best["workload"]["orders"].size(); ++i)
-      while (best["workload"]["orders"][i]["lines"].size() > 1) {
-        json candidate = best;
-        candidate["workload"]["orders"][i]["lines"].erase(candidate["workload"]["orders"][i]["lines"].end() - 1);
-        if (!fails(candidate)) break;
-        best = std::move(candidate);
-      }
+    sim::reduce_list(best, json::json_pointer("/faults"), fails);
+    def.shrink_workload(best, fails);
     // Fewer instances and partitions.
-    for (const char* svc : {"order", "payment", "inventory"}) {
+    for (const std::string& svc : spec.scenario.services()) {
       while (true) {
         json candidate = best;
         json& n = candidate["topology"]["instances"][svc];
@@ -183,24 +143,7 @@ ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
     if (best == before) break;
   }
 
-  // Customers and SKUs nobody orders from go; the earliest order starts at 0.
-  {
-    std::set<std::string> used_customers, used_skus;
-    for (const auto& o : best["workload"]["orders"]) {
-      used_customers.insert(o["customer"].get<std::string>());
-      for (const auto& l : o["lines"]) used_skus.insert(l["sku"].get<std::string>());
-    }
-    json candidate = best;
-    auto prune = [](json& list, const char* key, const std::set<std::string>& used) {
-      json kept = json::array();
-      for (const auto& x : list)
-        if (used.count(x[key].get<std::string>())) kept.push_back(x);
-      if (!kept.empty()) list = kept;
-    };
-    prune(candidate["workload"]["customers"], "id", used_customers);
-    prune(candidate["workload"]["skus"], "sku", used_skus);
-    if (fails(candidate)) best = std::move(candidate);
-  }
+  def.tidy_workload(best, fails);
 
   best["name"] = best.value("name", std::string("scenario")) + "-min";
   best["description"] = fmt::format("Shrunk by `sagasim shrink` from {} ({} orders, {} faults) at seed {}{}{}: still fails {}.",
@@ -209,7 +152,7 @@ ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
                                         ? ""
                                         : fmt::format(" with mutant {}", saga::to_string(opt.mutant)),
                                     target);
-  out.orders_after = best["workload"]["orders"].size();
+  out.orders_after = def.workload_size(best);
   out.faults_after = best["faults"].size();
   out.scenario = std::move(best);
   return out;

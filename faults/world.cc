@@ -22,6 +22,10 @@ World::World(const RunSpec& spec, const RunConfig& config) : spec_(spec) {
   options.mutant = config.mutant;
   options.header = {{"swarm", config.swarm}, {"spec", spec.scenario.spec}};
   if (config.mutant != saga::Mutant::None) options.header["mutant"] = saga::to_string(config.mutant);
+  // A saga other than the built-in one is named, so that a replay elsewhere
+  // knows it cannot re-run it. (The built-in saga's headers stay as they were.)
+  if (spec.scenario.saga && spec.scenario.saga != sim::order_saga())
+    options.header["saga"] = std::string(spec.scenario.saga->name());
   sim_ = std::make_unique<sim::Simulation>(spec.scenario, options);
   FaultPlan plan = effective_plan(spec, config);
   if (!plan.empty()) {

@@ -118,6 +118,31 @@ void load_state(const Store& order_store, const Store& payment_store, const Stor
   load(payment_store, kPaymentsTable, out.payments);
   load(inventory_store, kStockTable, out.stock);
   load(inventory_store, kReservationsTable, out.reservations);
+  load(order_store, kSagaLogTable, out.saga_logs);
+}
+
+std::vector<Violation> check_saga_log(const SagaState& s, const FinalCheckOptions& options) {
+  std::vector<Violation> out;
+  if (!options.quiesced) return out;
+  auto add = [&](std::string order, std::string msg) {
+    if (out.size() < kMaxViolations) out.push_back(Violation{std::string(kSagaLogComplete), std::move(order), std::move(msg)});
+  };
+  for (const auto& [id, o] : s.orders) {
+    auto it = s.saga_logs.find(id);
+    if (it == s.saga_logs.end()) {
+      add(id, "no saga log for the order");
+      continue;
+    }
+    const SagaLog& log = it->second;
+    if (o.status == OrderStatus::Confirmed && !log.has(SagaStep::Confirmed)) add(id, "CONFIRMED, but not in the saga log");
+    if (o.status == OrderStatus::Cancelled && !log.has(SagaStep::Cancelled)) add(id, "CANCELLED, but not in the saga log");
+    if (o.status != OrderStatus::Cancelled) continue;
+    if (log.has(SagaStep::Charged) && !(log.has(SagaStep::RefundRequested) && log.has(SagaStep::Refunded)))
+      add(id, "cancelled after a charge the log records, but the refund was not asked for and heard back");
+    if (log.has(SagaStep::Reserved) && !(log.has(SagaStep::ReleaseRequested) && log.has(SagaStep::Released)))
+      add(id, "cancelled after a reservation the log records, but the release was not asked for and heard back");
+  }
+  return out;
 }
 
 std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline, const FinalCheckOptions& options) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/store.h"
+#include "invariants/violation.h"
 #include "services/state.h"
 
 namespace sagasim::inv {
@@ -26,17 +27,15 @@ inline constexpr std::string_view kEffectsAtMostOnce = "effects_at_most_once";
 inline constexpr std::string_view kTerminalWithinBound = "orders_terminal_within_bound";
 inline constexpr std::string_view kConfirmedIffChargedAndReserved = "confirmed_iff_charged_and_reserved";
 inline constexpr std::string_view kCancelledCompensated = "cancelled_fully_compensated";
-inline constexpr std::string_view kBrokerGuarantees = "broker_kafka_guarantees";
 
-// Every invariant name, in report order.
+// Orchestration style only: once quiet, the orchestrator's saga log records
+// every decision, and for a cancelled order every charge or reservation it
+// heard of was asked to be undone and the undoing was heard back.
+inline constexpr std::string_view kSagaLogComplete = "saga_log_complete";
+
+// Every invariant name, in report order (the choreography's; orchestration
+// adds kSagaLogComplete before kBrokerGuarantees).
 std::span<const std::string_view> all_invariants();
-
-struct Violation {
-  std::string invariant;
-  std::string order_id;  // empty when not about one order
-  std::string message;
-  int64_t at_us = -1;    // virtual or wall time of detection, when known
-};
 
 // What the world started with: the reference for conservation.
 struct Baseline {
@@ -65,13 +64,6 @@ class SafetyMonitor {
   size_t dropped_ = 0;
 };
 
-struct LoggedEvent {
-  std::string_view topic;  // owned by the runtime that produced the log
-  int32_t partition;
-  int64_t offset;
-  EventPtr event;
-};
-
 struct PlacedOrder {
   std::string order_id;
   int64_t placed_at_us;  // when the client sent PlaceOrder
@@ -84,6 +76,7 @@ struct SagaState {
   std::map<std::string, saga::Payment> payments;
   std::map<std::string, saga::StockItem> stock;
   std::map<std::string, saga::Reservation> reservations;
+  std::map<std::string, saga::SagaLog> saga_logs;  // orchestration style only
   std::vector<LoggedEvent> log;
   std::vector<PlacedOrder> placed;
   // Optional: when each order was decided by the runtime's clock. Where
@@ -106,5 +99,8 @@ struct FinalCheckOptions {
 
 std::vector<Violation> check_final(const SagaState& state, const Baseline& baseline,
                                    const FinalCheckOptions& options);
+
+// kSagaLogComplete over the orders and saga logs (judged only when quiesced).
+std::vector<Violation> check_saga_log(const SagaState& state, const FinalCheckOptions& options);
 
 }  // namespace sagasim::inv

@@ -1,5 +1,7 @@
 #include "services/events.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/json_reader.h"
@@ -56,6 +58,18 @@ void register_saga_payloads(PayloadRegistry& r) {
   r.add<ItemsReserved>();
   r.add<InventoryFailed>();
   r.add<ItemsReleased>();
+  r.add<ChargePayment>();
+  r.add<RefundPayment>();
+  r.add<ReserveItems>();
+  r.add<ReleaseItems>();
+}
+
+std::string_view to_string(Style s) {
+  switch (s) {
+    case Style::Choreography: return "choreography";
+    case Style::Orchestration: return "orchestration";
+  }
+  return "?";
 }
 
 std::string_view to_string(OrderStatus s) {
@@ -66,6 +80,26 @@ std::string_view to_string(OrderStatus s) {
   }
   return "?";
 }
+
+std::string_view to_string(SagaStep s) {
+  switch (s) {
+    case SagaStep::ChargeRequested: return "CHARGE_REQUESTED";
+    case SagaStep::Charged: return "CHARGED";
+    case SagaStep::ChargeFailed: return "CHARGE_FAILED";
+    case SagaStep::ReserveRequested: return "RESERVE_REQUESTED";
+    case SagaStep::Reserved: return "RESERVED";
+    case SagaStep::ReserveFailed: return "RESERVE_FAILED";
+    case SagaStep::Confirmed: return "CONFIRMED";
+    case SagaStep::Cancelled: return "CANCELLED";
+    case SagaStep::RefundRequested: return "REFUND_REQUESTED";
+    case SagaStep::Refunded: return "REFUNDED";
+    case SagaStep::ReleaseRequested: return "RELEASE_REQUESTED";
+    case SagaStep::Released: return "RELEASED";
+  }
+  return "?";
+}
+
+bool SagaLog::has(SagaStep s) const { return std::find(steps.begin(), steps.end(), s) != steps.end(); }
 
 std::string_view to_string(PaymentStatus s) {
   switch (s) {

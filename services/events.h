@@ -1,9 +1,22 @@
 // The saga's event schemas (version 1) and the topics they travel on.
 //
+// Choreography (the services react to each other's events):
 //   order-requests  PlaceOrder                              (from clients)
 //   orders          OrderCreated, OrderConfirmed, OrderCancelled
 //   payments        PaymentProcessed, PaymentFailed, PaymentRefunded
 //   inventory       ItemsReserved, InventoryFailed, ItemsReleased
+//
+// Orchestration (the order service directs; payment and inventory obey and reply):
+//   order-requests  PlaceOrder                              (from clients)
+//   orders          the orchestrator's commands, each for one participant:
+//                   ChargePayment, RefundPayment (payment), ReserveItems,
+//                   ReleaseItems (inventory); and its decisions
+//                   OrderConfirmed, OrderCancelled (facts for anyone else)
+//   payments        replies: PaymentProcessed, PaymentFailed, PaymentRefunded
+//   inventory       replies: ItemsReserved, InventoryFailed, ItemsReleased
+// The same four topics in both styles, so every scenario and fault plan runs
+// in either. One command topic for both participants keeps an order's
+// commands in one partition, in the order the orchestrator sent them.
 //
 // Every record is keyed by its order id, so one order's events on one topic
 // share a partition and keep their order; across topics there is no order.
@@ -24,6 +37,10 @@ inline constexpr std::string_view kOrderRequestsTopic = "order-requests";
 inline constexpr std::string_view kOrdersTopic = "orders";
 inline constexpr std::string_view kPaymentsTopic = "payments";
 inline constexpr std::string_view kInventoryTopic = "inventory";
+
+// The two ways to run the saga (the scenario's "style").
+enum class Style { Choreography, Orchestration };
+std::string_view to_string(Style s);
 
 struct OrderLine {
   std::string sku;
@@ -118,6 +135,43 @@ struct ItemsReleased {
   std::string order_id;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ItemsReleased, order_id)
+
+// --- orchestration commands (orchestrator -> participant, on `orders`) ----
+
+struct ChargePayment {
+  static constexpr std::string_view kType = "ChargePayment";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  std::string customer_id;
+  int64_t amount_cents = 0;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ChargePayment, order_id, customer_id, amount_cents)
+
+// Sent only once the orchestrator knows the charge happened (PaymentProcessed).
+struct RefundPayment {
+  static constexpr std::string_view kType = "RefundPayment";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  std::string reason;  // why the order was cancelled
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RefundPayment, order_id, reason)
+
+struct ReserveItems {
+  static constexpr std::string_view kType = "ReserveItems";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  std::vector<OrderLine> lines;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ReserveItems, order_id, lines)
+
+// Sent only once the orchestrator knows the reservation is held (ItemsReserved).
+struct ReleaseItems {
+  static constexpr std::string_view kType = "ReleaseItems";
+  static constexpr int kVersion = 1;
+  std::string order_id;
+  std::string reason;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ReleaseItems, order_id, reason)
 
 // Registers a decoder for every saga event above.
 void register_saga_payloads(PayloadRegistry& registry);

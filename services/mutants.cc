@@ -22,6 +22,10 @@ constexpr MutantInfo kMutants[] = {
      "inventory reserves line by line and keeps what it took when a later line is short"},
     {Mutant::OrderConfirmsAfterCancel, "order-confirms-after-cancel",
      "the order service confirms a cancelled order when a late ItemsReserved arrives"},
+    {Mutant::OrchestratorIgnoresLateReply, "orchestrator-ignores-late-reply",
+     "orchestration: once an order is decided the orchestrator drops replies, so a late charge or reservation is never undone"},
+    {Mutant::OrchestratorSkipsRefund, "orchestrator-skips-refund",
+     "orchestration: cancelling an order does not refund the charge the saga log records"},
     {Mutant::OutboxBeforeCommit, "outbox-before-commit",
      "the runtime publishes a handler's events before committing its local transaction"},
     {Mutant::CommitBeforeProcessing, "commit-before-processing",
@@ -30,6 +34,21 @@ constexpr MutantInfo kMutants[] = {
 }  // namespace
 
 std::span<const MutantInfo> all_mutants() { return kMutants; }
+
+bool mutant_applies(Mutant m, std::string_view style) {
+  switch (m) {
+    case Mutant::RefundWithoutCharge:         // the orchestrator never asks to refund a declined charge
+    case Mutant::PaymentNoTombstone:          // no tombstones: compensations follow what they undo
+    case Mutant::InventoryReleaseUnreserved:  // nor to release a rejected reservation
+    case Mutant::InventoryNoTombstone:
+      return style != "orchestration";
+    case Mutant::OrchestratorIgnoresLateReply:
+    case Mutant::OrchestratorSkipsRefund:
+      return style == "orchestration";
+    default:
+      return true;
+  }
+}
 
 std::optional<Mutant> mutant_from(std::string_view name) {
   if (name.empty() || name == "none") return Mutant::None;

@@ -21,6 +21,8 @@ enum class Mutant {
   TimeoutForgetsLateReservation,  // ignores cancellations for timeouts, so a late reservation stays held
   InventoryPartialReservation,    // on a shortfall keeps the lines it already took
   OrderConfirmsAfterCancel,       // a late reservation flips a cancelled order to confirmed
+  OrchestratorIgnoresLateReply,   // orchestration: after the decision, replies are dropped (no late compensation)
+  OrchestratorSkipsRefund,        // orchestration: cancelling does not refund a charge it heard of
   OutboxBeforeCommit,             // runtime: publishes the outbox before the local commit
   CommitBeforeProcessing,         // runtime: commits the consumer offset before handling the record
 };
@@ -33,6 +35,10 @@ struct MutantInfo {
 
 // Every mutant except None, in a stable order.
 std::span<const MutantInfo> all_mutants();
+// Whether the mutant changes anything in that style ("choreography" or
+// "orchestration"): tombstones exist only in choreography, the orchestrator
+// only in orchestration; the runtime mutants apply to both.
+bool mutant_applies(Mutant m, std::string_view style);
 std::optional<Mutant> mutant_from(std::string_view name);
 std::string_view to_string(Mutant m);
 

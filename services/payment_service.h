@@ -2,6 +2,10 @@
 // allows (PaymentProcessed) or declines (PaymentFailed); refunds a charge on
 // OrderCancelled (PaymentRefunded). A cancellation that overtakes its order
 // leaves a VOIDED tombstone so the late OrderCreated is never charged.
+//
+// In the orchestration style the same charge and refund answer the
+// orchestrator's commands instead: ChargePayment (replying PaymentProcessed
+// or PaymentFailed) and RefundPayment (replying PaymentRefunded).
 #pragma once
 
 #include "core/service.h"
@@ -12,7 +16,10 @@ namespace sagasim::saga {
 
 class PaymentService final : public Service {
  public:
-  explicit PaymentService(Mutant mutant = Mutant::None) : mutant_(mutant) {}
+  // It subscribes to `orders` in both styles, and acts on the events of its
+  // style only (in orchestration, OrderCancelled is a fact for others).
+  explicit PaymentService(Mutant mutant = Mutant::None, Style style = Style::Choreography)
+      : mutant_(mutant), style_(style) {}
   std::string_view name() const override { return "payment"; }
   std::span<const std::string_view> subscriptions() const override;
   void handle(const Event& event, Context& ctx) override;
@@ -26,7 +33,11 @@ class PaymentService final : public Service {
   static void open_account(Transaction& txn, std::string customer_id, int64_t balance_cents);
 
  private:
+  void charge(const std::string& order_id, const std::string& customer_id, int64_t amount_cents,
+              const std::vector<OrderLine>& lines, Context& ctx);
+  void refund(const Payment& current, Context& ctx);
   Mutant mutant_;
+  Style style_;
 };
 
 }  // namespace sagasim::saga

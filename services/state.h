@@ -78,6 +78,50 @@ struct Order {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Order, order_id, customer_id, lines, amount_cents, status,
                                    cancel_reason, placed_at_us, deadline_us, decided_at_us)
 
+// --- order orchestrator (orchestration style) -----------------------------
+inline constexpr std::string_view kSagaLogTable = "saga_log";
+
+// One step of an order's saga as the orchestrator recorded it. The log is
+// append-only: every transition adds one step in the same local transaction
+// as the Order record and the commands it sends, so after a crash the
+// orchestrator knows exactly what it asked for and what it heard back.
+enum class SagaStep {
+  ChargeRequested,   // ChargePayment sent
+  Charged,           // PaymentProcessed heard
+  ChargeFailed,      // PaymentFailed heard
+  ReserveRequested,  // ReserveItems sent
+  Reserved,          // ItemsReserved heard
+  ReserveFailed,     // InventoryFailed heard
+  Confirmed,         // the order is CONFIRMED (OrderConfirmed sent)
+  Cancelled,         // the order is CANCELLED (OrderCancelled sent)
+  RefundRequested,   // RefundPayment sent (compensation)
+  Refunded,          // PaymentRefunded heard
+  ReleaseRequested,  // ReleaseItems sent (compensation)
+  Released,          // ItemsReleased heard
+};
+NLOHMANN_JSON_SERIALIZE_ENUM(SagaStep, {{SagaStep::ChargeRequested, "CHARGE_REQUESTED"},
+                                        {SagaStep::Charged, "CHARGED"},
+                                        {SagaStep::ChargeFailed, "CHARGE_FAILED"},
+                                        {SagaStep::ReserveRequested, "RESERVE_REQUESTED"},
+                                        {SagaStep::Reserved, "RESERVED"},
+                                        {SagaStep::ReserveFailed, "RESERVE_FAILED"},
+                                        {SagaStep::Confirmed, "CONFIRMED"},
+                                        {SagaStep::Cancelled, "CANCELLED"},
+                                        {SagaStep::RefundRequested, "REFUND_REQUESTED"},
+                                        {SagaStep::Refunded, "REFUNDED"},
+                                        {SagaStep::ReleaseRequested, "RELEASE_REQUESTED"},
+                                        {SagaStep::Released, "RELEASED"}})
+std::string_view to_string(SagaStep s);
+
+struct SagaLog {
+  std::string order_id;
+  std::vector<SagaStep> steps;
+  bool has(SagaStep s) const;
+  // The latest step, for traces ("RESERVE_REQUESTED").
+  std::string_view status_name() const { return steps.empty() ? std::string_view() : to_string(steps.back()); }
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SagaLog, order_id, steps)
+
 // --- payment service ----------------------------------------------------
 inline constexpr std::string_view kAccountsTable = "accounts";
 inline constexpr std::string_view kPaymentsTable = "payments";

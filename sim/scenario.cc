@@ -1,5 +1,6 @@
 #include "sim/scenario.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -21,10 +22,6 @@ namespace {
 using Obj = JsonObject;
 
 constexpr double kMaxMs = 86400000.0 * 365;  // a year of virtual time
-
-Duration ms_field(Obj& o, const char* key, double def_ms) {
-  return Duration{std::llround(o.number(key, 0, kMaxMs, def_ms) * 1000)};
-}
 
 DurationDist parse_dist(const json& j, const std::string& path, const std::string& source) {
   Obj o(j, path, source);
@@ -94,7 +91,13 @@ void check_id(Obj& o, const std::string& id, const char* key, std::set<std::stri
   if (!seen.insert(id).second) o.fail(o.at(key), fmt::format("duplicate id '{}'", id));
 }
 
-Workload parse_workload(const json& j, const std::string& path, const std::string& source) {
+}  // namespace
+
+Duration ms_field(JsonObject& o, const char* key, double def_ms) {
+  return Duration{std::llround(o.number(key, 0, kMaxMs, def_ms) * 1000)};
+}
+
+Workload parse_order_workload(const json& j, const std::string& path, const std::string& source) {
   Obj o(j, path, source);
   Workload w;
 
@@ -196,12 +199,33 @@ Workload parse_workload(const json& j, const std::string& path, const std::strin
   return w;
 }
 
+namespace {
+std::string join_or(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return out;
+}
 }  // namespace
 
-Scenario parse_scenario(const json& j, const std::string& source) {
+int Scenario::instances_of(std::string_view service) const {
+  for (const auto& [name, n] : instances)
+    if (name == service) return n;
+  return 0;
+}
+
+std::vector<std::string> Scenario::services() const {
+  std::vector<std::string> out;
+  for (const auto& [name, n] : instances) out.push_back(name);
+  return out;
+}
+
+Scenario parse_scenario(const json& j, const std::string& source, std::shared_ptr<const SagaDefinition> saga) {
   Obj root(j, "", source);
   Scenario s;
   s.source = source;
+  s.saga = saga ? std::move(saga) : order_saga();
+  const SagaDefinition& def = *s.saga;
   const int64_t version = root.integer("format_version", 1, 1000);
   if (version != 1)
     root.fail("/format_version", fmt::format("this sagasim reads format_version 1, the file has {}", version));
@@ -213,14 +237,26 @@ Scenario parse_scenario(const json& j, const std::string& source) {
     s.seed = seed->get<uint64_t>();
   }
 
+  const std::vector<std::string> styles = def.styles();
+  if (root.find("style")) {
+    if (styles.empty()) root.fail("/style", fmt::format("the {} saga has no styles to choose from", def.name()));
+    s.style = root.string("style");
+    if (std::find(styles.begin(), styles.end(), s.style) == styles.end())
+      root.fail("/style", fmt::format("unknown style '{}' (want {})", s.style, join_or(styles)));
+  } else if (!styles.empty()) {
+    s.style = styles.front();
+  }
+  for (std::string& name : def.services(s.style)) s.instances.emplace_back(std::move(name), 1);
+  s.topics = def.topics(s.style);
+  if (s.instances.empty() || s.topics.empty())
+    throw InternalError(fmt::format("saga {} names no services or no topics", def.name()));
+
   if (const json* t = root.find("topology")) {
     Obj o(*t, "/topology", source);
     s.partitions = static_cast<int32_t>(o.integer("partitions", 1, kMaxPartitions, 3));
     if (const json* inst = o.find("instances")) {
       Obj i(*inst, "/topology/instances", source);
-      s.order_instances = static_cast<int>(i.integer("order", 1, kMaxInstances, 1));
-      s.payment_instances = static_cast<int>(i.integer("payment", 1, kMaxInstances, 1));
-      s.inventory_instances = static_cast<int>(i.integer("inventory", 1, kMaxInstances, 1));
+      for (auto& [name, n] : s.instances) n = static_cast<int>(i.integer(name.c_str(), 1, kMaxInstances, 1));
       i.finish();
     }
     s.idempotent_producer = o.boolean("idempotent_producer", true);
@@ -241,15 +277,13 @@ Scenario parse_scenario(const json& j, const std::string& source) {
     o.finish();
   }
 
-  if (const json* sg = root.find("saga")) {
-    Obj o(*sg, "/saga", source);
-    s.order_timeout = ms_field(o, "order_timeout_ms", 5000);
+  {
+    // Absent, it reads as {}: the saga's defaults, checked the same way.
+    const json* sg = root.find("saga");
+    static const json kEmpty = json::object();
+    Obj o(sg ? *sg : kEmpty, "/saga", source);
     s.liveness_bound = ms_field(o, "liveness_bound_ms", 60000);
-    if (s.order_timeout.us <= 0) o.fail("/saga/order_timeout_ms", "must be greater than 0");
-    if (s.liveness_bound < s.order_timeout)
-      o.fail("/saga/liveness_bound_ms",
-             fmt::format("{} ms is shorter than order_timeout_ms ({} ms): a timed-out order could never meet it",
-                         s.liveness_bound.ms(), s.order_timeout.ms()));
+    def.parse_settings(o, s);
     o.finish();
   }
   if (const json* r = root.find("run")) {
@@ -259,7 +293,7 @@ Scenario parse_scenario(const json& j, const std::string& source) {
     o.finish();
   }
 
-  s.workload = parse_workload(root.require("workload"), "/workload", source);
+  def.parse_workload(root, s);
 
   if (const json* f = root.find("faults")) {
     if (!f->is_array()) root.fail("/faults", "expected an array of faults");
@@ -271,7 +305,14 @@ Scenario parse_scenario(const json& j, const std::string& source) {
   return s;
 }
 
-Scenario load_scenario_file(const std::string& path) {
+Scenario with_style(const Scenario& scenario, const std::string& style) {
+  if (style == scenario.style) return scenario;
+  json j = scenario.spec;
+  j["style"] = style;
+  return parse_scenario(j, scenario.source + " (--style " + style + ")", scenario.saga);
+}
+
+Scenario load_scenario_file(const std::string& path, std::shared_ptr<const SagaDefinition> saga) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "is a directory, not a scenario file");
   if (std::filesystem::is_character_file(path, ec) || std::filesystem::is_block_file(path, ec))
@@ -314,7 +355,7 @@ Scenario load_scenario_file(const std::string& path) {
     // A number too big for a double (1e999) is out_of_range.406, not a parse_error.
     throw InputError(path, "", "not valid JSON: " + std::string(e.what()));
   }
-  return parse_scenario(j, path);
+  return parse_scenario(j, path, std::move(saga));
 }
 
 Workload materialize_workload(const Workload& w, uint64_t seed) {

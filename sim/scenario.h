@@ -5,8 +5,10 @@
 // InputError naming the file and the JSON pointer of the first problem.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +16,7 @@
 #include "core/json_reader.h"
 #include "services/events.h"
 #include "sim/broker.h"
+#include "sim/saga.h"
 
 namespace sagasim::sim {
 
@@ -57,24 +60,37 @@ struct Scenario {
   std::string description;
   std::optional<uint64_t> seed;  // the default seed; --seed overrides
 
+  // The saga this scenario runs (default: the built-in order saga) and its
+  // style ("" when the saga has none; else one of saga->styles()).
+  std::shared_ptr<const SagaDefinition> saga;
+  std::string style;
+
   int32_t partitions = 3;
-  int order_instances = 1;
-  int payment_instances = 1;
-  int inventory_instances = 1;
+  // Every service of the saga with its starting instance count, in the
+  // saga's service order; and its topics, in creation order.
+  std::vector<std::pair<std::string, int>> instances;
+  std::vector<std::string> topics;
   bool idempotent_producer = true;
   int max_in_flight = 5;  // max.in.flight.requests.per.connection
   BrokerConfig broker;
 
-  Duration order_timeout = Duration::seconds(5);
   Duration liveness_bound = Duration::seconds(60);
   Duration max_virtual = Duration::seconds(3600);
 
+  // The built-in order saga's settings (sim/order_saga.h); other sagas keep
+  // theirs in `settings`.
+  Duration order_timeout = Duration::seconds(5);
   Workload workload;
+  std::shared_ptr<const SagaSettings> settings;
 
   // The fault plan, validated and interpreted by faults/ (faults/plan.h).
   nlohmann::json faults = nlohmann::json::array();
   // The file's JSON as read, so a trace can carry the exact scenario it ran.
   nlohmann::json spec;
+
+  // Starting instances of `service` (0 if the saga has no such service).
+  int instances_of(std::string_view service) const;
+  std::vector<std::string> services() const;
 };
 
 // Resource limits. A scenario beyond one is refused when it is loaded, with
@@ -96,8 +112,25 @@ inline constexpr size_t kMaxIdBytes = 256;               // name, ids, SKUs
 inline constexpr size_t kMaxDescriptionBytes = 64 * 1024;
 inline constexpr size_t kMaxScenarioFileBytes = 64 * 1024 * 1024;
 
-Scenario load_scenario_file(const std::string& path);
-Scenario parse_scenario(const nlohmann::json& j, const std::string& source);
+
+// The built-in order saga (choreography or orchestration), the default.
+std::shared_ptr<const SagaDefinition> order_saga();
+
+// Without `saga`: the built-in order saga.
+Scenario load_scenario_file(const std::string& path, std::shared_ptr<const SagaDefinition> saga = nullptr);
+Scenario parse_scenario(const nlohmann::json& j, const std::string& source,
+                        std::shared_ptr<const SagaDefinition> saga = nullptr);
+
+// The same scenario in another style (`--style`): re-read with "style" set,
+// so that every check applies. The spec (hence the trace header and replay)
+// records the style only when it differs from the file's.
+Scenario with_style(const Scenario& scenario, const std::string& style);
+
+// A `*_ms` field (a number of milliseconds, fractions allowed, up to a year)
+// as a Duration, for definitions reading their own settings.
+Duration ms_field(JsonObject& o, const char* key, double default_ms);
+// The built-in order saga's workload ("customers", "skus", "orders").
+Workload parse_order_workload(const nlohmann::json& j, const std::string& path, const std::string& source);
 
 // Expands generated workload parts into explicit lists, from the seed.
 Workload materialize_workload(const Workload& w, uint64_t seed);

@@ -7,9 +7,6 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "services/inventory_service.h"
-#include "services/order_service.h"
-#include "services/payment_service.h"
 
 namespace sagasim::sim {
 
@@ -17,13 +14,6 @@ namespace {
 constexpr uint32_t kNoSlot = UINT32_MAX;
 // Cookies of sends that have no outbox row (the outbox-before-commit mutant).
 constexpr uint64_t kDirectCookie = uint64_t{1} << 63;
-
-inv::Baseline baseline_of(const Workload& w) {
-  inv::Baseline b;
-  for (const auto& c : w.customers) b.money_cents += c.balance_cents;
-  for (const auto& s : w.skus) b.stock[s.sku] += s.stock;
-  return b;
-}
 
 std::string_view outcome_name(Outcome o) {
   switch (o) {
@@ -44,39 +34,89 @@ std::string_view to_string(CrashPoint p) {
   return "?";
 }
 
-std::span<const std::string_view> all_saga_paths() {
-  static constexpr std::string_view kPaths[] = {"confirmed",      "payment_failed",          "inventory_failed",
-                                                "timeout_cancel", "late_success_compensated", "cancel_overtook_payment",
-                                                "cancel_overtook_reservation"};
-  return kPaths;
-}
-
 bool RunResult::ok() const {
   return std::all_of(invariants.begin(), invariants.end(), [](const auto& i) { return i.pass; });
 }
 
+// The saga's workload sends through the client's producer.
+class Simulation::ClientPort final : public Client {
+ public:
+  explicit ClientPort(Simulation& sim) : sim_(sim) {}
+  Time now() const override { return sim_.scheduler_.now(); }
+  std::string next_event_id() override { return sim_.next_event_id(); }
+  void send_event(std::string_view topic, EventPtr event) override {
+    sim_.broker_.send(sim_.client_, sim_.broker_.topic_id(topic), std::move(event), 0);
+  }
+
+ private:
+  Simulation& sim_;
+};
+
+class Simulation::Stores final : public OpeningState {
+ public:
+  explicit Stores(Simulation& sim) : sim_(sim) {}
+  Store& store(std::string_view service) override { return sim_.store(service); }
+
+ private:
+  Simulation& sim_;
+};
+
+class Simulation::View final : public FinalView {
+ public:
+  View(Simulation& sim, bool quiesced) : sim_(sim), quiesced_(quiesced) {}
+  const Store& store(std::string_view service) const override { return sim_.store(service); }
+  std::span<const inv::LoggedEvent> log() const override { return log_; }
+  bool quiesced() const override { return quiesced_; }
+  Time now() const override { return sim_.scheduler_.now(); }
+  std::vector<inv::LoggedEvent> log_;
+
+ private:
+  Simulation& sim_;
+  bool quiesced_;
+};
+
 Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
     : scenario_(scenario),
       options_(options),
-      workload_(materialize_workload(scenario.workload, options.seed)),
+      saga_((scenario.saga ? *scenario.saga : *order_saga()).start(scenario, options)),
       scheduler_(kSimEpoch),
       trace_(options.trace, kSimEpoch),
-      broker_(scheduler_, trace_, derive_seed(options.seed, "broker"), scenario.broker),
-      baseline_(baseline_of(workload_)),
-      monitor_(baseline_) {
-  for (std::string_view t : {saga::kOrderRequestsTopic, saga::kOrdersTopic, saga::kPaymentsTopic, saga::kInventoryTopic})
-    broker_.add_topic(std::string(t), scenario.partitions);
-  requests_topic_ = broker_.topic_id(saga::kOrderRequestsTopic);
+      broker_(scheduler_, trace_, derive_seed(options.seed, "broker"), scenario.broker) {
+  for (const std::string& t : scenario.topics) broker_.add_topic(t, scenario.partitions);
 
-  services_.resize(3);
-  services_[0].service = std::make_unique<saga::OrderService>(scenario.order_timeout, options.mutant);
-  services_[1].service = std::make_unique<saga::PaymentService>(options.mutant);
-  services_[2].service = std::make_unique<saga::InventoryService>(options.mutant);
-  for (auto& rt : services_)
+  std::vector<std::unique_ptr<Service>> services = saga_->make_services();
+  if (services.size() != scenario.instances.size())
+    throw InternalError(fmt::format("the saga made {} services for the {} it names", services.size(),
+                                    scenario.instances.size()));
+  services_.resize(services.size());
+  for (size_t i = 0; i < services.size(); ++i) {
+    ServiceRuntime& rt = services_[i];
+    rt.service = std::move(services[i]);
+    if (!rt.service || rt.service->name() != scenario.instances[i].first)
+      throw InternalError(fmt::format("the saga's service {} is named '{}', not '{}'", i,
+                                      rt.service ? rt.service->name() : "(null)", scenario.instances[i].first));
+    for (std::string_view topic : rt.service->subscriptions())
+      if (std::find(scenario.topics.begin(), scenario.topics.end(), topic) == scenario.topics.end())
+        throw InternalError(fmt::format("service '{}' subscribes to '{}', which is not one of the saga's topics",
+                                        rt.service->name(), topic));
     rt.group = broker_.add_group(std::string(rt.service->name()), rt.service->subscriptions());
+  }
+  client_port_ = std::make_unique<ClientPort>(*this);
 }
 
 Simulation::~Simulation() = default;
+
+Duration Simulation::workload_end() const {
+  Duration last{0};
+  for (size_t i = 0; i < saga_->placements(); ++i) last = std::max(last, saga_->placement_at(i));
+  return last;
+}
+
+Simulation::ServiceRuntime& Simulation::runtime(std::string_view service) {
+  for (auto& rt : services_)
+    if (rt.service->name() == service) return rt;
+  throw InternalError(fmt::format("no service '{}'", service));
+}
 
 std::string Simulation::next_event_id() {
   char buf[24] = {'e', '-'};
@@ -84,17 +124,9 @@ std::string Simulation::next_event_id() {
   return std::string(buf, end);
 }
 
-Store& Simulation::store(std::string_view service) {
-  for (auto& rt : services_)
-    if (rt.service->name() == service) return rt.store;
-  throw InternalError(fmt::format("no service '{}'", service));
-}
+Store& Simulation::store(std::string_view service) { return runtime(service).store; }
 
-Service& Simulation::service(std::string_view name) {
-  for (auto& rt : services_)
-    if (rt.service->name() == name) return *rt.service;
-  throw InternalError(fmt::format("no service '{}'", name));
-}
+Service& Simulation::service(std::string_view name) { return *runtime(name).service; }
 
 Instance& Simulation::instance(std::string_view id) {
   for (auto& rt : services_)
@@ -170,34 +202,21 @@ void Simulation::note_fault(std::string_view fault_class, std::string_view actor
 void Simulation::start() {
   trace_.header(scenario_.name, options_.seed, options_.version, options_.header);
 
-  // Opening balances and stock: set-up, committed before any saga runs, one
-  // small transaction per row (a transaction is sized for a handler's few writes).
-  for (const auto& c : workload_.customers) {
-    Transaction txn(services_[1].store, "setup");
-    saga::PaymentService::open_account(txn, c.id, c.balance_cents);
-    txn.commit();
-  }
-  for (const auto& s : workload_.skus) {
-    Transaction txn(services_[2].store, "setup");
-    saga::InventoryService::stock_item(txn, s.sku, s.stock);
-    txn.commit();
-  }
+  // The opening state: set-up, committed before any saga runs.
+  Stores stores(*this);
+  saga_->open(stores);
 
   client_ = broker_.add_producer("client", /*idempotent=*/true, nullptr);
-  const int counts[] = {scenario_.order_instances, scenario_.payment_instances, scenario_.inventory_instances};
-  for (uint32_t si = 0; si < services_.size(); ++si)
-    for (int i = 0; i < counts[si]; ++i) add_instance(services_[si].service->name());
+  for (const auto& [service, count] : scenario_.instances)
+    for (int i = 0; i < count; ++i) add_instance(service);
 
-  // Orders arrive in time order (ties by their place in the list); each
-  // arrival schedules the next, so the heap never holds the whole workload.
-  std::stable_sort(workload_.orders.begin(), workload_.orders.end(),
-                   [](const OrderSpec& a, const OrderSpec& b) { return a.at < b.at; });
-  if (!workload_.orders.empty()) scheduler_.at(kSimEpoch + workload_.orders[0].at, this, kPlaceOrder, 0);
+  // Each placement schedules the next, so the heap never holds the whole workload.
+  if (saga_->placements() > 0) scheduler_.at(kSimEpoch + saga_->placement_at(0), this, kPlace, 0);
 }
 
 void Simulation::fire(uint32_t kind, uint32_t x, uint64_t /*y*/) {
   switch (kind) {
-    case kPlaceOrder: place_order(x); break;
+    case kPlace: place(x); break;
     case kTimer: fire_timers(x); break;
     case kRejoin: all_instances_[x]->rejoin(); break;
     case kRelaySweep: all_instances_[x]->relay_sweep(); break;
@@ -205,20 +224,10 @@ void Simulation::fire(uint32_t kind, uint32_t x, uint64_t /*y*/) {
   }
 }
 
-void Simulation::place_order(uint32_t index) {
-  const OrderSpec& spec = workload_.orders[index];
-  auto e = std::make_shared<Event>();
-  e->event_id = next_event_id();
-  e->type = std::string(saga::PlaceOrder::kType);
-  e->key = spec.id;
-  e->occurred_at = scheduler_.now();
-  e->correlation_id = spec.id;
-  e->payload = std::make_shared<PayloadOf<saga::PlaceOrder>>(
-      saga::PlaceOrder{spec.id, spec.customer, spec.lines, saga::order_amount_cents(spec.lines)});
-  placed_.push_back(inv::PlacedOrder{spec.id, scheduler_.now().us});
-  broker_.send(client_, requests_topic_, std::move(e), 0);
-  if (index + 1 < workload_.orders.size())
-    scheduler_.at(kSimEpoch + workload_.orders[index + 1].at, this, kPlaceOrder, index + 1);
+void Simulation::place(uint32_t index) {
+  saga_->place(index, *client_port_);
+  if (index + 1 < saga_->placements())
+    scheduler_.at(kSimEpoch + saga_->placement_at(index + 1), this, kPlace, index + 1);
 }
 
 void Simulation::on_committed(Instance& by, const WriteSet& ws) {
@@ -226,7 +235,7 @@ void Simulation::on_committed(Instance& by, const WriteSet& ws) {
   for (const Put& p : ws.puts)
     trace_.record(now, Step{.kind = StepKind::State, .actor = by.id(), .table = p.table, .key = p.key,
                             .detail = p.record ? p.record->status() : std::string_view()});
-  monitor_.on_commit(ws, now);
+  saga_->on_commit(ws, now);
   schedule_timers(by.service_index(), ws);
 }
 
@@ -265,22 +274,26 @@ RunResult Simulation::finish() {
   r.seed = options_.seed;
   r.quiesced = scheduler_.empty();
 
-  inv::SagaState state;
-  inv::load_state(services_[0].store, services_[1].store, services_[2].store, state);
-  for (TopicId t = 0; t < 4; ++t)
+  View view(*this, r.quiesced);
+  for (TopicId t = 0; t < static_cast<TopicId>(scenario_.topics.size()); ++t)
     for (int32_t p = 0; p < broker_.partitions(t); ++p)
       for (size_t o = 0; o < broker_.log_size(t, PartitionId{p}); ++o)
-        state.log.push_back(inv::LoggedEvent{broker_.topic_name(t), p, static_cast<int64_t>(o),
+        view.log_.push_back(inv::LoggedEvent{broker_.topic_name(t), p, static_cast<int64_t>(o),
                                              broker_.record(t, PartitionId{p}, Offset{static_cast<int64_t>(o)})});
-  state.placed = placed_;
-  state.decided_at = monitor_.decided_at();
 
-  std::vector<inv::Violation> all = monitor_.violations();
-  for (auto& v : inv::check_final(state, baseline_, {scenario_.liveness_bound, r.quiesced})) all.push_back(std::move(v));
+  std::vector<inv::Violation> all;
+  saga_->finish(view, r, all);
   for (const auto& msg : broker_.guarantee_violations())
     all.push_back(inv::Violation{std::string(inv::kBrokerGuarantees), "", msg});
-  for (std::string_view name : inv::all_invariants()) {
-    InvariantOutcome io{std::string(name), true, {}};
+  // Report order: the saga's invariants, the broker's guarantees, then any
+  // name the saga reported without declaring it (never dropped).
+  const SagaDefinition& def = scenario_.saga ? *scenario_.saga : *order_saga();
+  std::vector<std::string> names = def.invariants(scenario_.style);
+  names.emplace_back(inv::kBrokerGuarantees);
+  for (const auto& v : all)
+    if (std::find(names.begin(), names.end(), v.invariant) == names.end()) names.push_back(v.invariant);
+  for (const std::string& name : names) {
+    InvariantOutcome io{name, true, {}};
     for (const auto& v : all)
       if (v.invariant == name) {
         io.pass = false;
@@ -289,42 +302,6 @@ RunResult Simulation::finish() {
     r.invariants.push_back(std::move(io));
   }
 
-  // Saga paths: which ways through the saga this run exercised.
-  r.orders = static_cast<int>(placed_.size());
-  for (const auto& placed : placed_) {
-    auto it = state.orders.find(placed.order_id);
-    if (it == state.orders.end() || it->second.status == saga::OrderStatus::Pending) {
-      ++r.pending;
-      ++r.paths["pending"];
-      continue;
-    }
-    const saga::Order& o = it->second;
-    auto pay = state.payments.find(o.order_id);
-    auto res = state.reservations.find(o.order_id);
-    const bool refunded = pay != state.payments.end() && pay->second.status == saga::PaymentStatus::Refunded;
-    const bool released = res != state.reservations.end() && res->second.status == saga::ReservationStatus::Released;
-    if (pay != state.payments.end() && pay->second.status == saga::PaymentStatus::Voided) ++r.paths["cancel_overtook_payment"];
-    // A tombstone that mattered: inventory saw the cancellation before the
-    // payment it would otherwise have reserved for.
-    if (res != state.reservations.end() && res->second.status == saga::ReservationStatus::Voided &&
-        pay != state.payments.end() &&
-        (pay->second.status == saga::PaymentStatus::Charged || pay->second.status == saga::PaymentStatus::Refunded))
-      ++r.paths["cancel_overtook_reservation"];
-    if (o.status == saga::OrderStatus::Confirmed) {
-      ++r.confirmed;
-      ++r.paths["confirmed"];
-      continue;
-    }
-    ++r.cancelled;
-    if (o.cancel_reason == "payment_declined") ++r.paths["payment_failed"];
-    else if (o.cancel_reason == "out_of_stock") ++r.paths["inventory_failed"];
-    else if (o.cancel_reason == "timeout") {
-      ++r.paths["timeout_cancel"];
-      if (refunded || released) ++r.paths["late_success_compensated"];
-    } else {
-      ++r.paths["cancelled:" + o.cancel_reason];
-    }
-  }
   r.faults_fired = faults_fired_;
   trace_.footer();
   r.trace_hash = trace_.hash_hex();

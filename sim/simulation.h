@@ -1,7 +1,8 @@
-// One simulated world: the virtual clock and scheduler, the broker, the three
-// services with their stores and instances, the workload client, the trace
-// and the safety monitor. `run` drives it until it is quiet (or reaches the
-// scenario's time limit) and returns what happened.
+// One simulated world: the virtual clock and scheduler, the broker, the
+// saga's services (sim/saga.h: the built-in order saga unless the scenario
+// names another) with their stores and instances, the workload client, the
+// trace and the saga's safety checks. `run` drives it until it is quiet (or
+// reaches the scenario's time limit) and returns what happened.
 //
 //   Scenario s = load_scenario_file("scenarios/happy-path.json");
 //   RunResult r = run_scenario(s, RunOptions{.seed = 7});
@@ -19,9 +20,10 @@
 
 #include "core/memory_store.h"
 #include "core/service.h"
-#include "invariants/checker.h"
+#include "invariants/violation.h"
 #include "services/mutants.h"
 #include "sim/broker.h"
+#include "sim/saga.h"
 #include "sim/scenario.h"
 #include "sim/trace.h"
 
@@ -33,7 +35,9 @@ struct RunOptions {
   std::string version = "0.1.0";
   // Extra fields for the trace header (e.g. the scenario itself, for replay).
   nlohmann::json header = nlohmann::json::object();
-  // A deliberately broken variant of the saga (services/mutants.h).
+  // A deliberately broken variant of the built-in saga (services/mutants.h).
+  // The runtime mutants (outbox-before-commit, commit-before-processing)
+  // break the simulator's own runtime, whatever the saga.
   saga::Mutant mutant = saga::Mutant::None;
 };
 
@@ -48,6 +52,8 @@ struct RunResult {
   uint64_t seed = 0;
   std::string trace_hash;
   uint64_t steps = 0;
+  // Filled by the saga (SagaRun::finish): saga instances placed, completed,
+  // compensated, undecided; and the ways through the saga they took.
   int orders = 0, confirmed = 0, cancelled = 0, pending = 0;
   std::map<std::string, int> paths;  // "confirmed", "cancelled:timeout", ...
   std::vector<InvariantOutcome> invariants;
@@ -64,7 +70,8 @@ struct RunResult {
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
 
-// The ways through the saga a run can exercise, as RunResult::paths names them:
+// The ways through the order saga a run can exercise, as RunResult::paths names them
+// (choreography; OrderSaga::paths gives them per style):
 // confirmed, payment_failed, inventory_failed (charged, then refunded),
 // timeout_cancel, late_success_compensated (a charge or reservation that
 // landed after the timeout, undone), cancel_overtook_payment and
@@ -95,7 +102,8 @@ class Simulation final : public Actor {
   Service& service(std::string_view name);
   std::vector<Instance*> instances_of(std::string_view service);
   const Scenario& scenario() const { return scenario_; }
-  const Workload& workload() const { return workload_; }
+  // When the workload places its last saga instance (since the start).
+  Duration workload_end() const;
 
   // Fault injection (faults/ drives these).
   void set_hooks(FaultHooks* hooks);
@@ -123,7 +131,10 @@ class Simulation final : public Actor {
     int next_instance = 1;
     ServiceClock clock;
   };
-  enum Kind : uint32_t { kPlaceOrder, kTimer, kRejoin, kRelaySweep };
+  enum Kind : uint32_t { kPlace, kTimer, kRejoin, kRelaySweep };
+  class ClientPort;
+  class Stores;
+  class View;
 
   Time service_now(uint32_t si) const;
   Time true_time_of(uint32_t si, Time service_time) const;
@@ -131,23 +142,21 @@ class Simulation final : public Actor {
   void on_committed(Instance& by, const WriteSet& ws);
   void schedule_timers(uint32_t service_index, const WriteSet& ws);
   void fire_timers(uint32_t service_index);
-  void place_order(uint32_t index);
+  void place(uint32_t index);
   std::string next_event_id();
+  ServiceRuntime& runtime(std::string_view service);
 
   const Scenario& scenario_;
   RunOptions options_;
-  Workload workload_;
+  std::unique_ptr<SagaRun> saga_;
   Scheduler scheduler_;
   Trace trace_;
   SimBroker broker_;
-  inv::Baseline baseline_;
-  inv::SafetyMonitor monitor_;
   std::vector<ServiceRuntime> services_;
   ProducerId client_ = 0;
-  TopicId requests_topic_ = 0;
+  std::unique_ptr<ClientPort> client_port_;
   uint64_t event_counter_ = 0;
   uint64_t duplicates_skipped_ = 0;
-  std::vector<inv::PlacedOrder> placed_;
   std::vector<Instance*> all_instances_;
   FaultHooks* hooks_ = nullptr;
   std::map<std::string, uint64_t> faults_fired_;

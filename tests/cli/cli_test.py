@@ -76,6 +76,26 @@ with tempfile.TemporaryDirectory() as tmp:
     bad("no command", [])
     bad("unknown option", ["run", HAPPY, "--sed", "1"], "--sed")
     bad("unwritable trace", ["run", HAPPY, "--trace", "/nonexistent/dir/t.jsonl"], "/nonexistent/dir/t.jsonl")
+    bad("unknown style", ["run", HAPPY, "--style", "telepathy"], "--style", "unknown style 'telepathy'", "orchestration")
+    bad("a mutant of the other style", ["run", HAPPY, "--style", "orchestration", "--mutant", "payment-no-tombstone"],
+        "payment-no-tombstone", "orchestration")
+    spec = json.loads(pathlib.Path(HAPPY).read_text())
+    spec["style"] = "telepathy"
+    pathlib.Path(invalid).write_text(json.dumps(spec))
+    bad("unknown style in the file", ["run", invalid], invalid, "/style", "unknown style")
+
+    # Orchestration: the same scenario and invariants; the style is in the JSON
+    # and the trace header, so replay needs no flag.
+    o = run("run", HAPPY, "--style", "orchestration", "--json", "--trace", trace + "o")
+    jo = json.loads(o.stdout)
+    check("orchestration passes", o.returncode == 0 and jo["style"] == "orchestration", o.stdout[-2000:] + o.stderr)
+    check("orchestration decides every order", jo["orders"]["pending"] == 0 and jo["orders"]["confirmed"] > 0, jo["orders"])
+    check("orchestration differs from choreography", jo["trace_hash"] != ja["trace_hash"])
+    check("orchestration reproduce line names the style", "--style orchestration" in jo["reproduce"], jo["reproduce"])
+    rp = run("replay", trace + "o")
+    check("orchestration trace replays", rp.returncode == 0, rp.stdout + rp.stderr)
+    same = run("run", HAPPY, "--style", "choreography", "--json")
+    check("--style choreography is the default, byte for byte", json.loads(same.stdout)["trace_hash"] == ja["trace_hash"])
 
     # Fault plans: a bad entry is bad input too.
     spec = json.loads(pathlib.Path(HAPPY).read_text())

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Determinism under faults: 100 chaos seeds (swarm mode) are traced and
-replayed, and every replay must reproduce its trace byte for byte. A tampered
+"""Determinism under faults: 100 chaos seeds (swarm mode; 20 more in the
+orchestration style) are traced and replayed, and every replay must reproduce its trace byte for byte. A tampered
 trace must be reported as diverging at the right line; a broken one rejected."""
 import json
 import os
@@ -43,6 +43,19 @@ with tempfile.TemporaryDirectory() as tmp:
         else:
             check(f"seed {seed} replays identically", False, p.stdout + p.stderr)
     check("100 chaos seeds replay identically", identical == 100, f"{identical}/100")
+
+    # The orchestration style too: the style travels in the trace header.
+    identical = 0
+    for seed in range(1, 21):
+        trace = os.path.join(tmp, f"o{seed}.jsonl")
+        r = run("run", CHAOS, "--seed", str(seed), "--swarm", "--style", "orchestration", "--trace", trace, "--json")
+        if r.returncode != 0:
+            check(f"orchestration seed {seed} runs clean", False, r.stdout[-2000:] + r.stderr)
+            continue
+        p = run("replay", trace)
+        if p.returncode == 0 and json.loads(r.stdout)["trace_hash"] in p.stdout:
+            identical += 1
+    check("20 orchestration chaos seeds replay identically", identical == 20, f"{identical}/20")
 
     # Tamper with one step in the middle: the replay names that line.
     src = os.path.join(tmp, "t7.jsonl")

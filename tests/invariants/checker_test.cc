@@ -181,5 +181,23 @@ TEST(SafetyMonitor, CatchesStockThatDoesNotAddUp) {
   EXPECT_EQ(m.violations()[0].invariant, kStockConserved);
 }
 
+// Orchestration: the saga log must account for every decision and compensation.
+TEST(CheckSagaLog, ACompleteLogPassesAndAMissingRefundFails) {
+  auto s = healthy();
+  using S = SagaStep;
+  s.saga_logs["o-1"] = SagaLog{"o-1", {S::ChargeRequested, S::Charged, S::ReserveRequested, S::Reserved, S::Confirmed}};
+  s.saga_logs["o-2"] = SagaLog{"o-2", {S::ChargeRequested, S::Charged, S::ReserveRequested, S::Cancelled,
+                                       S::RefundRequested, S::Refunded}};
+  EXPECT_TRUE(check_saga_log(s, {}).empty());
+  s.saga_logs["o-2"].steps = {S::ChargeRequested, S::Charged, S::ReserveRequested, S::Cancelled};
+  const auto v = check_saga_log(s, {});
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].invariant, kSagaLogComplete);
+  EXPECT_EQ(v[0].order_id, "o-2");
+  EXPECT_TRUE(check_saga_log(s, {.quiesced = false}).empty());  // judged only once quiet
+  s.saga_logs.erase("o-1");
+  EXPECT_EQ(check_saga_log(s, {}).size(), 2u);  // and an order without a log fails too
+}
+
 }  // namespace
 }  // namespace sagasim::inv

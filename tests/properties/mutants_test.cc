@@ -26,11 +26,25 @@ std::string first_failing(const sim::RunResult& r) {
   return "";
 }
 
-class MutantTest : public ::testing::TestWithParam<saga::MutantInfo> {};
+// Every mutant that changes anything in a style, in that style.
+struct StyledMutant {
+  saga::MutantInfo info;
+  std::string style;
+};
+std::vector<StyledMutant> mutants_in(const std::string& style) {
+  std::vector<StyledMutant> out;
+  for (const auto& m : saga::all_mutants())
+    if (saga::mutant_applies(m.mutant, style)) out.push_back({m, style});
+  return out;
+}
+
+class MutantTest : public ::testing::TestWithParam<StyledMutant> {};
 
 TEST_P(MutantTest, IsCaughtAndShrinksToASmallReplayableScenario) {
-  const saga::Mutant mutant = GetParam().mutant;
-  const std::string property = "mutant-" + std::string(GetParam().name);
+  const saga::Mutant mutant = GetParam().info.mutant;
+  const std::string& style = GetParam().style;
+  const std::string property =
+      (style == "choreography" ? "mutant-" : "orchestration-mutant-") + std::string(GetParam().info.name);
   std::string last_invariant;
   const auto start = std::chrono::steady_clock::now();
 
@@ -40,7 +54,7 @@ TEST_P(MutantTest, IsCaughtAndShrinksToASmallReplayableScenario) {
   params.maxSize = 100;
   const auto result = rc::detail::checkTestable(
       [&] {
-        const Case c = *gen_case();
+        const Case c = *(style == "choreography" ? gen_case() : orchestrated(gen_case()));
         const CaseRun o = run_case(c, mutant);
         if (!o.result.ok()) {
           last_invariant = first_failing(o.result);
@@ -51,7 +65,7 @@ TEST_P(MutantTest, IsCaughtAndShrinksToASmallReplayableScenario) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   rc::detail::FailureResult failure;
-  ASSERT_TRUE(result.match(failure)) << GetParam().name << " survived " << params.maxSuccess << " cases";
+  ASSERT_TRUE(result.match(failure)) << GetParam().info.name << " survived " << params.maxSuccess << " cases in " << style;
 
   // The shrunk counterexample: small, and it replays.
   const std::string path = counterexample_path(property);
@@ -67,16 +81,18 @@ TEST_P(MutantTest, IsCaughtAndShrinksToASmallReplayableScenario) {
   EXPECT_TRUE(faults::run(spec, faults::RunConfig{spec.scenario.seed.value_or(1)}).ok()) << path;
 
   if (std::getenv("SAGASIM_SHOW_COUNTEREXAMPLES")) std::printf("%s\n", failure.description.c_str());
-  std::printf("mutant-table | %-34s | %4d | %6.2f s | %zu orders, %zu faults | %s\n", GetParam().name.data(),
+  std::printf("mutant-table | %-13s | %-34s | %4d | %6.2f s | %zu orders, %zu faults | %s\n", style.c_str(),
+              GetParam().info.name.data(),
               failure.numSuccess + 1, secs, orders, nfaults, last_invariant.c_str());
 }
 
-INSTANTIATE_TEST_SUITE_P(BugZoo, MutantTest, ::testing::ValuesIn(saga::all_mutants().begin(), saga::all_mutants().end()),
-                         [](const ::testing::TestParamInfo<saga::MutantInfo>& info) {
-                           std::string n(info.param.name);
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+std::string test_name(const ::testing::TestParamInfo<StyledMutant>& info) {
+  std::string n(info.param.info.name);
+  std::replace(n.begin(), n.end(), '-', '_');
+  return n;
+}
+INSTANTIATE_TEST_SUITE_P(BugZoo, MutantTest, ::testing::ValuesIn(mutants_in("choreography")), test_name);
+INSTANTIATE_TEST_SUITE_P(OrchestrationBugZoo, MutantTest, ::testing::ValuesIn(mutants_in("orchestration")), test_name);
 
 }  // namespace
 }  // namespace sagasim::props

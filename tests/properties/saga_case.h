@@ -14,6 +14,7 @@
 #include <rapidcheck.h>
 
 #include "faults/world.h"
+#include "properties/properties.h"
 #include "services/mutants.h"
 
 namespace sagasim::props {
@@ -28,15 +29,6 @@ struct Order {
   std::vector<Line> lines;
   int at_ms = 0;
 };
-struct Fault {
-  int cls = 0;       // index into faults::all_fault_classes()
-  int target = 0;    // which service / instance (modulo)
-  int at_ms = 0;
-  int duration_ms = 1;
-  int point = 0;     // crash point
-  int topic = 0;     // index (modulo)
-  int partition = 0; // (modulo)
-};
 struct Case {
   int partitions = 1;
   int order_instances = 1, payment_instances = 1, inventory_instances = 1;
@@ -46,6 +38,7 @@ struct Case {
   std::vector<Order> orders;
   std::vector<Fault> faults;
   uint64_t seed = 1;
+  std::string style = "choreography";  // or "orchestration"
 };
 
 // Sizes: at most `max_orders` orders and `max_faults` faults.
@@ -54,14 +47,12 @@ rc::Gen<Case> gen_case(int max_orders = 12, int max_faults = 4);
 rc::Gen<Case> gen_case_with_orders(int orders, int max_faults);
 // Only duplicate-making faults (for the idempotency property).
 rc::Gen<Case> gen_duplicating_case(int max_orders = 12);
+// The same cases, run in the orchestration style.
+rc::Gen<Case> orchestrated(rc::Gen<Case> cases);
 
 nlohmann::json to_scenario(const Case& c, const std::string& name);
 void showValue(const Case& c, std::ostream& os);
 
-struct CaseRun {
-  sim::RunResult result;
-  std::string trace;  // the JSON Lines text
-};
 CaseRun run_case(const Case& c, saga::Mutant mutant = saga::Mutant::None, bool keep_trace = true);
 
 // Writes the case as a scenario file (overwriting: the last failure a

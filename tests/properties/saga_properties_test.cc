@@ -4,10 +4,13 @@
 //
 // Budget: RapidCheck's default 100 cases per property; RC_PARAMS="max_success=100000"
 // for a long run (docs/property-testing.md).
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include "core/memory_store.h"
+#include "invariants/checker.h"
 #include "saga_case.h"
 
 namespace sagasim::props {
@@ -24,36 +27,47 @@ void expect(const Case& c, const CaseRun& o, std::initializer_list<std::string_v
   if (!passes(o.result, names)) RC_FAIL(write_counterexample(c, o, property, saga::Mutant::None));
 }
 
-RC_GTEST_PROP(Saga, moneyAndStockAreConservedAtEveryStep, ()) {
-  const Case c = *gen_case();
-  const CaseRun o = run_case(c);
-  expect(c, o, {inv::kMoneyConserved, inv::kStockConserved, inv::kNeverNegative}, "conservation");
+// Each property is written once and checked in both styles: the same
+// invariants must hold whether the services react to each other's events
+// (choreography) or an orchestrator directs them (orchestration).
+rc::Gen<Case> in_style(rc::Gen<Case> cases, const char* style) {
+  return std::string_view(style) == "orchestration" ? orchestrated(std::move(cases)) : cases;
+}
+std::string named(const char* property, const char* style) {
+  return std::string_view(style) == "orchestration" ? std::string("orchestration-") + property : property;
 }
 
-RC_GTEST_PROP(Saga, everyOrderIsDecidedInTimeAndTheServicesAgree, ()) {
-  const Case c = *gen_case();
+void conservation(const char* style) {
+  const Case c = *in_style(gen_case(), style);
+  const CaseRun o = run_case(c);
+  expect(c, o, {inv::kMoneyConserved, inv::kStockConserved, inv::kNeverNegative}, named("conservation", style).c_str());
+}
+
+void eventual_consistency(const char* style) {
+  const Case c = *in_style(gen_case(), style);
   const CaseRun o = run_case(c);
   RC_ASSERT(o.result.quiesced);
-  expect(c, o, {inv::kTerminalWithinBound, inv::kConfirmedIffChargedAndReserved}, "eventual-consistency");
+  expect(c, o, {inv::kTerminalWithinBound, inv::kConfirmedIffChargedAndReserved},
+         named("eventual-consistency", style).c_str());
 }
 
-RC_GTEST_PROP(Saga, aCancelledOrderIsRefundedAndReleased, ()) {
-  const Case c = *gen_case();
+void compensation(const char* style) {
+  const Case c = *in_style(gen_case(), style);
   const CaseRun o = run_case(c);
-  expect(c, o, {inv::kCancelledCompensated}, "compensation");
+  expect(c, o, {inv::kCancelledCompensated}, named("compensation", style).c_str());
 }
 
-RC_GTEST_PROP(Saga, duplicatesChargeReserveRefundAndReleaseAtMostOnce, ()) {
-  const Case c = *gen_duplicating_case();
+void idempotency(const char* style) {
+  const Case c = *in_style(gen_duplicating_case(), style);
   const CaseRun o = run_case(c);
-  expect(c, o, {inv::kEffectsAtMostOnce, inv::kMoneyConserved, inv::kStockConserved}, "idempotency");
+  expect(c, o, {inv::kEffectsAtMostOnce, inv::kMoneyConserved, inv::kStockConserved}, named("idempotency", style).c_str());
 }
 
 // A duplicate of any event, delivered again to every service that consumes
 // its topic after the run, changes nothing: it is either recognised by the
 // inbox or handled without a single write.
-RC_GTEST_PROP(Saga, redeliveringAnyEventChangesNothing, ()) {
-  const Case c = *gen_duplicating_case(8);
+void redelivery(const char* style) {
+  const Case c = *in_style(gen_duplicating_case(8), style);
   const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(to_scenario(c, "idempotency"), "case"));
   faults::World world(spec, faults::RunConfig{c.seed});
   world.start();
@@ -77,12 +91,59 @@ RC_GTEST_PROP(Saga, redeliveringAnyEventChangesNothing, ()) {
   }
 }
 
-RC_GTEST_PROP(Saga, theSameCaseGivesTheSameTraceHash, ()) {
-  const Case c = *gen_case(8, 3);
+void determinism(const char* style) {
+  const Case c = *in_style(gen_case(8, 3), style);
   const CaseRun a = run_case(c, saga::Mutant::None, false);
   const CaseRun b = run_case(c, saga::Mutant::None, false);
   RC_ASSERT(a.result.trace_hash == b.result.trace_hash);
   RC_ASSERT(a.result.deliveries == b.result.deliveries);
+}
+
+RC_GTEST_PROP(Saga, moneyAndStockAreConservedAtEveryStep, ()) { conservation("choreography"); }
+RC_GTEST_PROP(Saga, everyOrderIsDecidedInTimeAndTheServicesAgree, ()) { eventual_consistency("choreography"); }
+RC_GTEST_PROP(Saga, aCancelledOrderIsRefundedAndReleased, ()) { compensation("choreography"); }
+RC_GTEST_PROP(Saga, duplicatesChargeReserveRefundAndReleaseAtMostOnce, ()) { idempotency("choreography"); }
+RC_GTEST_PROP(Saga, redeliveringAnyEventChangesNothing, ()) { redelivery("choreography"); }
+RC_GTEST_PROP(Saga, theSameCaseGivesTheSameTraceHash, ()) { determinism("choreography"); }
+
+RC_GTEST_PROP(Orchestration, moneyAndStockAreConservedAtEveryStep, ()) { conservation("orchestration"); }
+RC_GTEST_PROP(Orchestration, everyOrderIsDecidedInTimeAndTheServicesAgree, ()) { eventual_consistency("orchestration"); }
+RC_GTEST_PROP(Orchestration, aCancelledOrderIsRefundedAndReleased, ()) { compensation("orchestration"); }
+RC_GTEST_PROP(Orchestration, duplicatesChargeReserveRefundAndReleaseAtMostOnce, ()) { idempotency("orchestration"); }
+RC_GTEST_PROP(Orchestration, redeliveringAnyEventChangesNothing, ()) { redelivery("orchestration"); }
+RC_GTEST_PROP(Orchestration, theSameCaseGivesTheSameTraceHash, ()) { determinism("orchestration"); }
+
+// The orchestrator's durable saga log is the truth about every order once
+// the run is quiet (invariant saga_log_complete, orchestration only): a
+// decided order's log records the decision, and every charge or reservation
+// it heard of for a cancelled order was asked to be undone and heard back.
+RC_GTEST_PROP(Orchestration, theSagaLogAccountsForEveryStepOfEveryOrder, ()) {
+  const Case c = *orchestrated(gen_case());
+  const CaseRun o = run_case(c);
+  RC_ASSERT(o.result.quiesced);
+  RC_ASSERT(std::any_of(o.result.invariants.begin(), o.result.invariants.end(),
+                        [](const auto& i) { return i.name == inv::kSagaLogComplete; }));
+  expect(c, o, {inv::kSagaLogComplete}, "orchestration-saga-log");
+}
+
+// The check catches an orchestrator that forgets to compensate, and passes
+// the same run without the bug.
+TEST(Orchestration, TheSagaLogCheckCatchesAnOrchestratorThatSkipsRefunds) {
+  const faults::RunSpec spec =
+      faults::load_run_spec(std::string(SAGASIM_SOURCE_DIR) + "/scenarios/orchestrator-crash-restart.json");
+  auto saga_log = [](const sim::RunResult& r) {
+    for (const auto& i : r.invariants)
+      if (i.name == inv::kSagaLogComplete) return i;
+    return sim::InvariantOutcome{"(missing)", false, {}};
+  };
+  const sim::RunResult broken = faults::run(spec, faults::RunConfig{1, false, nullptr, "0.1.0", saga::Mutant::OrchestratorSkipsRefund});
+  const sim::InvariantOutcome b = saga_log(broken);
+  EXPECT_FALSE(b.pass);
+  ASSERT_FALSE(b.violations.empty());
+  EXPECT_NE(b.violations[0].message.find("the refund was not asked for"), std::string::npos) << b.violations[0].message;
+  const sim::RunResult fixed = faults::run(spec, faults::RunConfig{1});
+  EXPECT_TRUE(saga_log(fixed).pass);
+  EXPECT_TRUE(fixed.ok());
 }
 
 }  // namespace

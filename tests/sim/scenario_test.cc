@@ -30,7 +30,8 @@ std::string error_of(const nlohmann::json& j) {
 TEST(Scenario, AcceptsAMinimalFileWithDefaults) {
   const Scenario s = parse_scenario(valid(), "x.json");
   EXPECT_EQ(s.partitions, 3);
-  EXPECT_EQ(s.order_instances, 1);
+  EXPECT_EQ(s.instances_of("order"), 1);
+  EXPECT_EQ(s.style, "choreography");
   EXPECT_TRUE(s.idempotent_producer);
   EXPECT_EQ(s.order_timeout, Duration::seconds(5));
   EXPECT_EQ(s.workload.order_count, 5);

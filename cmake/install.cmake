@@ -1,0 +1,52 @@
+# `cmake --install` installs the public API: the libraries a program needs to
+# simulate its own saga, their headers under include/sagasim/, and a CMake
+# package, so that an outside project can write
+#
+#   find_package(sagasim 0.1 REQUIRED)
+#   target_link_libraries(my_saga_tests PRIVATE sagasim::faults sagasim::properties)
+#
+# Targets: sagasim::core (service contract, events, stores), sagasim::sim
+# (the simulator, scenarios, the SagaDefinition API, the built-in order saga),
+# sagasim::faults (fault plans, injection, swarm, shrinking) and, when
+# RapidCheck is installed, sagasim::properties. docs/writing-your-own-saga.md
+# walks through one. Headers of the built-in saga's services and checks, the
+# production runtime (kafka/), the CLI and the viewer stay internal.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(SAGASIM_PUBLIC_HEADERS
+    core/codec.h core/error.h core/event.h core/json_reader.h core/memory_store.h core/murmur2.h
+    core/service.h core/store.h core/types.h
+    invariants/violation.h
+    services/events.h services/mutants.h  # the built-in saga's schemas and bug zoo (scenario.h, simulation.h)
+    sim/broker.h sim/hooks.h sim/random.h sim/saga.h sim/scenario.h sim/scheduler.h sim/simulation.h sim/trace.h
+    faults/injector.h faults/plan.h faults/shrink.h faults/world.h)
+if(TARGET sagasim_properties)
+  list(APPEND SAGASIM_PUBLIC_HEADERS properties/properties.h)
+endif()
+foreach(header IN LISTS SAGASIM_PUBLIC_HEADERS)
+  get_filename_component(dir "${header}" DIRECTORY)
+  install(FILES "${PROJECT_SOURCE_DIR}/${header}" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/sagasim/${dir}")
+endforeach()
+
+set_target_properties(sagasim_core PROPERTIES EXPORT_NAME core)
+set_target_properties(sagasim_services PROPERTIES EXPORT_NAME services)
+set_target_properties(sagasim_invariants PROPERTIES EXPORT_NAME invariants)
+set_target_properties(sagasim_sim PROPERTIES EXPORT_NAME sim)
+set_target_properties(sagasim_faults PROPERTIES EXPORT_NAME faults)
+install(TARGETS sagasim_core sagasim_services sagasim_invariants sagasim_sim sagasim_faults
+        EXPORT sagasimTargets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+install(EXPORT sagasimTargets NAMESPACE sagasim:: DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/sagasim")
+if(TARGET sagasim_properties)
+  install(TARGETS sagasim_properties EXPORT sagasimPropertiesTargets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+  install(EXPORT sagasimPropertiesTargets NAMESPACE sagasim:: DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/sagasim")
+endif()
+install(TARGETS sagasim RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/sagasimConfig.cmake.in"
+                              "${PROJECT_BINARY_DIR}/sagasimConfig.cmake"
+                              INSTALL_DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/sagasim")
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/sagasimConfigVersion.cmake"
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES "${PROJECT_BINARY_DIR}/sagasimConfig.cmake" "${PROJECT_BINARY_DIR}/sagasimConfigVersion.cmake"
+        DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/sagasim")

@@ -1,0 +1,75 @@
+#include "sim/saga.h"
+
+#include <algorithm>
+
+#include "sim/scenario.h"
+
+namespace sagasim::sim {
+
+using nlohmann::json;
+
+json SagaDefinition::chaos_faults(const Scenario& s) const {
+  // Every class at moderate rates, spread over this saga's services and
+  // topics: the second service gets extra members, the last topic loses a
+  // partition leader, the second is failed over, the third lags, and the
+  // first service's clock is off.
+  const std::vector<std::string>& topics = s.topics;
+  const std::vector<std::string> services = s.services();
+  auto topic = [&](size_t i) { return topics[std::min(i, topics.size() - 1)]; };
+  auto service = [&](size_t i) { return services[std::min(i, services.size() - 1)]; };
+  // A lost ack holds a partition for a request timeout; leave those classes
+  // out where that alone would eat most of the liveness bound.
+  const bool acks_may_be_lost = 4 * s.broker.request_timeout.us < s.liveness_bound.us;
+  json faults = json::array({
+      {{"class", "lost_commit"}, {"probability", 0.02}},
+      {{"class", "relay_republish"}, {"probability", 0.01}},
+      {{"class", "delay_skew"}, {"topic", topic(2)}, {"probability", 0.05}, {"duration_ms", 1500}, {"extra_ms", 400}},
+      {{"class", "partition_reorder"}, {"probability", 0.02}},
+      {{"class", "crash"}, {"point", "before_handle"}, {"probability", 0.002}, {"downtime_ms", 800}},
+      {{"class", "crash"}, {"point", "after_commit_before_publish"}, {"probability", 0.002}, {"downtime_ms", 800}},
+      {{"class", "crash"}, {"point", "after_publish_before_commit"}, {"probability", 0.002}, {"downtime_ms", 800}},
+      {{"class", "join"}, {"target", service(1)}, {"probability", 0.02}, {"duration_ms", 3000}},
+      {{"class", "leave"}, {"probability", 0.02}, {"duration_ms", 1500}},
+      {{"class", "stall"}, {"probability", 0.03}, {"duration_ms", 700}},
+      {{"class", "session_timeout"}, {"probability", 0.01},
+       {"duration_ms", static_cast<double>(s.broker.session_timeout.us) / 1000 + 500}},
+      {{"class", "partition_unavailable"}, {"topic", topics.back()}, {"partition", s.partitions - 1},
+       {"probability", 0.03}, {"duration_ms", 1200}},
+      {{"class", "latency_spike"}, {"probability", 0.03}, {"duration_ms", 800}, {"extra_ms", 150}},
+      {{"class", "clock_skew"}, {"target", service(0)}, {"skew_ms", 750}, {"drift_ppm", 2000}},
+  });
+  if (acks_may_be_lost) {
+    faults.push_back({{"class", "producer_retry"}, {"probability", 0.01}});
+    faults.push_back({{"class", "leader_failover"}, {"topic", topic(1)}, {"probability", 0.03}, {"election_ms", 400}});
+    faults.push_back({{"class", "network_partition"}, {"probability", 0.02}, {"duration_ms", 1500}});
+  }
+  return faults;
+}
+
+json SagaDefinition::explicit_workload(const Scenario& scenario, uint64_t) const {
+  return scenario.spec.contains("workload") ? scenario.spec["workload"] : json();
+}
+
+void reduce_list(json& best, const json::json_pointer& pointer, const std::function<bool(const json&)>& fails) {
+  if (!best.contains(pointer) || !best.at(pointer).is_array()) return;
+  size_t chunk = std::max<size_t>(1, best.at(pointer).size() / 2);
+  while (true) {
+    bool removed = false;
+    for (size_t start = 0; start < best.at(pointer).size();) {
+      json candidate = best;
+      json& items = candidate.at(pointer);
+      const size_t end = std::min(items.size(), start + chunk);
+      items.erase(items.begin() + static_cast<std::ptrdiff_t>(start), items.begin() + static_cast<std::ptrdiff_t>(end));
+      if (fails(candidate)) {
+        best = std::move(candidate);
+        removed = true;
+      } else {
+        start = end;
+      }
+    }
+    if (chunk == 1 && !removed) break;
+    if (!removed) chunk = std::max<size_t>(1, chunk / 2);
+  }
+}
+
+}  // namespace sagasim::sim

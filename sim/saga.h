@@ -1,0 +1,203 @@
+// A saga definition: everything the simulator needs to know about one saga,
+// so that it can run any team's services, not only the built-in order saga.
+//
+// A definition names its services and topics, reads its own part of a
+// scenario file (the "saga" settings and the "workload"), and for each run
+// makes a SagaRun: the service objects, the opening state of their stores,
+// the workload driver (what the client places, and when) and the invariants
+// (safety at every commit over the write set, final checks over the stores
+// and the event log). The simulator owns everything else: the broker, the
+// virtual clock, instances, consumer groups, outboxes, timers, the trace and
+// fault injection (faults/ names services and instances by the definition's
+// names, so every fault class works for every definition).
+//
+//   class TripSaga final : public sagasim::sim::SagaDefinition {
+//     std::string_view name() const override { return "trip"; }
+//     std::vector<std::string> services(std::string_view) const override {
+//       return {"trip", "flight", "hotel", "car"};
+//     }
+//     std::vector<std::string> topics(std::string_view) const override { ... }
+//     void parse_workload(JsonObject& root, Scenario& out) const override { ... }
+//     std::vector<std::string> invariants(std::string_view) const override { ... }
+//     std::unique_ptr<SagaRun> start(const Scenario& s, const RunOptions& o) const override { ... }
+//   };
+//   auto saga = std::make_shared<TripSaga>();
+//   Scenario s = load_scenario_file("trip.json", saga);
+//   RunResult r = run_scenario(s, RunOptions{.seed = 7});   // or faults::run(...) with faults
+//
+// docs/writing-your-own-saga.md walks through a complete one (examples/trip-booking).
+//
+// Determinism: everything a SagaRun does must be a function of the scenario,
+// the seed (RunOptions::seed; derive your own streams with derive_seed) and
+// the calls the simulator makes, in the order it makes them. No wall clock,
+// no unseeded randomness, no iteration over unordered containers that can
+// leak into behaviour. Not thread-safe: one SagaRun belongs to one run; a
+// definition is shared read-only between runs (sweeps run them on threads).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/json_reader.h"
+#include "core/service.h"
+#include "core/store.h"
+#include "invariants/violation.h"
+
+namespace sagasim::sim {
+
+struct Scenario;
+struct RunOptions;
+struct RunResult;
+
+// A definition's own scenario settings (what it read in parse_settings and
+// parse_workload), kept in Scenario::settings. The simulator never looks inside.
+class SagaSettings {
+ public:
+  virtual ~SagaSettings() = default;
+};
+
+// The outside world's producer: how a workload driver places work (a
+// PlaceOrder, a BookTrip). Its producer is idempotent and named "client" in
+// traces and fault plans.
+class Client {
+ public:
+  virtual ~Client() = default;
+  virtual Time now() const = 0;
+
+  // Sends a new event: a fresh id, occurred now, correlation id = key, no cause.
+  template <class T>
+  EventPtr send(std::string_view topic, std::string key, T payload) {
+    auto e = std::make_shared<Event>();
+    e->event_id = next_event_id();
+    e->type = std::string(T::kType);
+    e->schema_version = T::kVersion;
+    e->key = key;
+    e->occurred_at = now();
+    e->correlation_id = std::move(key);
+    e->payload = std::make_shared<PayloadOf<T>>(std::move(payload));
+    EventPtr ptr = std::move(e);
+    send_event(topic, ptr);
+    return ptr;
+  }
+  virtual std::string next_event_id() = 0;
+  virtual void send_event(std::string_view topic, EventPtr event) = 0;
+};
+
+// The stores, by service name, before any instance starts: where a run
+// commits its opening state (balances, stock, seats...).
+class OpeningState {
+ public:
+  virtual ~OpeningState() = default;
+  virtual Store& store(std::string_view service) = 0;
+};
+
+// What the final checks see: every service's committed store and the whole
+// event log (every record of every topic, topic by topic in the definition's
+// order, then partition, then offset).
+class FinalView {
+ public:
+  virtual ~FinalView() = default;
+  virtual const Store& store(std::string_view service) const = 0;
+  virtual std::span<const inv::LoggedEvent> log() const = 0;
+  // False when run.max_virtual_ms stopped the run before it went quiet:
+  // liveness cannot be judged then, only safety.
+  virtual bool quiesced() const = 0;
+  virtual Time now() const = 0;
+};
+
+// One run's worth of a saga. Made by SagaDefinition::start, used by one
+// Simulation, in this order: make_services, open, then place / on_commit as
+// the run goes, then finish.
+class SagaRun {
+ public:
+  virtual ~SagaRun() = default;
+
+  // The services, one per name in SagaDefinition::services(style), in that order.
+  virtual std::vector<std::unique_ptr<Service>> make_services() = 0;
+  // Commits the opening state, before any instance starts. Use small
+  // transactions (Transaction(store, "setup")): each one is a commit.
+  virtual void open(OpeningState& state) = 0;
+
+  // The workload: placement i happens at placement_at(i) after the start
+  // (non-decreasing in i); place(i) sends what it places through the client.
+  virtual size_t placements() const = 0;
+  virtual Duration placement_at(size_t i) const = 0;
+  virtual void place(size_t i, Client& client) = 0;
+
+  // Safety: called after every committed local transaction of every service
+  // (handlers, timers; not the opening state) with its write set. Each Put
+  // carries the record before and after. Keep it O(write set).
+  virtual void on_commit(const WriteSet& ws, Time now) = 0;
+
+  // The end of the run: the violations found at commits and by the final
+  // checks (safety again from scratch; liveness and agreement when quiesced),
+  // in report order, and the run's summary: RunResult's orders, confirmed,
+  // cancelled, pending (read them as saga instances started, completed,
+  // compensated, undecided) and paths (which ways through the saga it took).
+  virtual void finish(const FinalView& view, RunResult& result, std::vector<inv::Violation>& violations) = 0;
+};
+
+class SagaDefinition {
+ public:
+  virtual ~SagaDefinition() = default;
+
+  virtual std::string_view name() const = 0;
+
+  // Ways this saga can be run ("choreography", "orchestration"), the default
+  // first, chosen by the scenario's "style" (and `--style`). Empty: the
+  // scenario may not name a style.
+  virtual std::vector<std::string> styles() const { return {}; }
+
+  // Service names (consumer groups; instances are "<name>-<n>") and topics,
+  // in creation order. Fault plans and `topology.instances` name these.
+  virtual std::vector<std::string> services(std::string_view style) const = 0;
+  virtual std::vector<std::string> topics(std::string_view style) const = 0;
+
+  // Reads this saga's keys of the scenario's "saga" object (`saga` has
+  // already read the generic liveness_bound_ms into out.liveness_bound; keys
+  // nobody reads are rejected afterwards). Throws InputError (saga.fail(...)).
+  virtual void parse_settings(JsonObject& /*saga*/, Scenario& /*out*/) const {}
+  // Reads the scenario's top-level "workload" (or whatever top-level keys
+  // this saga uses) from `root`, typically into out.settings.
+  virtual void parse_workload(JsonObject& root, Scenario& out) const = 0;
+
+  // Invariant names in report order. The simulator appends
+  // inv::kBrokerGuarantees; a violation naming anything else is reported too.
+  virtual std::vector<std::string> invariants(std::string_view style) const = 0;
+  // The saga paths a sweep expects to see (RunResult::paths keys), for its
+  // coverage report. Empty: no coverage report.
+  virtual std::vector<std::string> paths(std::string_view /*style*/) const { return {}; }
+
+  // The fault entries (scenario "faults" JSON) that swarm mode starts from
+  // when a scenario has none. The default spreads every fault class over this
+  // saga's services and topics (faults/plan.h: default_chaos_plan).
+  virtual nlohmann::json chaos_faults(const Scenario& scenario) const;
+
+  // Shrinking (faults/shrink.h). explicit_workload: the scenario's workload
+  // with everything the seed generates written out (default: unchanged).
+  // shrink_workload: make `best` smaller while `fails(candidate)` holds
+  // (default: nothing; see reduce_list). Called between other reductions.
+  virtual nlohmann::json explicit_workload(const Scenario& scenario, uint64_t seed) const;
+  virtual void shrink_workload(nlohmann::json& /*best*/,
+                               const std::function<bool(const nlohmann::json&)>& /*fails*/) const {}
+  // The last step: drop reference data nothing uses any more (customers, SKUs).
+  virtual void tidy_workload(nlohmann::json& /*best*/,
+                             const std::function<bool(const nlohmann::json&)>& /*fails*/) const {}
+  // How many saga instances a scenario JSON places (for shrink's report).
+  virtual size_t workload_size(const nlohmann::json& /*scenario*/) const { return 0; }
+
+  virtual std::unique_ptr<SagaRun> start(const Scenario& scenario, const RunOptions& options) const = 0;
+};
+
+// Delta debugging over the JSON array at `pointer` in `best`: removes chunks,
+// then single items, keeping each removal after which `fails` still holds.
+void reduce_list(nlohmann::json& best, const nlohmann::json::json_pointer& pointer,
+                 const std::function<bool(const nlohmann::json&)>& fails);
+
+}  // namespace sagasim::sim
