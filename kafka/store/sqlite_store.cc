@@ -166,15 +166,6 @@ void SqliteStore::create_schema() {
       if (rc != SQLITE_ROW) fail(rc, "reading the schema");
       return sqlite3_column_int64(stmt.get(), 0);
     };
-    auto meta = [&](const char* name) -> std::optional<std::string> {
-      StmtPtr stmt = prepare("SELECT value FROM meta WHERE name = ?1");
-      Use use(stmt.get());
-      use.text(1, name);
-      const int rc = sqlite3_step(stmt.get());
-      if (rc == SQLITE_DONE) return std::nullopt;
-      if (rc != SQLITE_ROW) fail(rc, "reading the meta table");
-      return std::string(column_text(stmt.get(), 0));
-    };
     if (count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'") == 0) {
       if (count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'") != 0)
         throw InputError(path_, "", "cannot open the store: the file is a SQLite database, but not a sagasim store "
