@@ -116,10 +116,6 @@ class ServiceRunner {
   std::string render_metrics();
 
  private:
-  struct InFlight {
-    std::string topic;
-  };
-
   void create_topics();
   void process_batch(std::vector<Message>& batch);
   void handle(const Message& m, std::vector<OutboxEntry>& out);  // inside a store batch
