@@ -13,17 +13,6 @@ namespace sagasim {
 
 using nlohmann::json;
 
-const PayloadRegistry::Decoder* PayloadRegistry::find(std::string_view type, int version) const {
-  auto it = decoders_.find(std::pair<std::string, int>(std::string(type), version));
-  return it == decoders_.end() ? nullptr : &it->second;
-}
-
-bool PayloadRegistry::knows_type(std::string_view type) const {
-  for (const auto& [k, _] : decoders_)
-    if (k.first == type) return true;
-  return false;
-}
-
 namespace {
 
 // Days since 1970-01-01 to a civil date and back (H. Hinnant's algorithms):
@@ -91,6 +80,132 @@ void reject_floats(const json& payload, std::string_view where) {
 
 }  // namespace
 
+// --- PayloadRegistry ----------------------------------------------------------
+
+void PayloadRegistry::add_decoder(std::string_view type, int version, Decoder decoder) {
+  Entry& e = types_[std::string(type)];
+  e.current = version;
+  e.decoder = std::move(decoder);
+}
+
+void PayloadRegistry::add_schema(std::string_view type, int version, std::shared_ptr<const JsonSchema> schema) {
+  types_[std::string(type)].schemas[version] = std::move(schema);
+}
+
+void PayloadRegistry::add_converters(std::string_view type, int from, Converter up, Converter down) {
+  Entry& e = types_[std::string(type)];
+  e.up[from] = std::move(up);
+  e.down[from] = std::move(down);
+}
+
+const PayloadRegistry::Entry* PayloadRegistry::entry(std::string_view type) const {
+  auto it = types_.find(type);
+  return it == types_.end() || !it->second.decoder ? nullptr : &it->second;
+}
+
+void PayloadRegistry::pin(std::string_view type, int version, std::string_view where) {
+  auto it = types_.find(type);
+  if (it == types_.end() || !it->second.decoder)
+    fail(where, "", fmt::format("'{}' is not an event type this saga knows", type));
+  Entry& e = it->second;
+  if (version < 1 || version > e.current)
+    fail(where, "", fmt::format("{} has versions 1 to {}; cannot pin it at {}", type, e.current, version));
+  for (int v = version; v < e.current; ++v)
+    if (!e.down.count(v) || !e.up.count(v))
+      fail(where, "", fmt::format("{} has no converter between v{} and v{}", type, v, v + 1));
+  if (!e.schemas.count(version))
+    fail(where, "", fmt::format("{} v{} has no schema to read newer versions by", type, version));
+  e.pinned = version == e.current ? 0 : version;
+}
+
+bool PayloadRegistry::knows_type(std::string_view type) const { return entry(type) != nullptr; }
+
+int PayloadRegistry::current_version(std::string_view type) const {
+  const Entry* e = entry(type);
+  return e ? e->current : 0;
+}
+
+int PayloadRegistry::write_version(std::string_view type) const {
+  const Entry* e = entry(type);
+  return !e ? 0 : e->pinned ? e->pinned : e->current;
+}
+
+const JsonSchema* PayloadRegistry::schema(std::string_view type, int version) const {
+  auto it = types_.find(type);
+  if (it == types_.end()) return nullptr;
+  auto s = it->second.schemas.find(version);
+  return s == it->second.schemas.end() ? nullptr : s->second.get();
+}
+
+std::vector<std::pair<std::string, int>> PayloadRegistry::schemas() const {
+  std::vector<std::pair<std::string, int>> out;
+  for (const auto& [type, e] : types_)
+    for (const auto& [v, _] : e.schemas) out.emplace_back(type, v);
+  return out;
+}
+
+std::shared_ptr<const Payload> PayloadRegistry::decode(std::string_view type, int& version, const json& payload,
+                                                       std::string_view where) const {
+  const Entry* e = entry(type);
+  if (!e) return std::make_shared<JsonPayload>(payload);
+  const int reads_as = e->pinned ? e->pinned : e->current;
+  json p = payload;
+  int v = version;
+  if (v > reads_as) {
+    // A newer producer. Read it as this build would have: by the newest
+    // schema it knows, ignoring what that schema does not declare.
+    const JsonSchema* s = schema(type, reads_as);
+    if (!s)
+      fail(where, "/schema_version",
+           fmt::format("{} schema_version {} is not one this sagasim reads (it reads up to v{}, which has no schema "
+                       "to judge a newer version by)",
+                       type, v, reads_as));
+    s->apply_defaults(p);
+    if (auto problem = s->validate(p))
+      fail(where, "/payload" + problem->path,
+           fmt::format("{} v{} from a newer producer cannot be read as v{}: {}", type, v, reads_as, problem->message));
+    s->project(p);
+    v = reads_as;
+  } else if (const JsonSchema* s = schema(type, v)) {
+    s->apply_defaults(p);
+    if (auto problem = s->validate(p))
+      fail(where, "/payload" + problem->path, fmt::format("not a valid {} v{} payload: {}", type, v, problem->message));
+  } else if (v != e->current) {
+    fail(where, "/schema_version",
+         fmt::format("{} schema_version {} is not one this sagasim reads (it has no schema for it)", type, v));
+  }
+  for (; v < e->current; ++v) {
+    auto up = e->up.find(v);
+    if (up == e->up.end())
+      fail(where, "/schema_version", fmt::format("{} has no upcaster from v{} to v{}", type, v, v + 1));
+    up->second(p);
+  }
+  reject_floats(p, where);
+  std::shared_ptr<const Payload> out;
+  try {
+    out = e->decoder(p);
+  } catch (const json::exception& ex) {
+    fail(where, "/payload", fmt::format("not a valid {} v{} payload: {}", type, version, ex.what()));
+  }
+  version = e->current;
+  return out;
+}
+
+int PayloadRegistry::to_wire(const Event& ev, json& payload) const {
+  payload = json();
+  if (ev.payload) ev.payload->to_json(payload);
+  if (payload.is_null()) payload = json::object();
+  const Entry* e = entry(ev.type);
+  if (!e || !e->pinned || ev.schema_version <= e->pinned) return ev.schema_version;
+  int v = ev.schema_version;
+  for (; v > e->pinned; --v) {
+    auto down = e->down.find(v - 1);
+    if (down == e->down.end()) throw InternalError(fmt::format("{}: no converter from v{} down to v{}", ev.type, v, v - 1));
+    down->second(payload);
+  }
+  return v;
+}
+
 std::string format_timestamp(Time t) {
   // Milliseconds when that is exact (the common case, and what most Kafka
   // tooling shows), microseconds otherwise: the wire form loses nothing.
@@ -144,11 +259,12 @@ Time parse_timestamp(std::string_view s, std::string_view where, std::string_vie
   return Time{((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + frac_us};
 }
 
-json event_to_json(const Event& e) {
+namespace {
+json envelope_to_json(const Event& e, int version, json payload) {
   json j = json::object();
   j["event_id"] = e.event_id;
   j["type"] = e.type;
-  j["schema_version"] = e.schema_version;
+  j["schema_version"] = version;
   j["key"] = e.key;
   j["occurred_at"] = format_timestamp(e.occurred_at);
   j["correlation_id"] = e.correlation_id;
@@ -156,17 +272,30 @@ json event_to_json(const Event& e) {
   json h = json::object();
   for (const auto& [k, v] : e.headers) h[k] = v;
   j["headers"] = std::move(h);
-  json p;
-  if (e.payload) e.payload->to_json(p);
-  j["payload"] = p.is_null() ? json::object() : std::move(p);
+  j["payload"] = payload.is_null() ? json::object() : std::move(payload);
   return j;
 }
 
-std::string encode_event(const Event& e) {
-  // JSON text is UTF-8: invalid bytes in an id or a payload become U+FFFD
-  // rather than an exception in the middle of a relay or a trace.
-  return event_to_json(e).dump(-1, ' ', false, json::error_handler_t::replace);
+// JSON text is UTF-8: invalid bytes in an id or a payload become U+FFFD
+// rather than an exception in the middle of a relay or a trace.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+}  // namespace
+
+json event_to_json(const Event& e) {
+  json p;
+  if (e.payload) e.payload->to_json(p);
+  return envelope_to_json(e, e.schema_version, std::move(p));
 }
+
+std::string encode_event(const Event& e) { return dump(event_to_json(e)); }
+
+json event_to_json(const Event& e, const PayloadRegistry& registry) {
+  json p;
+  const int version = registry.to_wire(e, p);
+  return envelope_to_json(e, version, std::move(p));
+}
+
+std::string encode_event(const Event& e, const PayloadRegistry& registry) { return dump(event_to_json(e, registry)); }
 
 Event event_from_json(const json& j, const PayloadRegistry* registry, std::string_view where) {
   if (!j.is_object()) fail(where, "", std::string("an event must be a JSON object, got ") + j.type_name());
@@ -198,21 +327,8 @@ Event event_from_json(const json& j, const PayloadRegistry* registry, std::strin
   }
   const json& p = field(j, "payload", where);
   if (!p.is_object()) fail(where, "/payload", std::string("expected an object, got ") + p.type_name());
-  const PayloadRegistry::Decoder* dec = registry ? registry->find(e.type, e.schema_version) : nullptr;
-  if (dec) {
-    reject_floats(p, where);
-    try {
-      e.payload = (*dec)(p);
-    } catch (const json::exception& ex) {
-      fail(where, "/payload", fmt::format("not a valid {} v{} payload: {}", e.type, e.schema_version, ex.what()));
-    }
-  } else if (registry && registry->knows_type(e.type)) {
-    // A type we have a schema for, at a version we do not: kept as raw JSON
-    // it would only fail later, inside a handler. Refuse it here, where the
-    // message can name the field (a consumer sends it to the dead-letter topic).
-    fail(where, "/schema_version",
-         fmt::format("{} schema_version {} is not one this sagasim reads (written by a newer producer?)", e.type,
-                     e.schema_version));
+  if (registry) {
+    e.payload = registry->decode(e.type, e.schema_version, p, where);
   } else {
     e.payload = std::make_shared<JsonPayload>(p);
   }

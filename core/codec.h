@@ -5,9 +5,9 @@
 //    "causation_id":"e-0","headers":{"source":"order"},"payload":{...}}
 //
 // Decoding validates every field and throws InputError naming the source and
-// the JSON pointer of the first problem. Payloads are decoded by the decoder
-// registered for (type, schema_version); unknown types stay JsonPayload, and a
-// known type at a version with no decoder (a newer producer) is an InputError.
+// the JSON pointer of the first problem. Payloads of registered types are
+// validated against their JSON Schema and decoded to the current struct
+// (PayloadRegistry below); unknown types stay JsonPayload.
 #pragma once
 
 #include <functional>
@@ -16,28 +16,81 @@
 #include <string_view>
 
 #include "core/event.h"
+#include "core/json_schema.h"
 
 namespace sagasim {
 
+// What a process knows of each event type: the struct its handlers see (the
+// type's current version), a JSON Schema per version, and converters between
+// neighbouring versions. Decoding a payload written at version v:
+//   v == current: validate against its schema, decode;
+//   v <  current: validate against v's schema, upcast v -> v+1 -> ... -> current;
+//   v >  current (a newer producer): read it as the newest version this
+//      process knows, the way code built before v existed would: validate
+//      against that schema (open: unknown fields are ignored), keep only the
+//      properties it declares. Data that does not fit is an InputError, so a
+//      breaking change becomes a dead letter, not a handler's crash.
+// Before validating, missing properties that the schema gives a `default` are
+// filled in. A type registered without schemas is decoded as before, at its
+// current version only.
+//
+// pin(type, v) makes the process behave like a build that knows `type` only
+// up to v: it reads newer versions as v, and writes v (converting down from
+// the struct). That is one instance in the middle of a rolling upgrade.
 class PayloadRegistry {
  public:
   using Decoder = std::function<std::shared_ptr<const Payload>(const nlohmann::json&)>;
+  // Rewrites a payload in place, one version up (an upcaster) or down.
+  using Converter = std::function<void(nlohmann::json&)>;
 
+  // T is the type's current version: the struct its handlers see.
   template <class T>
-  void add() {
-    decoders_[{std::string(T::kType), T::kVersion}] = [](const nlohmann::json& j) {
+  void add(std::shared_ptr<const JsonSchema> schema = nullptr) {
+    add_decoder(T::kType, T::kVersion, [](const nlohmann::json& j) {
       return std::make_shared<PayloadOf<T>>(j.get<T>());
-    };
+    });
+    if (schema) add_schema(T::kType, T::kVersion, std::move(schema));
   }
-  const Decoder* find(std::string_view type, int version) const;
+  void add_decoder(std::string_view type, int version, Decoder decoder);
+  void add_schema(std::string_view type, int version, std::shared_ptr<const JsonSchema> schema);
+  // `up` turns a version `from` payload into a `from + 1` one; `down` the reverse.
+  void add_converters(std::string_view type, int from, Converter up, Converter down);
+  // InputError (naming `where`) for an unknown type or a version this registry
+  // cannot write or read as.
+  void pin(std::string_view type, int version, std::string_view where);
+
   bool knows_type(std::string_view type) const;
+  // The struct's version (0: unknown type), and the version this process reads as and writes.
+  int current_version(std::string_view type) const;
+  int write_version(std::string_view type) const;
+  const JsonSchema* schema(std::string_view type, int version) const;
+  // Every (type, version) with a schema, in name order.
+  std::vector<std::pair<std::string, int>> schemas() const;
+
+  // A payload written at `version` as this process's struct; sets `version` to
+  // the struct's. InputError names `where` and the pointer ("/payload/...").
+  std::shared_ptr<const Payload> decode(std::string_view type, int& version, const nlohmann::json& payload,
+                                        std::string_view where) const;
+  // `e`'s payload as this process writes it; returns the version written.
+  int to_wire(const Event& e, nlohmann::json& payload) const;
 
  private:
-  std::map<std::pair<std::string, int>, Decoder, std::less<>> decoders_;
+  struct Entry {
+    int current = 0;
+    int pinned = 0;  // 0: not pinned
+    Decoder decoder;
+    std::map<int, std::shared_ptr<const JsonSchema>> schemas;
+    std::map<int, Converter> up, down;  // keyed by the version they start from / arrive at
+  };
+  const Entry* entry(std::string_view type) const;
+  std::map<std::string, Entry, std::less<>> types_;
 };
 
 nlohmann::json event_to_json(const Event& e);
 std::string encode_event(const Event& e);
+// As `registry` writes it: a pinned type at its pinned version.
+nlohmann::json event_to_json(const Event& e, const PayloadRegistry& registry);
+std::string encode_event(const Event& e, const PayloadRegistry& registry);
 
 // `where` names the source for error messages (a file and line, a topic,
 // partition and offset). A null registry keeps every payload as JSON.

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/json_reader.h"
+#include "services/schemas.h"
 #include "services/state.h"
 
 namespace sagasim::saga {
@@ -62,6 +63,11 @@ void register_saga_payloads(PayloadRegistry& r) {
   r.add<RefundPayment>();
   r.add<ReserveItems>();
   r.add<ReleaseItems>();
+  for (const auto& [id, schema] : saga_schemas()) r.add_schema(id.first, id.second, schema);
+  // OrderCreated v1 -> v2: the currency, which v1 left implicit (USD).
+  r.add_converters(
+      OrderCreated::kType, 1, [](nlohmann::json& p) { p.emplace("currency", "USD"); },
+      [](nlohmann::json& p) { p.erase("currency"); });
 }
 
 std::string_view to_string(Style s) {

@@ -1,4 +1,6 @@
-// The saga's event schemas (version 1) and the topics they travel on.
+// The saga's events as the handlers see them (each type's current version),
+// and the topics they travel on. Their JSON Schemas, one per version, are in
+// services/schemas/ (schemas.h); docs/events.md lists every field.
 //
 // Choreography (the services react to each other's events):
 //   order-requests  PlaceOrder                              (from clients)
@@ -62,15 +64,18 @@ struct PlaceOrder {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlaceOrder, order_id, customer_id, lines, amount_cents)
 
+// v2 added `currency`. v1 data (all of it in USD) is upcast on read; an
+// instance pinned to v1 (a rolling upgrade) writes v1 by dropping it.
 struct OrderCreated {
   static constexpr std::string_view kType = "OrderCreated";
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;
   std::string order_id;
   std::string customer_id;
   std::vector<OrderLine> lines;
   int64_t amount_cents = 0;
+  std::string currency = "USD";  // ISO 4217
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderCreated, order_id, customer_id, lines, amount_cents)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderCreated, order_id, customer_id, lines, amount_cents, currency)
 
 struct OrderConfirmed {
   static constexpr std::string_view kType = "OrderConfirmed";
@@ -173,7 +178,8 @@ struct ReleaseItems {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ReleaseItems, order_id, reason)
 
-// Registers a decoder for every saga event above.
+// Registers every saga event above: its decoder, a schema per version
+// (services/schemas/) and the converters between versions.
 void register_saga_payloads(PayloadRegistry& registry);
 
 }  // namespace sagasim::saga
