@@ -6,6 +6,7 @@
 //   sagasim export TRACE.jsonl --perfetto OUT.json
 //   sagasim mutants
 //   sagasim shrink SCENARIO.json --seed N [--swarm] [--mutant NAME] [--out FILE]
+//   sagasim schema list [--markdown] | check OLD NEW [--require MODE] | validate EVENTS.jsonl
 //
 // Production mode, on real Kafka (cli/live.h):
 //   sagasim serve order|payment|inventory --kafka FILE --db PATH [--instance ID]
@@ -21,6 +22,7 @@
 
 #include "cli/commands.h"
 #include "cli/live.h"
+#include "cli/schema.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
@@ -173,6 +175,38 @@ int main(int argc, char** argv) {
   check->footer("Exit codes: 0 every invariant holds, 1 a violation (the order and its events are printed) or the "
                 "topics could not be read, 2 bad input.");
 
+  CLI::App* schema = app.add_subcommand("schema", "The saga's event schemas: list them, check a change's compatibility, "
+                                                  "validate events");
+  schema->require_subcommand(1);
+  SchemaListArgs schema_list_args;
+  CLI::App* schema_list = schema->add_subcommand("list", "Every event type and version, with its topic and fields");
+  schema_list->add_flag("--markdown", schema_list_args.markdown,
+                        "Print the full reference (docs/events.md is this output)");
+  SchemaCheckArgs schema_check_args;
+  CLI::App* schema_check = schema->add_subcommand(
+      "check", "Compatibility of a schema change in Confluent Schema Registry's terms: BACKWARD (new consumers read "
+               "old data), FORWARD (old consumers read new data), FULL (both)");
+  schema_check->add_option("old", schema_check_args.old_schema,
+                           "The schema before the change: a JSON Schema file, or a built-in one named Type.vN "
+                           "(e.g. OrderCreated.v1)")
+      ->required();
+  schema_check->add_option("new", schema_check_args.new_schema, "The schema after the change (file or Type.vN)")->required();
+  schema_check->add_option("--require", schema_check_args.require,
+                           "Exit 1 unless the change is at least this compatible: BACKWARD, FORWARD, FULL or NONE")
+      ->check(CLI::IsMember({"BACKWARD", "FORWARD", "FULL", "NONE"}));
+  schema_check->add_flag("--json", schema_check_args.json, "Print one JSON object");
+  schema_check->footer("Exit codes: 0 checked (and --require met), 1 --require not met, 2 bad input (a schema file "
+                       "that is not JSON, or uses a keyword sagasim does not support: the message names the path).");
+  SchemaValidateArgs schema_validate_args;
+  CLI::App* schema_validate = schema->add_subcommand(
+      "validate", "Decode event envelopes (one JSON object per line) exactly as the services do, schema checks included");
+  schema_validate->add_option("events", schema_validate_args.events, "File of event envelopes, one per line")->required();
+  schema_validate->add_option("--pin", schema_validate_args.pins,
+                              "Read as a build that knows TYPE only up to VERSION (TYPE=VERSION, repeatable)");
+  schema_validate->add_flag("--verbose,-v", schema_validate_args.verbose, "Print a line for every valid event too");
+  schema_validate->footer("Exit codes: 0 every event is valid, 1 some are not (each is printed with file:line and the "
+                          "JSON path), 2 bad input.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -196,6 +230,9 @@ int main(int argc, char** argv) {
     if (serve->parsed()) return serve_command(serve_args);
     if (place->parsed()) return place_orders_command(place_args);
     if (check->parsed()) return check_command(check_args);
+    if (schema_list->parsed()) return schema_list_command(schema_list_args);
+    if (schema_check->parsed()) return schema_check_command(schema_check_args);
+    if (schema_validate->parsed()) return schema_validate_command(schema_validate_args);
   } catch (const InputError& e) {
     std::cerr << "sagasim: " << e.what() << "\n";
     return kExitBadInput;
