@@ -108,13 +108,15 @@ void PayloadRegistry::pin(std::string_view type, int version, std::string_view w
   if (it == types_.end() || !it->second.decoder)
     fail(where, "", fmt::format("'{}' is not an event type this saga knows", type));
   Entry& e = it->second;
-  if (version < 1 || version > e.current)
-    fail(where, "", fmt::format("{} has versions 1 to {}; cannot pin it at {}", type, e.current, version));
-  for (int v = version; v < e.current; ++v)
+  if (version < 1 || !e.schemas.count(version)) {
+    std::string known;
+    for (const auto& [v, _] : e.schemas) known += fmt::format("{}v{}", known.empty() ? "" : ", ", v);
+    fail(where, "", fmt::format("{} has no schema for v{} (it has {}); cannot pin it at {}", type, version,
+                                known.empty() ? "none" : known, version));
+  }
+  for (int v = std::min(version, e.current); v < std::max(version, e.current); ++v)
     if (!e.down.count(v) || !e.up.count(v))
       fail(where, "", fmt::format("{} has no converter between v{} and v{}", type, v, v + 1));
-  if (!e.schemas.count(version))
-    fail(where, "", fmt::format("{} v{} has no schema to read newer versions by", type, version));
   e.pinned = version == e.current ? 0 : version;
 }
 
@@ -174,12 +176,7 @@ std::shared_ptr<const Payload> PayloadRegistry::decode(std::string_view type, in
     fail(where, "/schema_version",
          fmt::format("{} schema_version {} is not one this sagasim reads (it has no schema for it)", type, v));
   }
-  for (; v < e->current; ++v) {
-    auto up = e->up.find(v);
-    if (up == e->up.end())
-      fail(where, "/schema_version", fmt::format("{} has no upcaster from v{} to v{}", type, v, v + 1));
-    up->second(p);
-  }
+  convert(*e, type, v, e->current, p, where);
   reject_floats(p, where);
   std::shared_ptr<const Payload> out;
   try {
@@ -191,19 +188,34 @@ std::shared_ptr<const Payload> PayloadRegistry::decode(std::string_view type, in
   return out;
 }
 
+void PayloadRegistry::convert(const Entry& e, std::string_view type, int from, int to, json& payload,
+                              std::string_view where) const {
+  for (int v = from; v < to; ++v) {
+    auto up = e.up.find(v);
+    if (up == e.up.end()) fail(where, "/schema_version", fmt::format("{} has no upcaster from v{} to v{}", type, v, v + 1));
+    up->second(payload);
+  }
+  for (int v = from; v > to; --v) {
+    auto down = e.down.find(v - 1);
+    if (down == e.down.end())
+      fail(where, "/schema_version", fmt::format("{} has no converter from v{} down to v{}", type, v, v - 1));
+    down->second(payload);
+  }
+}
+
 int PayloadRegistry::to_wire(const Event& ev, json& payload) const {
   payload = json();
   if (ev.payload) ev.payload->to_json(payload);
   if (payload.is_null()) payload = json::object();
   const Entry* e = entry(ev.type);
-  if (!e || !e->pinned || ev.schema_version <= e->pinned) return ev.schema_version;
-  int v = ev.schema_version;
-  for (; v > e->pinned; --v) {
-    auto down = e->down.find(v - 1);
-    if (down == e->down.end()) throw InternalError(fmt::format("{}: no converter from v{} down to v{}", ev.type, v, v - 1));
-    down->second(payload);
+  if (!e || !e->pinned || ev.schema_version == e->pinned) return ev.schema_version;
+  // A converter the registry lacks was refused by pin(): reaching one here is a bug.
+  try {
+    convert(*e, ev.type, ev.schema_version, e->pinned, payload, "");
+  } catch (const InputError& x) {
+    throw InternalError(x.what());
   }
-  return v;
+  return e->pinned;
 }
 
 std::string format_timestamp(Time t) {

@@ -34,9 +34,11 @@ namespace sagasim {
 // filled in. A type registered without schemas is decoded as before, at its
 // current version only.
 //
-// pin(type, v) makes the process behave like a build that knows `type` only
-// up to v: it reads newer versions as v, and writes v (converting down from
-// the struct). That is one instance in the middle of a rolling upgrade.
+// pin(type, v) makes the process read and write `type` at v rather than at
+// the struct's version, converting between them: below the current version it
+// behaves like a build that knows `type` only up to v (one instance in the
+// middle of a rolling upgrade); above, like a build that ships v (a newer
+// producer, or a breaking change: services/mutants.h).
 class PayloadRegistry {
  public:
   using Decoder = std::function<std::shared_ptr<const Payload>(const nlohmann::json&)>;
@@ -55,8 +57,8 @@ class PayloadRegistry {
   void add_schema(std::string_view type, int version, std::shared_ptr<const JsonSchema> schema);
   // `up` turns a version `from` payload into a `from + 1` one; `down` the reverse.
   void add_converters(std::string_view type, int from, Converter up, Converter down);
-  // InputError (naming `where`) for an unknown type or a version this registry
-  // cannot write or read as.
+  // InputError (naming `where`) for an unknown type, a version without a
+  // schema, or a missing converter on the way.
   void pin(std::string_view type, int version, std::string_view where);
 
   bool knows_type(std::string_view type) const;
@@ -80,9 +82,11 @@ class PayloadRegistry {
     int pinned = 0;  // 0: not pinned
     Decoder decoder;
     std::map<int, std::shared_ptr<const JsonSchema>> schemas;
-    std::map<int, Converter> up, down;  // keyed by the version they start from / arrive at
+    std::map<int, Converter> up, down;  // both keyed by the lower version: up[v] v -> v+1, down[v] v+1 -> v
   };
   const Entry* entry(std::string_view type) const;
+  void convert(const Entry& e, std::string_view type, int from, int to, nlohmann::json& payload,
+               std::string_view where) const;
   std::map<std::string, Entry, std::less<>> types_;
 };
 

@@ -16,6 +16,10 @@ namespace sagasim::inv {
 // deliberately broke them).
 inline constexpr std::string_view kBrokerGuarantees = "broker_kafka_guarantees";
 
+// The harness's check that every record a consumer fetched could be read:
+// decoded, its schema satisfied (production dead-letters the rest).
+inline constexpr std::string_view kRecordsReadable = "records_readable";
+
 struct Violation {
   std::string invariant;
   std::string order_id;  // the saga instance (correlation id) it is about; empty when not about one

@@ -1,5 +1,10 @@
 #include "services/mutants.h"
 
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "services/events.h"
+
 namespace sagasim::saga {
 
 namespace {
@@ -30,6 +35,8 @@ constexpr MutantInfo kMutants[] = {
      "the runtime publishes a handler's events before committing its local transaction"},
     {Mutant::CommitBeforeProcessing, "commit-before-processing",
      "the runtime commits the consumer offset when a record arrives, before handling it"},
+    {Mutant::BreakingSchemaChange, "breaking-schema-change",
+     "order ships a new version of OrderCreated and ChargePayment with amount_cents renamed total_cents, unchecked"},
 };
 }  // namespace
 
@@ -61,6 +68,35 @@ std::string_view to_string(Mutant m) {
   for (const auto& i : kMutants)
     if (i.mutant == m) return i.name;
   return "none";
+}
+
+void apply_breaking_schema_change(PayloadRegistry& r) {
+  for (std::string_view type : {OrderCreated::kType, ChargePayment::kType}) {
+    const int current = r.current_version(type);
+    const JsonSchema* schema = r.schema(type, current);
+    if (!schema) throw InternalError(fmt::format("breaking-schema-change: {} v{} has no schema", type, current));
+    auto next = std::make_shared<JsonSchema>(*schema);
+    for (auto& p : next->properties)
+      if (p.name == "amount_cents") p.name = "total_cents";
+    for (auto& req : next->required)
+      if (req == "amount_cents") req = "total_cents";
+    r.add_schema(type, current + 1, std::move(next));
+    r.add_converters(
+        type, current,
+        [](nlohmann::json& p) {
+          if (auto it = p.find("amount_cents"); it != p.end()) {
+            p["total_cents"] = *it;
+            p.erase("amount_cents");
+          }
+        },
+        [](nlohmann::json& p) {
+          if (auto it = p.find("total_cents"); it != p.end()) {
+            p["amount_cents"] = *it;
+            p.erase("total_cents");
+          }
+        });
+    r.pin(type, current + 1, "breaking-schema-change");
+  }
 }
 
 }  // namespace sagasim::saga

@@ -8,6 +8,8 @@
 #include <span>
 #include <string_view>
 
+#include "core/codec.h"
+
 namespace sagasim::saga {
 
 enum class Mutant {
@@ -25,6 +27,7 @@ enum class Mutant {
   OrchestratorSkipsRefund,        // orchestration: cancelling does not refund a charge it heard of
   OutboxBeforeCommit,             // runtime: publishes the outbox before the local commit
   CommitBeforeProcessing,         // runtime: commits the consumer offset before handling the record
+  BreakingSchemaChange,           // order writes its charge request with amount_cents renamed: an unchecked schema change
 };
 
 struct MutantInfo {
@@ -41,5 +44,13 @@ std::span<const MutantInfo> all_mutants();
 bool mutant_applies(Mutant m, std::string_view style);
 std::optional<Mutant> mutant_from(std::string_view name);
 std::string_view to_string(Mutant m);
+
+// The breaking-schema-change mutant's codec, applied to the order service's
+// registry: the next version of OrderCreated and of ChargePayment renames
+// amount_cents to total_cents, and the service writes that version. Consumers
+// on the current schemas cannot read it (their records go unread: the
+// records_readable invariant), and `sagasim schema check` calls the change
+// NONE (tests/schemas/OrderCreated.v3-breaking.json is the same change).
+void apply_breaking_schema_change(PayloadRegistry& registry);
 
 }  // namespace sagasim::saga

@@ -1,6 +1,7 @@
 #include "sim/scenario.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -294,6 +295,44 @@ Scenario parse_scenario(const json& j, const std::string& source, std::shared_pt
   }
 
   def.parse_workload(root, s);
+
+  if (const json* w = root.find("wire")) {
+    if (w->is_boolean()) {
+      s.wire = w->get<bool>();
+    } else {
+      Obj o(*w, "/wire", source);
+      s.wire = true;
+      if (const json* v = o.find("versions")) {
+        Obj versions(*v, "/wire/versions", source);
+        for (const auto& [id, spec] : v->items()) {
+          const std::string path = "/wire/versions/" + id;
+          const size_t dash = id.rfind('-');
+          int n = 0;
+          const std::string service = dash == std::string::npos ? id : id.substr(0, dash);
+          if (dash != std::string::npos) std::from_chars(id.data() + dash + 1, id.data() + id.size(), n);
+          const int count = s.instances_of(service);
+          if (n < 1 || n > count || id != fmt::format("{}-{}", service, n))
+            versions.fail(path, fmt::format("not an instance this scenario starts (instances are named SERVICE-N, "
+                                            "N from 1 to the service's count in /topology/instances)"));
+          (void)versions.find(id.c_str());
+          Obj e(spec, path, source);
+          VersionPin pin{id, {}, std::nullopt, path};
+          const json* pins = e.find("pins");
+          if (!pins) e.fail(e.at("pins"), "missing required field (an object: event type -> version, e.g. {\"OrderCreated\": 1})");
+          Obj p(*pins, path + "/pins", source);
+          for (const auto& [type, ver] : pins->items()) {
+            pin.pins.emplace_back(type, static_cast<int>(p.integer(type.c_str(), 1, 1000)));
+          }
+          p.finish();
+          if (e.find("upgrade_at_ms")) pin.upgrade_at = ms_field(e, "upgrade_at_ms", 0);
+          e.finish();
+          s.versions.push_back(std::move(pin));
+        }
+        versions.finish();
+      }
+      o.finish();
+    }
+  }
 
   if (const json* f = root.find("faults")) {
     if (!f->is_array()) root.fail("/faults", "expected an array of faults");

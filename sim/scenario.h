@@ -54,6 +54,16 @@ struct Workload {
   Range price_cents{100, 5000};
 };
 
+// One instance of a rolling upgrade: it runs code that knows some event types
+// only up to an older version (PayloadRegistry::pin), until `upgrade_at`, when
+// it is restarted on the current code (never, when absent).
+struct VersionPin {
+  std::string instance;  // "order-2"
+  std::vector<std::pair<std::string, int>> pins;  // {"OrderCreated", 1}
+  std::optional<Duration> upgrade_at;
+  std::string path;  // "/wire/versions/order-2", for messages
+};
+
 struct Scenario {
   std::string source;  // the file it came from, for messages
   std::string name;
@@ -82,6 +92,13 @@ struct Scenario {
   Duration order_timeout = Duration::seconds(5);
   Workload workload;
   std::shared_ptr<const SagaSettings> settings;
+
+  // On the wire: every record is encoded by its producer's codec and decoded,
+  // schema checks and upcasting included, by each consumer's. Off, events are
+  // shared by pointer (faster; the same services, the same trace hash for the
+  // same run). `versions` (a rolling upgrade) implies it.
+  bool wire = false;
+  std::vector<VersionPin> versions;
 
   // The fault plan, validated and interpreted by faults/ (faults/plan.h).
   nlohmann::json faults = nlohmann::json::array();

@@ -15,6 +15,16 @@ constexpr uint32_t kNoSlot = UINT32_MAX;
 // Cookies of sends that have no outbox row (the outbox-before-commit mutant).
 constexpr uint64_t kDirectCookie = uint64_t{1} << 63;
 
+// The event as a producer with `registry` writes it: the same envelope, its
+// payload as the JSON on the wire (at the version that producer writes).
+EventPtr wire_form(EventPtr event, const PayloadRegistry& registry) {
+  auto w = std::make_shared<Event>(*event);
+  nlohmann::json payload;
+  w->schema_version = registry.to_wire(*event, payload);
+  w->payload = std::make_shared<JsonPayload>(std::move(payload));
+  return w;
+}
+
 std::string_view outcome_name(Outcome o) {
   switch (o) {
     case Outcome::Processed: return "processed";
@@ -45,6 +55,7 @@ class Simulation::ClientPort final : public Client {
   Time now() const override { return sim_.scheduler_.now(); }
   std::string next_event_id() override { return sim_.next_event_id(); }
   void send_event(std::string_view topic, EventPtr event) override {
+    if (sim_.wire_) event = wire_form(std::move(event), sim_.client_registry_);
     sim_.broker_.send(sim_.client_, sim_.broker_.topic_id(topic), std::move(event), 0);
   }
 
@@ -102,6 +113,9 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
     rt.group = broker_.add_group(std::string(rt.service->name()), rt.service->subscriptions());
   }
   client_port_ = std::make_unique<ClientPort>(*this);
+  wire_ = scenario.wire || !scenario.versions.empty() || options.mutant == saga::Mutant::BreakingSchemaChange;
+  if (wire_)
+    for (auto& rt : services_) rt.service->register_payloads(client_registry_);
 }
 
 Simulation::~Simulation() = default;
@@ -210,6 +224,9 @@ void Simulation::start() {
   for (const auto& [service, count] : scenario_.instances)
     for (int i = 0; i < count; ++i) add_instance(service);
 
+  for (const VersionPin& v : scenario_.versions)
+    if (v.upgrade_at) scheduler_.at(kSimEpoch + *v.upgrade_at, this, kUpgrade, instance(v.instance).index());
+
   // Each placement schedules the next, so the heap never holds the whole workload.
   if (saga_->placements() > 0) scheduler_.at(kSimEpoch + saga_->placement_at(0), this, kPlace, 0);
 }
@@ -220,6 +237,7 @@ void Simulation::fire(uint32_t kind, uint32_t x, uint64_t /*y*/) {
     case kTimer: fire_timers(x); break;
     case kRejoin: all_instances_[x]->rejoin(); break;
     case kRelaySweep: all_instances_[x]->relay_sweep(); break;
+    case kUpgrade: all_instances_[x]->upgrade(); break;
     default: throw InternalError("simulation: unknown task kind");
   }
 }
@@ -283,12 +301,14 @@ RunResult Simulation::finish() {
 
   std::vector<inv::Violation> all;
   saga_->finish(view, r, all);
+  all.insert(all.end(), unreadable_.begin(), unreadable_.end());
   for (const auto& msg : broker_.guarantee_violations())
     all.push_back(inv::Violation{std::string(inv::kBrokerGuarantees), "", msg});
   // Report order: the saga's invariants, the broker's guarantees, then any
   // name the saga reported without declaring it (never dropped).
   const SagaDefinition& def = scenario_.saga ? *scenario_.saga : *order_saga();
   std::vector<std::string> names = def.invariants(scenario_.style);
+  names.emplace_back(inv::kRecordsReadable);
   names.emplace_back(inv::kBrokerGuarantees);
   for (const auto& v : all)
     if (std::find(names.begin(), names.end(), v.invariant) == names.end()) names.push_back(v.invariant);
@@ -327,8 +347,38 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
 Instance::Instance(Simulation& sim, uint32_t service_index, uint32_t index, std::string id)
     : sim_(sim), service_(service_index), index_(index), id_(std::move(id)) {}
 
+void Instance::build_registry() {
+  auto& rt = sim_.services_[service_];
+  registry_ = std::make_unique<PayloadRegistry>();
+  rt.service->register_payloads(*registry_);
+  if (sim_.options_.mutant == saga::Mutant::BreakingSchemaChange && rt.service->name() == "order")
+    saga::apply_breaking_schema_change(*registry_);
+  if (upgraded_) return;
+  for (const VersionPin& v : sim_.scenario_.versions) {
+    if (v.instance != id_) continue;
+    for (const auto& [type, version] : v.pins)
+      registry_->pin(type, version, fmt::format("{} at {}/pins/{}", sim_.scenario_.source, v.path, type));
+  }
+}
+
+EventPtr Instance::to_wire(const EventPtr& event) const {
+  return registry_ ? wire_form(event, *registry_) : event;
+}
+
+void Instance::upgrade() {
+  // A rolling upgrade's step: stop the old build, start the new one on the
+  // same store (its outbox rows are relayed again, now in the new format).
+  const bool was_up = up_;
+  crash();
+  upgraded_ = true;
+  build_registry();
+  sim_.trace_.record(sim_.scheduler_.now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "upgrade"});
+  if (was_up) start();
+}
+
 void Instance::start() {
   auto& rt = sim_.services_[service_];
+  if (sim_.wire_ && !registry_) build_registry();
   up_ = true;
   producer_ = sim_.broker_.add_producer(id_, sim_.scenario_.idempotent_producer, this, sim_.scenario_.max_in_flight);
   member_ = sim_.broker_.join(rt.group, id_, this);
@@ -422,15 +472,25 @@ void Instance::on_record(const Delivery& d) {
   }
   const bool publish_first = mutant == saga::Mutant::OutboxBeforeCommit;
   Transaction txn(rt.store, id_, std::move(scratch_));
-  Outcome outcome;
+  Outcome outcome = Outcome::Ignored;
   std::string poison;
   try {
-    outcome = process_event(*rt.service, *this, txn, *d.event, publish_first ? CommitPolicy::Defer : CommitPolicy::Commit);
+    // On the wire the record is read as production reads it: envelope text
+    // decoded by this instance's codec, schema checks and upcasting included.
+    const Event* event = d.event;
+    std::optional<Event> decoded;
+    if (registry_) event = &decoded.emplace(decode_event(encode_event(*d.event), registry_.get(), ""));
+    outcome = process_event(*rt.service, *this, txn, *event, publish_first ? CommitPolicy::Defer : CommitPolicy::Commit);
   } catch (const InputError& e) {
     // A record this service cannot read. Production sends it to the dead
-    // letter topic; here it is traced and skipped so the partition moves on.
-    outcome = Outcome::Ignored;
+    // letter topic; here it is traced and skipped so the partition moves on,
+    // and the run fails records_readable.
     poison = std::string("poison: ") + e.what();
+    sim_.unreadable_.push_back(inv::Violation{
+        std::string(inv::kRecordsReadable), d.event->correlation_id,
+        fmt::format("{} could not read {} v{} ({}) at {}[{}]@{}: {}", id_, d.event->type, d.event->schema_version,
+                    d.event->event_id, d.topic, to_int(d.partition), to_int(d.offset), e.what()),
+        t.us});
   }
   trace.record(t, Step{.kind = StepKind::Handle, .actor = id_, .topic = d.topic, .partition = to_int(d.partition),
                        .offset = to_int(d.offset), .event = d.event,
@@ -455,7 +515,7 @@ void Instance::on_record(const Delivery& d) {
       take_slot();
       for (const OutboxEntry& row : ws.outbox) {
         const uint64_t cookie = kDirectCookie | ++direct_sends_;
-        sim_.broker_.send(producer_, sim_.broker_.topic_id(row.topic), row.event, cookie);
+        sim_.broker_.send(producer_, sim_.broker_.topic_id(row.topic), to_wire(row.event), cookie);
         seq_to_slot_.push_back({cookie, slot, 0});
       }
       waiting_[slot].remaining = static_cast<int>(ws.outbox.size());
@@ -492,7 +552,7 @@ void Instance::on_record(const Delivery& d) {
 
 void Instance::relay(const WriteSet& ws, uint32_t slot) {
   for (const OutboxEntry& row : ws.outbox) {
-    sim_.broker_.send(producer_, sim_.broker_.topic_id(row.topic), row.event, row.seq);
+    sim_.broker_.send(producer_, sim_.broker_.topic_id(row.topic), to_wire(row.event), row.seq);
     seq_to_slot_.push_back({row.seq, slot, sim_.hooks_ ? SimBroker::identity_of(*row.event, id_) : 0});
   }
   if (slot != kNoSlot) waiting_[slot].remaining = static_cast<int>(ws.outbox.size());

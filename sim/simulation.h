@@ -116,6 +116,10 @@ class Simulation final : public Actor {
 
   void fire(uint32_t kind, uint32_t x, uint64_t y) override;
 
+  // Whether records travel encoded (Scenario::wire, a rolling upgrade, or the
+  // breaking-schema-change mutant).
+  bool on_wire() const { return wire_; }
+
  private:
   friend class Instance;
   struct ServiceClock {
@@ -131,7 +135,7 @@ class Simulation final : public Actor {
     int next_instance = 1;
     ServiceClock clock;
   };
-  enum Kind : uint32_t { kPlace, kTimer, kRejoin, kRelaySweep };
+  enum Kind : uint32_t { kPlace, kTimer, kRejoin, kRelaySweep, kUpgrade };
   class ClientPort;
   class Stores;
   class View;
@@ -158,6 +162,10 @@ class Simulation final : public Actor {
   uint64_t event_counter_ = 0;
   uint64_t duplicates_skipped_ = 0;
   std::vector<Instance*> all_instances_;
+  bool wire_ = false;
+  PayloadRegistry client_registry_;  // the workload client's codec, on the wire
+  // Records a consumer could not read (records_readable).
+  std::vector<inv::Violation> unreadable_;
   FaultHooks* hooks_ = nullptr;
   std::map<std::string, uint64_t> faults_fired_;
 };
@@ -171,6 +179,7 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
 
   const std::string& id() const { return id_; }
   uint32_t service_index() const { return service_; }
+  uint32_t index() const { return index_; }  // among all the run's instances
   bool up() const { return up_; }
   // Up, and neither paused nor cut off from the broker.
   bool available() const { return up_ && paused_until_ <= sim_.scheduler_.now(); }
@@ -196,8 +205,13 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   // Republishes committed outbox rows that are neither published nor in flight.
   void relay_sweep();
   void rejoin();
+  // A rolling upgrade reaches this instance: restarted on the current code.
+  void upgrade();
+  // The event as this instance's producer puts it on the wire (itself, off the wire).
+  EventPtr to_wire(const EventPtr& event) const;
 
  private:
+  void build_registry();
   void pause(Time until, bool network);
   struct Waiting {
     Delivery delivery;
@@ -223,6 +237,9 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   std::vector<InFlightRow> seq_to_slot_;  // small: in-flight outbox rows
   WriteSet scratch_;  // recycled by every transaction this instance runs
   uint64_t direct_sends_ = 0;  // the outbox-before-commit mutant's sends, which have no outbox row
+  // On the wire: this instance's codec (its service's events, its version pins).
+  std::unique_ptr<PayloadRegistry> registry_;
+  bool upgraded_ = false;
 };
 
 }  // namespace sagasim::sim
