@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/codec.h"
+#include "core/trace_context.h"
 
 namespace sagasim::sim {
 
@@ -172,6 +173,12 @@ void Trace::record(Time t, const Step& s) {
     append_json_string(buf_, s.detail);
   }
   if (s.kind == StepKind::Publish && s.event) {
+    // The W3C trace context production sends as a header with this record
+    // (core/trace_context.h). Derived from the event's ids, which the hash
+    // covers, so it is written but not hashed again.
+    buf_.append(std::string_view(R"(,"traceparent":")"));
+    buf_.append(traceparent_of(*s.event));
+    buf_.push_back('"');
     // The whole envelope once, where the event enters the log, so a trace is
     // self-contained for viewers and replays.
     buf_.append(std::string_view(R"(,"event":)"));

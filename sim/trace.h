@@ -4,7 +4,7 @@
 //    "scenario":"happy-path","seed":7,"epoch":"2026-01-01T00:00:00.000Z"}
 //   {"step":1,"t_us":1520,"kind":"publish","actor":"client","topic":"order-requests",
 //    "partition":2,"offset":0,"event_id":"e-1","type":"PlaceOrder","order":"o-1",
-//    "causation":"","event":{...the whole envelope...}}
+//    "causation":"","traceparent":"00-<trace id>-<span id>-01","event":{...the whole envelope...}}
 //   {"step":2,"t_us":3100,"kind":"deliver","actor":"order-1",...}
 //   {"kind":"end","steps":5120,"trace_hash":"9c1d2f0a6b3e4c5d"}
 //

@@ -18,6 +18,7 @@
 #include <QValueAxis>
 #include <QWheelEvent>
 
+#include "core/trace_context.h"
 #include "viewer/style.h"
 
 namespace sagasim::viewer {
@@ -492,6 +493,12 @@ QString TimelineView::tooltip_for(uint32_t i) const {
     if (s.causation != kNoStr) text += QString(" (caused by %1)").arg(q(s.causation));
   }
   if (s.order != kNoStr) text += QString("\norder %1").arg(q(s.order));
+  if (s.event_id != kNoStr && s.order != kNoStr) {
+    // The W3C trace context the record carries in production (core/trace_context.h),
+    // to find the same saga in a tracing backend.
+    const std::string tp = "00-" + trace_id_of(model_.str(s.order)) + "-" + span_id_of(model_.str(s.event_id)) + "-01";
+    text += QString("\ntraceparent %1").arg(QString::fromStdString(tp));
+  }
   if (s.table != kNoStr) text += QString("\n%1/%2").arg(q(s.table), q(s.key));
   if (s.detail != kNoStr) {
     QString d = q(s.detail);

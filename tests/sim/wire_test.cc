@@ -3,7 +3,10 @@
 // instances pinned to older event versions; a breaking change caught.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
+
+#include "core/trace_context.h"
 
 #include "sim/simulation.h"
 
@@ -131,6 +134,32 @@ TEST(Wire, VersionsAreCheckedWithTheirPath) {
             "{\"OrderCreated\": 1})");
   EXPECT_EQ(error({{"speed", 1}}), "x.json at /wire/speed: unknown field (known here: versions)");
   EXPECT_EQ(error(true), "(no error)");
+}
+
+// The simulator's trace carries the same W3C traceparent that production
+// sends as a Kafka header (kafka/runtime/record.h), so one saga is one trace id
+// in both.
+TEST(Trace, PublishStepsCarryTheTraceparentProductionSends) {
+  StringSink sink;
+  run_scenario(parse_scenario(small(5), "t"), {.seed = 1, .trace = &sink});
+  std::istringstream in(sink.text);
+  int publishes = 0;
+  std::map<std::string, std::set<std::string>> traces_of_order;
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.value("kind", "") != "publish") {
+      EXPECT_FALSE(j.contains("traceparent"));
+      continue;
+    }
+    ++publishes;
+    const std::string tp = j.at("traceparent");
+    ASSERT_EQ(tp.size(), 55u) << tp;
+    const Event e = event_from_json(j.at("event"), nullptr, "trace");
+    EXPECT_EQ(tp, traceparent_of(e));
+    traces_of_order[j.at("order")].insert(tp.substr(3, 32));
+  }
+  EXPECT_GT(publishes, 20);
+  for (const auto& [order, ids] : traces_of_order) EXPECT_EQ(ids.size(), 1u) << order << ": one saga, one trace";
 }
 
 }  // namespace
