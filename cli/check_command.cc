@@ -170,7 +170,11 @@ int check_command(const CheckArgs& args) {
         ++snap.poison;  // the services dead-lettered it; it carries no saga effect
         continue;
       }
-      snap.state.log.push_back(inv::LoggedEvent{interned_topic(r.topic), to_int(r.partition), to_int(r.offset), *e});
+      EventPtr logged = *e;
+      // The trace shows each record as it is on the wire (the version its
+      // producer wrote), as the simulator's does; the checks read types and ids only.
+      if (!args.trace.empty()) logged = std::make_shared<const Event>(decode_event(r.value, nullptr, view.where()));
+      snap.state.log.push_back(inv::LoggedEvent{interned_topic(r.topic), to_int(r.partition), to_int(r.offset), logged});
       if ((*e)->type == saga::PlaceOrder::kType && !placed.contains((*e)->key)) {
         placed[(*e)->key] = (*e)->occurred_at.us;
         placed_order.push_back((*e)->key);

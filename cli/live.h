@@ -61,6 +61,7 @@ struct ServeArgs {
   std::string log_level = "info";
   // choreography or orchestration; every service of one deployment must agree.
   std::string style = "choreography";
+  std::vector<std::string> pins;  // --pin TYPE=VERSION: run as an older build (rolling upgrade)
 };
 
 struct PlaceOrdersArgs {

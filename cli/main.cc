@@ -136,6 +136,9 @@ int main(int argc, char** argv) {
   serve->add_option("--metrics-port", serve_args.metrics_port,
                     "Serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0: any free port, logged; default off)")
       ->check(CLI::Range(0, 65535));
+  serve->add_option("--pin", serve_args.pins,
+                    "Read and write an event type at an older version, as the build before it did: TYPE=VERSION, "
+                    "repeatable (e.g. OrderCreated=1, for one step of a rolling upgrade; docs/schema-evolution.md)");
   serve->add_option("--log-level", serve_args.log_level, "debug (one line per record), info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   serve->footer("Logs are JSON lines on stderr. SIGTERM or SIGINT: finish the current record, flush the outbox, commit "

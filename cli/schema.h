@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/codec.h"
@@ -33,7 +34,9 @@ int schema_validate_command(const SchemaValidateArgs& args);
 // docs/events.md, from the schemas.
 std::string events_markdown();
 
-// Applies "TYPE=VERSION" (a --pin option's value) to `registry`.
+// "TYPE=VERSION" (a --pin option's value); InputError naming the option.
+std::pair<std::string, int> parse_pin(const std::string& pin, std::string_view option);
+// Parses `pin` and applies it to `registry`.
 void apply_pin(PayloadRegistry& registry, const std::string& pin, std::string_view option);
 
 }  // namespace sagasim::cli

@@ -264,7 +264,7 @@ int schema_validate_command(const SchemaValidateArgs& args) {
   return invalid == 0 ? 0 : kExitViolation;
 }
 
-void apply_pin(PayloadRegistry& registry, const std::string& pin, std::string_view option) {
+std::pair<std::string, int> parse_pin(const std::string& pin, std::string_view option) {
   // TYPE=VERSION, e.g. OrderCreated=1
   const size_t eq = pin.find('=');
   const std::string where = fmt::format("{} {}", option, pin);
@@ -273,7 +273,12 @@ void apply_pin(PayloadRegistry& registry, const std::string& pin, std::string_vi
   const std::string version = pin.substr(eq + 1);
   if (version.find_first_not_of("0123456789") != std::string::npos || version.size() > 6)
     throw InputError(where, "", fmt::format("'{}' is not a version number", version));
-  registry.pin(pin.substr(0, eq), std::stoi(version), where);
+  return {pin.substr(0, eq), std::stoi(version)};
+}
+
+void apply_pin(PayloadRegistry& registry, const std::string& pin, std::string_view option) {
+  const auto [type, version] = parse_pin(pin, option);
+  registry.pin(type, version, fmt::format("{} {}", option, pin));
 }
 
 }  // namespace sagasim::cli

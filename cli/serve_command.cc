@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/live.h"
+#include "cli/schema.h"
 #include "core/error.h"
 #include "kafka/runtime/runner.h"
 #include "services/inventory_service.h"
@@ -63,6 +64,7 @@ int serve_command(const ServeArgs& args) {
   options.commit_interval = Duration::millis(args.commit_interval_ms);
   options.durable_offsets = args.fsync;
   options.metrics_port = args.metrics_port;
+  for (const std::string& pin : args.pins) options.pins.push_back(parse_pin(pin, "--pin"));
   kafka::ServiceRunner runner(*service, std::move(options), log);
 
   if (args.service == "payment") {

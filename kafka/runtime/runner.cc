@@ -30,9 +30,10 @@ SqliteStoreOptions store_options(const RunnerOptions& o) {
   return s;
 }
 
-PayloadRegistry registry_of(const Service& service) {
+PayloadRegistry registry_of(const Service& service, const std::vector<std::pair<std::string, int>>& pins) {
   PayloadRegistry r;
   service.register_payloads(r);
+  for (const auto& [type, version] : pins) r.pin(type, version, fmt::format("--pin {}={}", type, version));
   return r;
 }
 
@@ -49,7 +50,7 @@ ServiceRunner::ServiceRunner(Service& service, RunnerOptions options, JsonLog& l
     : service_(service),
       options_(std::move(options)),
       log_(log),
-      registry_(registry_of(service)),
+      registry_(registry_of(service, options_.pins)),
       store_(options_.db_path, service, registry_, store_options(options_)),
       env_(options_.instance_id) {}
 
@@ -338,7 +339,7 @@ void ServiceRunner::send_outbox(const WriteSet& ws) {
 void ServiceRunner::send_row(const OutboxEntry& row, bool relayed) {
   if (auto it = unacked_.find(row.seq); it != unacked_.end() && !it->second) return;  // in flight
   if (relayed) ++counters_.relayed;
-  send(row.topic, row.event->key, encode_event(*row.event), record_headers(*row.event), row.seq);
+  send(row.topic, row.event->key, encode_event(*row.event, registry_), record_headers(*row.event), row.seq);
 }
 
 void ServiceRunner::send(std::string_view topic, std::string_view key, std::string_view value,

@@ -69,6 +69,10 @@ struct RunnerOptions {
   Duration stats_interval = Duration::seconds(10);
   Duration orphan_grace = Duration::seconds(10);
   Duration poll_timeout = Duration::millis(20);
+  // Event versions this instance reads and writes instead of the current ones
+  // (PayloadRegistry::pin): {"OrderCreated", 1} runs it as the build before
+  // OrderCreated v2, one step of a rolling upgrade. InputError if impossible.
+  std::vector<std::pair<std::string, int>> pins;
   // Records handled in one SQLite transaction, at most (group commit).
   size_t max_batch = 256;
   // How long a unit of work waits for another instance's write lock.

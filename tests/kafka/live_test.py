@@ -7,7 +7,10 @@
    and after keep flowing.
 2. Crashes: the three services (two payment instances) run 1,200 orders while
    service processes are SIGKILLed at random moments and restarted, and the
-   broker itself is restarted mid-run; afterwards `sagasim check` passes.
+   broker itself is restarted mid-run; meanwhile a rolling upgrade runs:
+   order-1 and payment-1 start on the build before OrderCreated v2 (--pin
+   OrderCreated=1) and come back on the current one when restarted.
+   Afterwards `sagasim check` passes.
 3. Graceful shutdown: SIGTERM stops every instance with exit code 0.
 4. The check can fail: a tampered balance is reported as money_conserved.
 
@@ -76,13 +79,15 @@ props.write_text(
 KAFKA = ["--kafka", str(props)]
 DBS = {s: str(work / f"{s}.db") for s in ("order", "payment", "inventory")}
 INSTANCES = {"order-1": "order", "payment-1": "payment", "payment-2": "payment", "inventory-1": "inventory"}
+PINS = {}  # instance -> ["--pin", "TYPE=VERSION"]: the old build, during the rolling upgrade
 
 
 def start(instance):
     service = INSTANCES[instance]
     logf = open(work / f"{instance}.log", "a")
     procs[instance] = subprocess.Popen(
-        [SAGASIM, "serve", service, *KAFKA, "--db", DBS[service], "--instance", instance, "--metrics-port", "0", *STYLE],
+        [SAGASIM, "serve", service, *KAFKA, "--db", DBS[service], "--instance", instance, "--metrics-port", "0", *STYLE,
+         *PINS.get(instance, [])],
         stdout=logf, stderr=logf)
 
 
@@ -139,7 +144,8 @@ def main():
                                 "payload": {"order_id": "p-2", "customer_id": "c-1", "lines": "three"}})
         wrong_key = json.dumps({"event_id": "poison-2", "type": "PlaceOrder", "schema_version": 1, "key": "p-9",
                                 "occurred_at": "2026-01-01T00:00:00Z", "correlation_id": "p-9", "causation_id": "",
-                                "payload": {"order_id": "p-9", "customer_id": "c-1", "lines": [], "amount_cents": 0}})
+                                "payload": {"order_id": "p-9", "customer_id": "c-1", "amount_cents": 100,
+                                            "lines": [{"sku": "s-1", "quantity": 1, "price_cents": 100}]}})
         p = subprocess.run([KAFKA_LOCAL, "tool", "--dir", str(kafka_dir), "console-producer", "--bootstrap-server",
                             f"127.0.0.1:{PORT}", "--topic", "orders", "--property", "parse.key=true",
                             "--property", "key.separator=|"],
@@ -166,7 +172,7 @@ def main():
               out.count("dlq.topic:orders") == 4 and out.count("dlq.service:payment") == 2 and
               out.count("dlq.service:inventory") == 2, out)
         check("the DLQ headers name the offset, the JSON path and the reason",
-              "dlq.offset:" in out and "at /payload: not a valid OrderCreated" in out
+              "dlq.offset:" in out and re.search(r"at /payload/\w+: not a valid OrderCreated v1 payload", out)
               and "not valid JSON" in out, out)
         out = dlq("payments", 1)
         check("saga records carry their ids and a W3C traceparent as headers",
@@ -199,7 +205,16 @@ def main():
               m["inventory-1"])
         check("metrics: the outbox backlog is exported", any(k.startswith("sagasim_outbox_backlog{") for k in m["order-1"]))
 
-        # ---- 2. crashes and a broker restart ---------------------------------
+        # ---- 2. crashes, a broker restart and a rolling upgrade ---------------
+        # order-1 and payment-1 go back to the build before OrderCreated v2:
+        # they write v1, and payment-1 reads v2 records (from nobody yet) as v1.
+        # Every restart below brings an instance back on the current build, and
+        # whatever is still old after the crashes is upgraded at the end.
+        for instance in ("order-1", "payment-1"):
+            procs[instance].send_signal(signal.SIGTERM)
+            check(f"{instance} stops for the downgrade", procs[instance].wait(timeout=60) == 0)
+            PINS[instance] = ["--pin", "OrderCreated=1"]
+            start(instance)
         rng = random.Random(SEED)
         log(f"placing {ORDERS} orders; SIGKILLs and a broker restart chosen by seed {SEED}")
         placer = subprocess.Popen([SAGASIM, "place-orders", *KAFKA, "--count", str(ORDERS), "--rate", "60",
@@ -218,6 +233,8 @@ def main():
                 kills += 1
                 log(f"SIGKILL {victim} at +{time.time() - t0:.1f}s")
                 time.sleep(rng.uniform(0.5, 2.0))
+                if PINS.pop(victim, None):
+                    log(f"{victim} comes back upgraded")
                 start(victim)
             else:
                 log(f"broker restart at +{time.time() - t0:.1f}s")
@@ -227,6 +244,12 @@ def main():
                 check("broker started again", r.returncode == 0, r.stdout + r.stderr)
                 log(f"broker back at +{time.time() - t0:.1f}s")
         check("at least 3 service processes were SIGKILLed", kills >= 3, kills)
+        for instance in sorted(PINS):  # the rest of the rolling upgrade
+            procs[instance].send_signal(signal.SIGTERM)
+            check(f"{instance} stops for its upgrade", procs[instance].wait(timeout=60) == 0)
+            del PINS[instance]
+            start(instance)
+            log(f"{instance} upgraded at +{time.time() - t0:.1f}s")
         out, err = placer.communicate(timeout=600)
         check(f"all {ORDERS} orders placed and decided", placer.returncode == 0, out + err)
         if placer.returncode == 0:
@@ -262,6 +285,12 @@ def main():
                   {"client", "order-1", "inventory-1"} <= {p["actor"] for p in publishes}
                   and ({"payment-1", "payment-2"} & {p["actor"] for p in publishes}),
                   sorted({p["actor"] for p in publishes}))
+            if not STYLE:
+                versions = {p["event"]["schema_version"] for p in publishes if p["type"] == "OrderCreated"}
+                check("the trace shows OrderCreated as written: v1 by the old build, v2 by the new",
+                      versions == {1, 2}, versions)
+            check("every live publish step carries its traceparent",
+                  all(re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-01", p.get("traceparent", "")) for p in publishes))
             r = sagasim("export", str(trace), "--perfetto", str(work / "live.perfetto.json"))
             check("sagasim export reads the live trace", r.returncode == 0, r.stdout + r.stderr)
             if VIEWER:
