@@ -15,7 +15,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(SAGASIM_PUBLIC_HEADERS
-    core/codec.h core/error.h core/event.h core/json_reader.h core/memory_store.h core/murmur2.h
+    core/codec.h core/error.h core/event.h core/json_reader.h core/json_schema.h core/memory_store.h core/murmur2.h
     core/service.h core/store.h core/types.h
     invariants/violation.h
     services/events.h services/mutants.h  # the built-in saga's schemas and bug zoo (scenario.h, simulation.h)
