@@ -65,6 +65,17 @@ std::string string_field(const json& j, const char* name, std::string_view where
 // becomes 2 and 1e300 is undefined behaviour. So a float anywhere in a payload
 // that has a decoder is refused, naming its path. Iterative: payloads may nest deeply.
 void reject_floats(const json& payload, std::string_view where) {
+  // Cheap first: no float anywhere (the rule) costs a walk without a path string.
+  std::vector<const json*> scan{&payload};
+  bool any = false;
+  while (!scan.empty() && !any) {
+    const json* v = scan.back();
+    scan.pop_back();
+    any = v->is_number_float();
+    if (v->is_structured())
+      for (const json& child : *v) scan.push_back(&child);
+  }
+  if (!any) return;
   std::vector<std::pair<const json*, std::string>> todo{{&payload, "/payload"}};
   while (!todo.empty()) {
     auto [v, path] = std::move(todo.back());
@@ -146,12 +157,39 @@ std::vector<std::pair<std::string, int>> PayloadRegistry::schemas() const {
   return out;
 }
 
+namespace {
+// Whether filling defaults would change `v`: the common case (a current
+// payload, every field written) needs no copy of the payload at all.
+bool lacks_defaults(const JsonSchema& s, const json& v) {
+  if (v.is_object()) {
+    for (const JsonSchema::Property& p : s.properties) {
+      auto it = v.find(p.name);
+      if (it == v.end() ? p.schema.default_value.has_value() : lacks_defaults(p.schema, *it)) return true;
+    }
+  } else if (v.is_array() && s.items) {
+    for (const json& x : v)
+      if (lacks_defaults(*s.items, x)) return true;
+  }
+  return false;
+}
+}  // namespace
+
 std::shared_ptr<const Payload> PayloadRegistry::decode(std::string_view type, int& version, const json& payload,
                                                        std::string_view where) const {
   const Entry* e = entry(type);
   if (!e) return std::make_shared<JsonPayload>(payload);
   const int reads_as = e->pinned ? e->pinned : e->current;
-  json p = payload;
+  // The payload as read, copied only when something rewrites it (defaults, a
+  // projection, version converters).
+  const json* p = &payload;
+  json copy;
+  auto writable = [&]() -> json& {
+    if (p != &copy) {
+      copy = payload;
+      p = &copy;
+    }
+    return copy;
+  };
   int v = version;
   if (v > reads_as) {
     // A newer producer. Read it as this build would have: by the newest
@@ -162,25 +200,25 @@ std::shared_ptr<const Payload> PayloadRegistry::decode(std::string_view type, in
            fmt::format("{} schema_version {} is not one this sagasim reads (it reads up to v{}, which has no schema "
                        "to judge a newer version by)",
                        type, v, reads_as));
-    s->apply_defaults(p);
-    if (auto problem = s->validate(p))
+    s->apply_defaults(writable());
+    if (auto problem = s->validate(*p))
       fail(where, "/payload" + problem->path,
            fmt::format("{} v{} from a newer producer cannot be read as v{}: {}", type, v, reads_as, problem->message));
-    s->project(p);
+    s->project(writable());
     v = reads_as;
   } else if (const JsonSchema* s = schema(type, v)) {
-    s->apply_defaults(p);
-    if (auto problem = s->validate(p))
+    if (lacks_defaults(*s, *p)) s->apply_defaults(writable());
+    if (auto problem = s->validate(*p))
       fail(where, "/payload" + problem->path, fmt::format("not a valid {} v{} payload: {}", type, v, problem->message));
   } else if (v != e->current) {
     fail(where, "/schema_version",
          fmt::format("{} schema_version {} is not one this sagasim reads (it has no schema for it)", type, v));
   }
-  convert(*e, type, v, e->current, p, where);
-  reject_floats(p, where);
+  if (v != e->current) convert(*e, type, v, e->current, writable(), where);
+  reject_floats(*p, where);
   std::shared_ptr<const Payload> out;
   try {
-    out = e->decoder(p);
+    out = e->decoder(*p);
   } catch (const json::exception& ex) {
     fail(where, "/payload", fmt::format("not a valid {} v{} payload: {}", type, version, ex.what()));
   }

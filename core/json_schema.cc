@@ -216,54 +216,61 @@ bool JsonSchema::is_required(std::string_view name) const {
 
 std::string JsonSchema::type_names() const { return names_of(types); }
 
-std::optional<SchemaProblem> JsonSchema::validate(const json& value) const { return validate_at(value, ""); }
+std::optional<SchemaProblem> JsonSchema::validate(const json& value) const { return first_problem(value); }
 
-std::optional<SchemaProblem> JsonSchema::validate_at(const json& v, const std::string& path) const {
+namespace {
+// A child's problem, seen from its parent: "/lines" + "/0/quantity".
+std::optional<SchemaProblem> under(std::string step, std::optional<SchemaProblem> p) {
+  if (p) p->path = std::move(step) + p->path;
+  return p;
+}
+}  // namespace
+
+std::optional<SchemaProblem> JsonSchema::first_problem(const json& v) const {
   const uint8_t t = type_of(v);
   if (!(accepted(types) & t))
-    return SchemaProblem{path, fmt::format("expected {}, got {} {}", names_of(types), names_of(t), describe(v))};
+    return SchemaProblem{"", fmt::format("expected {}, got {} {}", names_of(types), names_of(t), describe(v))};
   if (enumeration && std::find(enumeration->begin(), enumeration->end(), v) == enumeration->end()) {
     std::string allowed;
     for (const json& e : *enumeration) allowed += (allowed.empty() ? "" : ", ") + describe(e);
-    return SchemaProblem{path, fmt::format("{} is not one of the allowed values ({})", describe(v), allowed)};
+    return SchemaProblem{"", fmt::format("{} is not one of the allowed values ({})", describe(v), allowed)};
   }
   if (t == kInteger || t == kNumber) {
     if (minimum && numeric(v) < static_cast<long double>(*minimum))
-      return SchemaProblem{path, fmt::format("{} is below the minimum {}", describe(v), format_bound(*minimum))};
+      return SchemaProblem{"", fmt::format("{} is below the minimum {}", describe(v), format_bound(*minimum))};
     if (maximum && numeric(v) > static_cast<long double>(*maximum))
-      return SchemaProblem{path, fmt::format("{} is above the maximum {}", describe(v), format_bound(*maximum))};
+      return SchemaProblem{"", fmt::format("{} is above the maximum {}", describe(v), format_bound(*maximum))};
   } else if (t == kString) {
     const uint64_t n = code_points(v.get_ref<const std::string&>());
     if (min_length && n < *min_length)
-      return SchemaProblem{path, fmt::format("{} is shorter than {} characters", describe(v), *min_length)};
+      return SchemaProblem{"", fmt::format("{} is shorter than {} characters", describe(v), *min_length)};
     if (max_length && n > *max_length)
-      return SchemaProblem{path, fmt::format("{} is longer than {} characters", describe(v), *max_length)};
+      return SchemaProblem{"", fmt::format("{} is longer than {} characters", describe(v), *max_length)};
   } else if (t == kArray) {
     if (min_items && v.size() < *min_items)
-      return SchemaProblem{path, fmt::format("has {} items, fewer than {}", v.size(), *min_items)};
+      return SchemaProblem{"", fmt::format("has {} items, fewer than {}", v.size(), *min_items)};
     if (max_items && v.size() > *max_items)
-      return SchemaProblem{path, fmt::format("has {} items, more than {}", v.size(), *max_items)};
+      return SchemaProblem{"", fmt::format("has {} items, more than {}", v.size(), *max_items)};
     if (items)
       for (size_t i = 0; i < v.size(); ++i)
-        if (auto p = items->validate_at(v[i], path + "/" + std::to_string(i))) return p;
+        if (auto p = items->first_problem(v[i])) return under("/" + std::to_string(i), std::move(p));
   } else if (t == kObject) {
     for (const std::string& name : required)
-      if (!v.contains(name)) return SchemaProblem{path + "/" + escape_pointer(name), "missing required field"};
+      if (!v.contains(name)) return SchemaProblem{"/" + escape_pointer(name), "missing required field"};
     for (const Property& p : properties) {
       auto it = v.find(p.name);
       if (it == v.end()) continue;
-      if (auto problem = p.schema.validate_at(*it, path + "/" + escape_pointer(p.name))) return problem;
+      if (auto problem = p.schema.first_problem(*it)) return under("/" + escape_pointer(p.name), std::move(problem));
     }
     if (!additional_allowed || additional) {
       for (const auto& [k, child] : v.items()) {
         if (property(k)) continue;
-        const std::string at = path + "/" + escape_pointer(k);
         if (additional) {
-          if (auto p = additional->validate_at(child, at)) return p;
+          if (auto p = additional->first_problem(child)) return under("/" + escape_pointer(k), std::move(p));
         } else {
           std::string known;
           for (const Property& p : properties) known += (known.empty() ? "" : ", ") + p.name;
-          return SchemaProblem{at, fmt::format("unknown field (known here: {})", known)};
+          return SchemaProblem{"/" + escape_pointer(k), fmt::format("unknown field (known here: {})", known)};
         }
       }
     }

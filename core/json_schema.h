@@ -91,7 +91,8 @@ class JsonSchema {
   std::string type_names() const;
 
  private:
-  std::optional<SchemaProblem> validate_at(const nlohmann::json& v, const std::string& path) const;
+  // The first problem, its path relative to `v` (built only on failure).
+  std::optional<SchemaProblem> first_problem(const nlohmann::json& v) const;
 };
 
 struct JsonSchema::Property {
