@@ -375,6 +375,33 @@ int main(int argc, char** argv) {
     return true;
   };
 
+  // Steps everything until nothing moves for a second. A decision is not the
+  // end of a saga: a cancelled order's compensations (refund, release) follow
+  // it, and stopping the services at the last decision would leave them
+  // undone for the check to find. False on a fatal error or the deadline.
+  auto quiesce = [&](Clock::time_point deadline) -> bool {
+    auto progress = [&] {
+      uint64_t n = 0;
+      for (const Instance& in : instances) {
+        const kafka::RunnerCounters& c = in.runner->counters();
+        n += c.records + c.published + c.relayed + c.timers_fired + c.offset_commits;
+      }
+      return n;
+    };
+    uint64_t last = progress();
+    auto still_since = Clock::now();
+    while (Clock::now() - still_since < std::chrono::seconds(1)) {
+      if (!step_all()) return false;
+      read_decisions();
+      if (const uint64_t n = progress(); n != last) {
+        last = n;
+        still_since = Clock::now();
+      }
+      if (Clock::now() > deadline) return false;
+    }
+    return true;
+  };
+
   // Unpaced orders go out back to back, as `place-orders --rate 0` sends them,
   // with a step of the services every so often: stepping after every order
   // would make the placing loop itself the limit (four 1 ms polls per order
@@ -388,6 +415,7 @@ int main(int argc, char** argv) {
   }
   if (!drain(Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait_s))))
     return fail(fmt::format("the warm-up orders were not all decided ({} of {})", latency_s.size(), sent_at.size()));
+  if (!quiesce(Clock::now() + std::chrono::seconds(60))) return fail("the services did not go quiet after the warm-up");
   sent_at.clear();
   latency_s.clear();
   outcomes.clear();
@@ -442,9 +470,15 @@ int main(int argc, char** argv) {
                  {"latency_ms", {{"p50", percentile(burst_lat, 0.5)}, {"p99", percentile(burst_lat, 0.99)}}}};
   }
 
-  // ---- shutdown, as on SIGTERM: flush, commit, leave the groups -----------------------
-  const auto stop_start = Clock::now();
+  // ---- quiet, then shutdown as on SIGTERM: flush, commit, leave the groups ---------------
+  const auto quiet_start = Clock::now();
   int code = 0;
+  if (!quiesce(Clock::now() + std::chrono::seconds(120))) {
+    std::cerr << "mock_cluster_bench: the services did not go quiet within 120 s of the last decision\n";
+    code = 1;
+  }
+  const double quiesce_s = seconds_between(quiet_start, Clock::now());
+  const auto stop_start = Clock::now();
   for (Instance& in : instances) {
     const int c = in.runner->finish();
     if (c != 0) code = 1;
@@ -478,6 +512,7 @@ int main(int argc, char** argv) {
                       // a paced run on any real-time runtime cannot exceed ≈ 1.
                       {"real_time_s", real_time_s},
                       {"speedup_vs_real_time", rate > 0 && wall_s > 0 ? nlohmann::json(real_time_s / wall_s) : nlohmann::json()},
+                      {"quiesce_s", quiesce_s},  // until nothing moved for 1 s (compensations included)
                       {"shutdown_s", shutdown_s},
                       {"send_failures", send_failures}};
   if (unpaced > 0) j["unpaced"] = unpaced_j;
