@@ -134,7 +134,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 86400.0));
   app.add_flag("--check", check, "Then apply the invariants' final check (as `sagasim check`) to topics and databases");
   app.add_option("--keep", keep, "Write the databases and service logs here (a new directory) and keep them");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // --help is not an error; a bad argument is exit 2, as everywhere
+  }
 
   namespace fs = std::filesystem;
   fs::path dir;
