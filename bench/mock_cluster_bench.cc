@@ -486,7 +486,10 @@ int main(int argc, char** argv) {
   const auto stop_start = Clock::now();
   for (Instance& in : instances) {
     const int c = in.runner->finish();
-    if (c != 0) code = 1;
+    if (c != 0) {
+      code = 1;
+      std::cerr << "mock_cluster_bench: " << in.name << " stopped after a fatal error (see its log)\n";
+    }
   }
   (void)decisions.close();
   (void)p.flush(Duration::seconds(10));
@@ -581,8 +584,18 @@ int main(int argc, char** argv) {
                   {"records", log.value().size()},
                   {"violations", v},
                   {"seconds", seconds_between(check_start, Clock::now())}};
-    if (!violations.empty() || state.placed.size() != static_cast<size_t>(warmup + orders + (all_decided ? unpaced : 0)))
+    const size_t expected_placed = static_cast<size_t>(warmup + orders + (all_decided ? unpaced : 0));
+    if (!violations.empty()) {
       code = 1;
+      std::cerr << fmt::format("mock_cluster_bench: the check found {} violation(s); the first: {} order {}: {}\n",
+                               violations.size(), violations[0].invariant, violations[0].order_id,
+                               violations[0].message);
+    }
+    if (state.placed.size() != expected_placed) {
+      code = 1;
+      std::cerr << fmt::format("mock_cluster_bench: the check read {} placed orders in the topics, expected {}\n",
+                               state.placed.size(), expected_placed);
+    }
   }
   std::cout << j.dump() << "\n";
   if (code != 0) return fail("failed");
