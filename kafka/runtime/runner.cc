@@ -1,6 +1,7 @@
 #include "kafka/runtime/runner.h"
 
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -84,13 +85,22 @@ void ServiceRunner::create_topics() {
 }
 
 int ServiceRunner::run(const std::atomic<bool>& stop) {
+  if (start())
+    while (!stop.load(std::memory_order_relaxed) && step()) {
+    }
+  return finish();
+}
+
+bool ServiceRunner::start() {
+  if (phase_ != Phase::kNew) throw std::logic_error("ServiceRunner::start() called twice");
+  phase_ = Phase::kFailedToStart;  // until the end of this function
   log_.info("starting", {{"db", options_.db_path}, {"kafka", options_.kafka.redacted()}});
   try {
     create_topics();
   } catch (const std::runtime_error& e) {
     if (dynamic_cast<const InputError*>(&e)) throw;
     log_.error("fatal", {{"error", e.what()}});
-    return 1;
+    return false;
   }
 
   auto librdkafka_log = [this](std::string client) {
@@ -132,7 +142,7 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
   for (std::string_view t : service_.subscriptions()) topics.emplace_back(t);
   if (Status s = consumer_->subscribe(topics); !s.ok()) {
     log_.error("fatal", {{"error", s.error().to_string()}});
-    return 1;
+    return false;
   }
 
   if (options_.metrics_port >= 0) {
@@ -145,72 +155,106 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
     log_.info("metrics", {{"url", fmt::format("http://{}:{}/metrics", options_.metrics_host, metrics_server_->port())}});
   }
 
-  int code = 0;
+  phase_ = Phase::kRunning;
   try {
     relay();  // what a previous run of this instance committed but never published
-    auto now = Clock::now();
-    auto next_commit = after(now, options_.commit_interval);
-    auto next_relay = after(now, options_.relay_interval);
-    auto next_timers = now;
-    auto next_stats = after(now, options_.stats_interval);
-    std::vector<Message> batch;
-    batch.reserve(options_.max_batch);
-    auto next_metrics = now;
-    while (!stop.load(std::memory_order_relaxed) && !fatal_) {
-      // Up to max_batch records that are already here, handled in one
-      // SQLite transaction (group commit).
-      Duration wait = options_.poll_timeout;
-      while (batch.size() < options_.max_batch) {
-        PollResult r = consumer_->poll(wait);
-        wait = Duration::millis(0);
-        if (auto* m = std::get_if<Message>(&r)) {
-          batch.push_back(std::move(*m));
-          continue;
+  } catch (const std::exception& e) {
+    // A store failure: stop without committing the offsets of anything not
+    // durable; a restart redoes it.
+    log_.error("fatal", {{"error", e.what()}});
+    code_ = 1;
+    return false;
+  }
+  const auto now = Clock::now();
+  next_commit_ = after(now, options_.commit_interval);
+  next_relay_ = after(now, options_.relay_interval);
+  next_timers_ = now;
+  next_stats_ = after(now, options_.stats_interval);
+  next_metrics_ = now;
+  batch_.reserve(options_.max_batch);
+  return true;
+}
+
+bool ServiceRunner::step() {
+  if (phase_ != Phase::kRunning) throw std::logic_error("ServiceRunner::step() before start() or after finish()");
+  if (code_ != 0) return false;
+  if (fatal_) {
+    code_ = 1;
+    return false;
+  }
+  try {
+    // Up to max_batch records that are already here, handled in one
+    // SQLite transaction (group commit).
+    Duration wait = options_.poll_timeout;
+    while (batch_.size() < options_.max_batch) {
+      PollResult r = consumer_->poll(wait);
+      wait = Duration::millis(0);
+      if (auto* m = std::get_if<Message>(&r)) {
+        batch_.push_back(std::move(*m));
+        continue;
+      }
+      if (auto* e = std::get_if<Error>(&r)) {
+        if (e->fatal) {
+          log_.error("fatal", {{"error", e->to_string()}});
+          fatal_ = true;
+        } else {
+          log_.warn("consumer", {{"error", e->to_string()}});
         }
-        if (auto* e = std::get_if<Error>(&r)) {
-          if (e->fatal) {
-            log_.error("fatal", {{"error", e->to_string()}});
-            fatal_ = true;
-          } else {
-            log_.warn("consumer", {{"error", e->to_string()}});
-          }
-        }
-        break;
       }
-      if (fatal_) break;
-      if (!batch.empty()) process_batch(batch);
-      producer_->poll(Duration::millis(0));
-      now = Clock::now();
-      if (now >= next_timers) {
-        fire_timers();
-        next_timers = after(now, options_.timer_interval);
-      }
-      if (now >= next_commit) {
-        flush_marks();
-        commit_offsets(nullptr, /*flush=*/false);
-        next_commit = after(Clock::now(), options_.commit_interval);
-      }
-      if (now >= next_relay) {
-        relay();
-        next_relay = after(now, options_.relay_interval);
-      }
-      if (metrics_server_ && now >= next_metrics) {
-        metrics_text_.set(render_metrics());
-        next_metrics = after(now, options_.metrics_interval);
-      }
-      if (now >= next_stats) {
-        log_stats();
-        next_stats = after(now, options_.stats_interval);
-      }
+      break;
     }
-    if (fatal_) code = 1;
+    if (fatal_) {
+      code_ = 1;
+      return false;
+    }
+    if (!batch_.empty()) process_batch(batch_);
+    producer_->poll(Duration::millis(0));
+    const auto now = Clock::now();
+    if (now >= next_timers_) {
+      fire_timers();
+      next_timers_ = after(now, options_.timer_interval);
+    }
+    if (now >= next_commit_) {
+      flush_marks();
+      commit_offsets(nullptr, /*flush=*/false);
+      next_commit_ = after(Clock::now(), options_.commit_interval);
+    }
+    if (now >= next_relay_) {
+      relay();
+      next_relay_ = after(now, options_.relay_interval);
+    }
+    if (metrics_server_ && now >= next_metrics_) {
+      metrics_text_.set(render_metrics());
+      next_metrics_ = after(now, options_.metrics_interval);
+    }
+    if (now >= next_stats_) {
+      log_stats();
+      next_stats_ = after(now, options_.stats_interval);
+    }
   } catch (const std::exception& e) {
     // A store failure or a handler bug: stop without committing the offsets of
     // anything not durable; a restart redoes it.
     log_.error("fatal", {{"error", e.what()}});
-    code = 1;
+    code_ = 1;
+    return false;
   }
+  if (fatal_) {
+    code_ = 1;
+    return false;
+  }
+  return true;
+}
 
+int ServiceRunner::finish() {
+  if (phase_ == Phase::kNew) throw std::logic_error("ServiceRunner::finish() before start()");
+  if (phase_ == Phase::kFinished) throw std::logic_error("ServiceRunner::finish() called twice");
+  if (phase_ == Phase::kFailedToStart) {
+    phase_ = Phase::kFinished;
+    return 1;  // logged where it failed; nothing was started
+  }
+  phase_ = Phase::kFinished;
+  if (fatal_) code_ = 1;
+  const int code = code_;
   if (code == 0) {
     log_.info("shutting down: flushing the outbox, committing offsets, leaving the group");
     commit_offsets(nullptr, /*flush=*/true);
@@ -223,6 +267,10 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
   if (metrics_server_) metrics_text_.set(render_metrics());
   log_.info(code == 0 ? "stopped" : "stopped after a fatal error", {{"exit_code", code}});
   return code;
+}
+
+std::vector<TopicPartition> ServiceRunner::assignment() const {
+  return consumer_ ? consumer_->assignment() : std::vector<TopicPartition>{};
 }
 
 void ServiceRunner::process_batch(std::vector<Message>& batch) {

@@ -7,6 +7,14 @@
 //   runner.initialize("opening_state", fill, meta);   // once per database, whoever starts first
 //   int code = runner.run(stop_flag);                  // until SIGTERM sets stop_flag
 //
+// or, for a driver that runs several runners on one thread (one iteration of
+// the loop below at a time; bench/mock_cluster_bench.cc runs the whole saga
+// in one process this way):
+//
+//   if (runner.start())
+//     while (!done() && runner.step()) {}
+//   int code = runner.finish();
+//
 // The loop, on one thread (librdkafka's own threads aside):
 //   1. poll one record from the service's consumer group;
 //   2. poison (record.h) goes to <topic>.dlq, counted;
@@ -34,6 +42,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -111,7 +120,29 @@ class ServiceRunner {
   // Runs until `stop`. Returns 0 after a graceful shutdown, 1 after a fatal
   // error (logged): a fatal Kafka client error, a store failure, topics that
   // cannot be created. Throws InputError for configuration the user must fix.
+  // The same as start(), step() until `stop` or false, finish().
   int run(const std::atomic<bool>& stop);
+
+  // The loop of run(), one piece at a time. Not thread-safe: one thread drives
+  // a runner (librdkafka's own threads aside), but one thread may drive many.
+  //
+  // start(): creates the topics, the producer and the consumer, joins the
+  // group (asynchronously: the assignment arrives during later steps) and
+  // relays what a previous run left. False after a fatal error (logged);
+  // finish() then returns 1. Throws InputError as run() does. Once only.
+  bool start();
+  // One iteration: polls for up to poll_timeout (less if records are waiting),
+  // handles up to max_batch records in one transaction, then commits offsets,
+  // fires timers, relays and renders metrics when each is due. False once a
+  // fatal error has stopped the runner (call finish()); true otherwise.
+  bool step();
+  // Graceful shutdown after start() and steps (flush, commit, leave the group)
+  // or the fatal path's clean-up. Returns run()'s exit code. Once only.
+  int finish();
+
+  // The partitions this instance owns now (empty before the group's first
+  // assignment, and before start()).
+  std::vector<TopicPartition> assignment() const;
 
   const RunnerCounters& counters() const { return counters_; }
   // The metrics endpoint's port once run() has started it (0 when off).
@@ -166,6 +197,13 @@ class ServiceRunner {
   std::set<uint64_t> to_mark_;  // delivered outbox rows, marked published with the next batch
   uint64_t next_dlq_opaque_ = 0;  // DLQ sends: opaque with the top bit set
   bool fatal_ = false;
+  // Where the step-by-step loop is (start/step/finish), and its schedule.
+  enum class Phase { kNew, kFailedToStart, kRunning, kFinished };
+  Phase phase_ = Phase::kNew;
+  int code_ = 0;
+  using TimePoint = std::chrono::steady_clock::time_point;
+  TimePoint next_commit_{}, next_relay_{}, next_timers_{}, next_stats_{}, next_metrics_{};
+  std::vector<Message> batch_;
   RunnerCounters counters_;
   Histogram handler_seconds_;
   MetricsText metrics_text_;

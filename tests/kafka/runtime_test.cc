@@ -1,9 +1,13 @@
 // Production mode's runtime pieces that need no broker: which records are
 // poison and what their dead letters say, outgoing headers, event ids, and
 // the JSON log format.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <sstream>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -14,7 +18,9 @@
 #include "kafka/runtime/log.h"
 #include "kafka/runtime/metrics.h"
 #include "kafka/runtime/record.h"
+#include "kafka/runtime/runner.h"
 #include "services/events.h"
+#include "services/payment_service.h"
 
 namespace sagasim::kafka {
 namespace {
@@ -188,6 +194,28 @@ TEST(MetricsTest, TheServerServesTheLatestTextAndStopsWhenDestroyed) {
   httplib::Client after("127.0.0.1", port);
   after.set_connection_timeout(1);
   EXPECT_FALSE(after.Get("/metrics")) << "the server stopped with its owner";
+}
+
+// The step-by-step loop (start/step/finish) is a protocol: a driver that
+// steps a runner before starting it, or finishes it twice, has a bug, and is
+// told so at once rather than polling a consumer that does not exist. (The
+// loop itself runs in bench/mock_cluster_bench and the live tests.)
+TEST(ServiceRunnerTest, StepAndFinishRefuseToRunOutOfOrder) {
+  const std::filesystem::path db =
+      std::filesystem::temp_directory_path() / ("sagasim-runner-test-" + std::to_string(::getpid()) + ".db");
+  std::ostringstream out;
+  JsonLog log(out, {{"service", "payment"}});
+  saga::PaymentService payment;
+  {
+    RunnerOptions options;
+    options.instance_id = "payment-1";
+    options.db_path = db.string();
+    ServiceRunner runner(payment, options, log);
+    EXPECT_THROW(runner.step(), std::logic_error);
+    EXPECT_THROW(runner.finish(), std::logic_error);
+    EXPECT_TRUE(runner.assignment().empty()) << "no consumer before start()";
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
 }
 
 }  // namespace
