@@ -41,6 +41,7 @@ struct Snapshot {
   size_t records = 0;
   size_t poison = 0;
   size_t undecided = 0;
+  int64_t unsent = 0;  // outbox rows committed but not yet acknowledged by the broker
 };
 
 // Who produced an event, from its id: `serve` makes "<instance>-<12 hex>-<n>"
@@ -185,6 +186,7 @@ int check_command(const CheckArgs& args) {
     auto p = open(payment);
     auto i = open(inventory);
     inv::load_state(*o, *p, *i, snap.state);
+    snap.unsent = o->unpublished_count() + p->unpublished_count() + i->unpublished_count();
     for (const inv::PlacedOrder& po : snap.state.placed) {
       auto it = snap.state.orders.find(po.order_id);
       if (it == snap.state.orders.end() || it->second.status == saga::OrderStatus::Pending) ++snap.undecided;
@@ -194,14 +196,28 @@ int check_command(const CheckArgs& args) {
 
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(args.wait_s));
+  // Quiet: every order decided, every outbox drained, and no record added
+  // for a second. Deciding an order comes before compensating it (a refund
+  // follows the cancellation), so "all decided" alone would judge a saga
+  // halfway through its compensation.
   Snapshot snap;
+  size_t records_before = SIZE_MAX;
+  bool quiet = false;
   for (;;) {
     snap = Snapshot{};
     if (!take_snapshot(snap)) return 1;
-    if (snap.undecided == 0 || Clock::now() >= deadline) break;
-    if (!args.json) std::cerr << fmt::format("waiting: {} of {} orders undecided\n", snap.undecided, snap.state.placed.size());
+    quiet = snap.undecided == 0 && snap.unsent == 0 && snap.records == records_before;
+    if (quiet || Clock::now() >= deadline) break;
+    if (!args.json && records_before != SIZE_MAX)
+      std::cerr << fmt::format("waiting: {} of {} orders undecided, {} outbox rows unsent, {} records so far\n",
+                               snap.undecided, snap.state.placed.size(), snap.unsent, snap.records);
+    records_before = snap.records;
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
+  if (!quiet && args.wait_s > 0 && !args.json)
+    std::cerr << fmt::format("sagasim check: not quiet after --wait {} s ({} orders undecided, {} outbox rows unsent); "
+                             "judging what is there\n",
+                             args.wait_s, snap.undecided, snap.unsent);
 
   if (!args.trace.empty()) write_live_trace(args.trace, snap);
 
@@ -231,6 +247,8 @@ int check_command(const CheckArgs& args) {
                         {"orders", outcomes},
                         {"records", snap.records},
                         {"poison_records", snap.poison},
+                        {"outbox_unsent", snap.unsent},
+                        {"quiet", quiet},
                         {"violations", nlohmann::json::array()}};
     for (const inv::Violation& v : violations)
       j["violations"].push_back({{"invariant", v.invariant}, {"order", v.order_id}, {"message", v.message},

@@ -166,7 +166,9 @@ int main(int argc, char** argv) {
   add_kafka_options(*check, check_args.kafka);
   check->add_option("--db", check_args.dbs, "A service's database (give all three; each file names its service)")
       ->required();
-  check->add_option("--wait", check_args.wait_s, "Wait up to this many seconds for every placed order to be decided")
+  check->add_option("--wait", check_args.wait_s,
+                    "Wait up to this many seconds for the deployment to go quiet before judging: every placed order "
+                    "decided, every outbox drained, no new record for a second (compensations follow decisions)")
       ->check(CLI::Range(0.0, 86400.0));
   check->add_option("--liveness-bound-ms", check_args.liveness_bound_ms,
                     "An order must be decided within this long of being placed")
