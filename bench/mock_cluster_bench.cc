@@ -348,14 +348,7 @@ int main(int argc, char** argv) {
   };
   auto place = [&](const std::string& run, size_t index) -> bool {
     const sim::OrderSpec& spec = w.orders[index];
-    Event e;
-    e.event_id = fmt::format("{}-place-{}", run, index + 1);
-    e.type = std::string(saga::PlaceOrder::kType);
-    e.key = fmt::format("{}-{}", run, spec.id);
-    e.occurred_at = kafka::wall_now();
-    e.correlation_id = e.key;
-    e.payload = std::make_shared<PayloadOf<saga::PlaceOrder>>(
-        saga::PlaceOrder{e.key, spec.customer, spec.lines, saga::order_amount_cents(spec.lines)});
+    const Event e = saga::place_order_command(run, index, spec.id, spec.customer, spec.lines, kafka::wall_now());
     const std::string value = encode_event(e);
     for (;;) {
       kafka::Status s = p.send(saga::kOrderRequestsTopic, e.key, value, kafka::record_headers(e), 0);

@@ -173,14 +173,7 @@ int place_orders_command(const PlaceOrdersArgs& args) {
         read_decisions(Duration{std::clamp<int64_t>(left, 0, 10'000)});
       }
     }
-    Event e;
-    e.event_id = fmt::format("{}-place-{}", run_id, i + 1);
-    e.type = std::string(saga::PlaceOrder::kType);
-    e.key = fmt::format("{}-{}", run_id, spec.id);
-    e.occurred_at = kafka::wall_now();
-    e.correlation_id = e.key;
-    e.payload = std::make_shared<PayloadOf<saga::PlaceOrder>>(
-        saga::PlaceOrder{e.key, spec.customer, spec.lines, saga::order_amount_cents(spec.lines)});
+    const Event e = saga::place_order_command(run_id, static_cast<size_t>(i), spec.id, spec.customer, spec.lines, kafka::wall_now());
     const std::string value = encode_event(e);
     for (;;) {
       kafka::Status s = p.send(saga::kOrderRequestsTopic, e.key, value, kafka::record_headers(e), 0);

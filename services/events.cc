@@ -48,6 +48,20 @@ int64_t order_amount_cents(const std::vector<OrderLine>& lines) {
   return total;
 }
 
+Event place_order_command(std::string_view run_id, size_t index, std::string_view order_id, std::string customer_id,
+                          std::vector<OrderLine> lines, Time at) {
+  Event e;
+  e.event_id = fmt::format("{}-place-{}", run_id, index + 1);
+  e.type = std::string(PlaceOrder::kType);
+  e.schema_version = PlaceOrder::kVersion;
+  e.key = fmt::format("{}-{}", run_id, order_id);
+  e.occurred_at = at;
+  e.correlation_id = e.key;
+  const int64_t amount = order_amount_cents(lines);
+  e.payload = std::make_shared<PayloadOf<PlaceOrder>>(PlaceOrder{e.key, std::move(customer_id), std::move(lines), amount});
+  return e;
+}
+
 void register_saga_payloads(PayloadRegistry& r) {
   r.add<PlaceOrder>();
   r.add<OrderCreated>();

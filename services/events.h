@@ -64,6 +64,13 @@ struct PlaceOrder {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlaceOrder, order_id, customer_id, lines, amount_cents)
 
+// A client's PlaceOrder command: the `index`-th order (from 0) that run
+// `run_id` places, keyed "<run_id>-<order_id>", with event id
+// "<run_id>-place-<index + 1>" (how `sagasim check` tells the client's records
+// from the services'), created at `at`.
+Event place_order_command(std::string_view run_id, size_t index, std::string_view order_id, std::string customer_id,
+                          std::vector<OrderLine> lines, Time at);
+
 // v2 added `currency`. v1 data (all of it in USD) is upcast on read; an
 // instance pinned to v1 (a rolling upgrade) writes v1 by dropping it.
 struct OrderCreated {
