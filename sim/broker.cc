@@ -101,7 +101,10 @@ void SimBroker::fire(uint32_t kind, uint32_t x, uint64_t y) {
     case kDeliver: deliver(x, static_cast<uint32_t>(y >> 32), static_cast<uint32_t>(y)); break;
     case kRebalanceDone: finish_rebalance(x); break;
     case kEvict:
-      if (members_[x].state == MemberState::Active && members_[x].paused_until > scheduler_.now()) {
+      // pause_member scheduled this only for a pause lasting at least a whole
+      // session, and pauses only grow: the member is still silent now, even
+      // when the pause ends at this very instant (the instance rejoins then).
+      if (members_[x].state == MemberState::Active && members_[x].paused_until >= scheduler_.now()) {
         Member& m = members_[x];
         m.state = MemberState::Crashed;  // silent for a whole session: the coordinator gives up on it
         auto& ms = groups_[m.group].members;

@@ -428,6 +428,9 @@ void Instance::isolate(Time until) { pause(until, /*network=*/true); }
 
 void Instance::rejoin() {
   if (!up_) return;
+  // One member per instance: if the coordinator still holds the old
+  // membership, there is nothing to rejoin.
+  if (sim_.broker_.member_active(member_)) return;
   // Work in flight from the old membership stays tracked: its acks still
   // arrive, and its offset commits are rejected by the broker (wrong
   // generation), exactly as a zombie consumer's would be.

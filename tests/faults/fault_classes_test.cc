@@ -279,6 +279,35 @@ TEST(FaultClasses, ASessionTimeoutEvictsTheMemberWhichRejoinsLater) {
   EXPECT_NE(r.back().find("payment-1="), std::string::npos);
 }
 
+// How many times `member=` appears in one rebalance line: an instance is one
+// member of its group, never two.
+int memberships(const std::string& rebalance, const std::string& member) {
+  int n = 0;
+  for (size_t at = rebalance.find(" " + member + "="); at != std::string::npos;
+       at = rebalance.find(" " + member + "=", at + 1))
+    ++n;
+  return n;
+}
+
+// Found by the orchestration liveness property: a network partition lasting
+// exactly the session timeout made the instance rejoin while the coordinator
+// kept its old membership, so it was in the group twice; the zombie's
+// partitions stalled and an order never reached the order service.
+TEST(FaultClasses, APauseOfExactlyOneSessionEvictsOnceAndRejoinsOnce) {
+  const Traced t = run(scenario({{{"class", "network_partition"}, {"target", "inventory-1"}, {"at_ms", 800},
+                                  {"duration_ms", 3000}}}));
+  const auto rejoins = t.where([](const json& s) {
+    return s["kind"] == "lifecycle" && s["actor"] == "inventory-1" && s["detail"] == "rejoin";
+  });
+  ASSERT_EQ(rejoins.size(), 1u);
+  EXPECT_EQ(t.ms(rejoins[0]), 800 + 3000);
+  // The eviction and the rejoin fall in the same instant, so the coordinator
+  // settles them in one rebalance, with the instance in it once.
+  const auto r = rebalances(t, "inventory");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(memberships(r[1], "inventory-1"), 1) << r[1];
+}
+
 TEST(FaultClasses, AnUnavailablePartitionTakesNoWritesAndServesNoReads) {
   const Traced t = run(scenario({{{"class", "partition_unavailable"}, {"topic", "orders"}, {"partition", 1},
                                   {"at_ms", 700}, {"duration_ms", 1500}}}));
