@@ -31,10 +31,11 @@ BAD = {
     "time(nullptr);": "a wall clock",
 }
 with tempfile.TemporaryDirectory() as tmp:
-    for layer in ["core", "services", "sim", "faults", "invariants"]:
+    layers = ["core", "services", "sim", "faults", "invariants", "properties"]
+    for layer in layers:
         (pathlib.Path(tmp) / layer).mkdir()
     for i, (line, why) in enumerate(BAD.items()):
-        layer = ["core", "services", "sim", "faults", "invariants"][i % 5]
+        layer = layers[i % len(layers)]
         (pathlib.Path(tmp) / layer / f"bad{i}.cc").write_text(f"void f() {{\n  {line}\n}}\n")
     # Mentions in comments and strings are not calls.
     (pathlib.Path(tmp) / "core" / "fine.cc").write_text(
