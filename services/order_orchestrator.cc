@@ -1,9 +1,10 @@
 #include "services/order_orchestrator.h"
 
+#include "services/order_decisions.h"
+
 namespace sagasim::saga {
 
 namespace {
-constexpr std::string_view kTopics[] = {kOrderRequestsTopic, kPaymentsTopic, kInventoryTopic};
 
 // The order a reply is about, or empty for an event the orchestrator does not act on.
 std::string_view reply_order_id(const Event& e) {
@@ -17,7 +18,7 @@ std::string_view reply_order_id(const Event& e) {
 }
 }  // namespace
 
-std::span<const std::string_view> OrderOrchestrator::subscriptions() const { return kTopics; }
+std::span<const std::string_view> OrderOrchestrator::subscriptions() const { return order_subscriptions(); }
 
 RecordPtr OrderOrchestrator::decode_record(std::string_view table, const nlohmann::json& j) const {
   if (table == kOrdersTable) return decode_record_as<Order>(table, j);
@@ -28,21 +29,11 @@ RecordPtr OrderOrchestrator::decode_record(std::string_view table, const nlohman
 void OrderOrchestrator::handle(const Event& event, Context& ctx) {
   Transaction& txn = ctx.txn();
   if (event.type == PlaceOrder::kType) {
-    const auto& cmd = event.payload_as<PlaceOrder>();
-    // The order id is the business key: a client retry starts no second saga.
-    if (txn.get(kOrdersTable, cmd.order_id)) return;
-    Order o;
-    o.order_id = cmd.order_id;
-    o.customer_id = cmd.customer_id;
-    o.lines = cmd.lines;
-    o.amount_cents = cmd.amount_cents;
-    // As in choreography: the deadline counts from the customer's placing.
-    o.placed_at_us = event.occurred_at.us;
-    o.deadline_us = (event.occurred_at + timeout_).us;
-    txn.set_timer(o.order_id, Time{o.deadline_us});
-    ctx.emit(kOrdersTopic, o.order_id, ChargePayment{o.order_id, o.customer_id, o.amount_cents});
-    txn.put(kSagaLogTable, o.order_id, SagaLog{o.order_id, {SagaStep::ChargeRequested}});
-    txn.put(kOrdersTable, o.order_id, std::move(o));
+    std::optional<Order> o = open_order(event, timeout_, txn);
+    if (!o) return;  // a client retry
+    ctx.emit(kOrdersTopic, o->order_id, ChargePayment{o->order_id, o->customer_id, o->amount_cents});
+    txn.put(kSagaLogTable, o->order_id, SagaLog{o->order_id, {SagaStep::ChargeRequested}});
+    txn.put(kOrdersTable, o->order_id, std::move(*o));
     return;
   }
 
@@ -76,13 +67,8 @@ void OrderOrchestrator::handle(const Event& event, Context& ctx) {
     log.steps.push_back(SagaStep::Reserved);
     const bool late_confirm = mutant_ == Mutant::OrderConfirmsAfterCancel && order->status == OrderStatus::Cancelled;
     if (pending || late_confirm) {
-      Order o = *order;
-      o.status = OrderStatus::Confirmed;
-      o.decided_at_us = ctx.now().us;
-      txn.cancel_timer(o.order_id);
       log.steps.push_back(SagaStep::Confirmed);
-      ctx.emit(kOrdersTopic, o.order_id, OrderConfirmed{o.order_id});
-      txn.put(kOrdersTable, o.order_id, std::move(o));
+      confirm_order(*order, ctx);
     } else if (mutant_ != Mutant::TimeoutForgetsLateReservation || order->cancel_reason != "timeout") {
       // Cancelled while the reservation was on its way: release it.
       log.steps.push_back(SagaStep::ReleaseRequested);
@@ -112,22 +98,17 @@ void OrderOrchestrator::on_timer(std::string_view order_id, Context& ctx) {
 }
 
 void OrderOrchestrator::cancel(const Order& order, SagaLog& log, std::string reason, Context& ctx) {
-  Order o = order;
-  o.status = OrderStatus::Cancelled;
-  o.cancel_reason = reason;
-  o.decided_at_us = ctx.now().us;
-  ctx.txn().cancel_timer(o.order_id);
   log.steps.push_back(SagaStep::Cancelled);
-  ctx.emit(kOrdersTopic, o.order_id, OrderCancelled{o.order_id, reason});
   // Undo what it knows was done. A charge or reservation still on its way
   // is undone when its reply arrives (handle, above). A reservation cannot
   // be held here: ItemsReserved confirms a pending order.
-  if (log.has(SagaStep::Charged) && !log.has(SagaStep::RefundRequested) &&
-      mutant_ != Mutant::OrchestratorSkipsRefund) {
+  const bool refund = log.has(SagaStep::Charged) && !log.has(SagaStep::RefundRequested) &&
+                      mutant_ != Mutant::OrchestratorSkipsRefund;
+  cancel_order(order, reason, ctx);
+  if (refund) {
     log.steps.push_back(SagaStep::RefundRequested);
-    ctx.emit(kOrdersTopic, o.order_id, RefundPayment{o.order_id, std::move(reason)});
+    ctx.emit(kOrdersTopic, order.order_id, RefundPayment{order.order_id, std::move(reason)});
   }
-  ctx.txn().put(kOrdersTable, o.order_id, std::move(o));
 }
 
 }  // namespace sagasim::saga

@@ -24,7 +24,6 @@ class OrderService final : public Service {
   RecordPtr decode_record(std::string_view table, const nlohmann::json& j) const override;
 
  private:
-  void cancel(const Order& order, std::string reason, Context& ctx);
   Duration timeout_;
   Mutant mutant_;
 };
