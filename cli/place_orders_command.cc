@@ -80,16 +80,10 @@ int place_orders_command(const PlaceOrdersArgs& args) {
     decisions.emplace(std::move(c).value());
     kafka::Result<kafka::Admin> admin = kafka::Admin::create(config, quiet_hooks());
     const auto deadline = Clock::now() + std::chrono::seconds(30);
+    // create_topics returned once the topics were served.
     kafka::Result<kafka::TopicInfo> info =
         admin.ok() ? kafka::retry_until(deadline, [&] {
-          // Just created (here or by a service starting beside us): not in the metadata yet is not an answer.
-          kafka::Result<kafka::TopicInfo> r = admin.value().describe_topic(saga::kOrdersTopic, Duration::seconds(10));
-          if (!r.ok() && r.error().code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-            kafka::Error e = r.error();
-            e.retriable = true;
-            return kafka::Result<kafka::TopicInfo>(e);
-          }
-          return r;
+          return admin.value().describe_topic(saga::kOrdersTopic, Duration::seconds(10));
         })
                    : kafka::Result<kafka::TopicInfo>(admin.error());
     if (!info.ok()) {

@@ -109,6 +109,35 @@ Status Admin::create_topics(std::span<const NewTopic> topics, Duration timeout) 
                                       msg ? msg : "");
     if (!s.ok()) return s;
   }
+  // The controller has them; the brokers' metadata learns of them a moment
+  // later. Wait for that, so that a describe_topic, a producer or a consumer
+  // right after this call finds every topic with its leaders.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout.us);
+  for (const NewTopic& t : topics) {
+    Result<TopicInfo> info = retry_until(
+        deadline,
+        [&] {
+          Result<TopicInfo> r = describe_topic(t.name, Duration::seconds(5));
+          if (!r.ok() && r.error().code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+            Error e = r.error();
+            e.retriable = true;  // created, not yet in this broker's metadata
+            return Result<TopicInfo>(e);
+          }
+          if (r.ok() && std::any_of(r.value().leaders.begin(), r.value().leaders.end(), [](int32_t l) { return l < 0; })) {
+            Error e = make_error(RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, "topic " + t.name, "a partition has no leader yet");
+            e.retriable = true;
+            return Result<TopicInfo>(e);
+          }
+          return r;
+        },
+        std::chrono::milliseconds(50));
+    if (!info.ok()) {
+      Error e = info.error();
+      e.context = "create topic " + t.name;
+      e.message = "created, but not served within " + std::to_string(timeout.ms()) + " ms: " + e.message;
+      return e;
+    }
+  }
   return {};
 }
 

@@ -55,8 +55,11 @@ class Admin {
   ~Admin();
 
   // Creates the topics that do not exist yet, waiting up to `timeout` for the
-  // controller to finish. A topic that exists already counts as created (its
-  // partition count is not compared: use describe_topic for that).
+  // controller to finish and then for the cluster's metadata to show each
+  // topic with a leader for every partition: once this returns, producers,
+  // consumers and describe_topic find them. A topic that exists already
+  // counts as created (its partition count is not compared: use
+  // describe_topic for that).
   // Errors: the first failing topic's, context "create topic <name>":
   //   INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR (e.g. more replicas than brokers),
   //   TOPIC_AUTHORIZATION_FAILED, POLICY_VIOLATION, INVALID_TOPIC_EXCEPTION;
