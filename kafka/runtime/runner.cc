@@ -157,7 +157,7 @@ bool ServiceRunner::start() {
 
   phase_ = Phase::kRunning;
   try {
-    relay();  // what a previous run of this instance committed but never published
+    relay_backlog();  // what a previous run of this instance committed but never published
   } catch (const std::exception& e) {
     // A store failure: stop without committing the offsets of anything not
     // durable; a restart redoes it.
@@ -387,6 +387,7 @@ void ServiceRunner::send_outbox(const WriteSet& ws) {
 void ServiceRunner::send_row(const OutboxEntry& row, bool relayed) {
   if (auto it = unacked_.find(row.seq); it != unacked_.end() && !it->second) return;  // in flight
   if (relayed) ++counters_.relayed;
+  sending_.try_emplace(row.seq, row);
   send(row.topic, row.event->key, encode_event(*row.event, registry_), record_headers(*row.event), row.seq);
 }
 
@@ -433,6 +434,7 @@ void ServiceRunner::on_delivery(const DeliveryReport& r) {
     return;
   }
   unacked_.erase(r.opaque);
+  sending_.erase(r.opaque);
   to_mark_.insert(r.opaque);  // marked in the next batch's transaction
 }
 
@@ -507,7 +509,7 @@ void ServiceRunner::fire_timers() {
   }
 }
 
-void ServiceRunner::relay() {
+void ServiceRunner::relay_backlog() {
   const Time now = env_.now();
   for (const OutboxEntry& row : store_.unpublished("")) {
     if (to_mark_.contains(row.seq)) continue;  // delivered, not marked yet
@@ -517,6 +519,34 @@ void ServiceRunner::relay() {
     if (it == unacked_.end() && !mine && row.event->occurred_at.us > now.us - options_.orphan_grace.us) continue;
     send_row(row, true);
   }
+}
+
+void ServiceRunner::relay() {
+  // This instance's failed sends, from memory.
+  std::vector<uint64_t> failed;
+  for (const auto& [seq, is_failed] : unacked_)
+    if (is_failed && sending_.contains(seq)) failed.push_back(seq);
+  for (uint64_t seq : failed) send_row(sending_.at(seq), true);
+
+  // The rest of the backlog, as seqs and owners: a row this instance does not
+  // track is its own only after a lost update (sent again at once), and
+  // otherwise another instance's, adopted when it stays unpublished for
+  // orphan_grace. Only the rows sent are decoded.
+  const auto now = Clock::now();
+  std::map<uint64_t, Clock::time_point> seen;
+  for (const SqliteStore::OutboxKey& k : store_.unpublished_keys()) {
+    if (unacked_.contains(k.seq) || to_mark_.contains(k.seq)) continue;  // in flight, or delivered and not marked
+    if (k.owner != options_.instance_id) {
+      const auto it = strangers_.find(k.seq);
+      const Clock::time_point first = it == strangers_.end() ? now : it->second;
+      if (now - first < std::chrono::microseconds(options_.orphan_grace.us)) {
+        seen.emplace(k.seq, first);
+        continue;
+      }
+    }
+    if (std::optional<OutboxEntry> row = store_.unpublished_row(k.seq)) send_row(*row, true);
+  }
+  strangers_ = std::move(seen);
 }
 
 void ServiceRunner::log_stats() {

@@ -30,9 +30,11 @@
 //      an event that is not in Kafka yet. Nothing waits for this: a slow
 //      partition holds back only its own offsets;
 //   6. due timers fire in their own units; the relay re-sends rows whose
-//      delivery failed, rows left by a previous run of this instance, and rows
-//      of other instances older than orphan_grace (an instance that never
-//      came back), so no committed event is lost;
+//      delivery failed (kept in memory while they are in flight), rows left by
+//      a previous run of this instance (read at start), and rows of other
+//      instances that stay unpublished for orphan_grace (an instance that
+//      never came back; its periodic pass reads only the backlog's seqs and
+//      owners and decodes just those rows), so no committed event is lost;
 // until `stop` becomes true: then it finishes the current record, flushes,
 // commits and leaves the group (graceful shutdown).
 //
@@ -169,6 +171,11 @@ class ServiceRunner {
   // durable before committing.
   void commit_offsets(const std::vector<TopicPartition>* only, bool flush);
   void fire_timers();
+  // At start: every unpublished row of this instance, and other instances'
+  // rows older than orphan_grace (by their events' timestamps).
+  void relay_backlog();
+  // Every relay_interval: failed sends from memory; other instances' rows
+  // unpublished for orphan_grace since this instance first saw them.
   void relay();
   void log_stats();
 
@@ -194,6 +201,11 @@ class ServiceRunner {
   // Sends without a successful delivery report: opaque -> failed (the relay
   // sends a failed outbox row again).
   std::map<uint64_t, bool> unacked_;
+  // The outbox rows among them, by seq: a failed one is sent again from here.
+  std::map<uint64_t, OutboxEntry> sending_;
+  // Other instances' unpublished rows, by seq, with when this instance's
+  // relay first saw each: adopted once that is orphan_grace ago.
+  std::map<uint64_t, std::chrono::steady_clock::time_point> strangers_;
   std::set<uint64_t> to_mark_;  // delivered outbox rows, marked published with the next batch
   uint64_t next_dlq_opaque_ = 0;  // DLQ sends: opaque with the top bit set
   bool fatal_ = false;

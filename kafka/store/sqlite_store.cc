@@ -229,6 +229,8 @@ void SqliteStore::prepare_statements() {
   outbox_all_ = prepare("SELECT seq, topic, owner, event FROM outbox WHERE published = 0 ORDER BY seq");
   outbox_of_owner_ =
       prepare("SELECT seq, topic, owner, event FROM outbox WHERE published = 0 AND owner = ?1 ORDER BY seq");
+  outbox_keys_ = prepare("SELECT seq, owner FROM outbox WHERE published = 0 ORDER BY seq");
+  outbox_row_ = prepare("SELECT seq, topic, owner, event FROM outbox WHERE published = 0 AND seq = ?1");
   outbox_mark_ = prepare("UPDATE outbox SET published = 1 WHERE seq = ?1");
   timer_set_ = prepare(
       "INSERT INTO timers(key, at_us) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET at_us = excluded.at_us");
@@ -524,6 +526,25 @@ std::vector<OutboxEntry> SqliteStore::unpublished(std::string_view owner) const 
   Use use(outbox_of_owner_.get());
   use.text(1, owner);
   return read_outbox(outbox_of_owner_.get());
+}
+
+std::vector<SqliteStore::OutboxKey> SqliteStore::unpublished_keys() const {
+  Use use(outbox_keys_.get());
+  std::vector<OutboxKey> out;
+  int rc;
+  while ((rc = sqlite3_step(outbox_keys_.get())) == SQLITE_ROW)
+    out.push_back({static_cast<uint64_t>(sqlite3_column_int64(outbox_keys_.get(), 0)),
+                   std::string(column_text(outbox_keys_.get(), 1))});
+  if (rc != SQLITE_DONE) fail(rc, "reading the outbox");
+  return out;
+}
+
+std::optional<OutboxEntry> SqliteStore::unpublished_row(uint64_t seq) const {
+  Use use(outbox_row_.get());
+  use.integer(1, static_cast<int64_t>(seq));
+  std::vector<OutboxEntry> rows = read_outbox(outbox_row_.get());
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
 }
 
 void SqliteStore::mark_published(uint64_t seq) {

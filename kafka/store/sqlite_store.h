@@ -175,6 +175,17 @@ class SqliteStore final : public Store {
   // Outbox rows of every instance not yet marked published (the backlog).
   int64_t unpublished_count() const;
 
+  // The backlog's rows as seq and owner only, in seq order: what a relay
+  // needs to tell its own rows from another instance's without decoding
+  // every event.
+  struct OutboxKey {
+    uint64_t seq;
+    std::string owner;
+  };
+  std::vector<OutboxKey> unpublished_keys() const;
+  // One outbox row, decoded; nullopt if it is published or does not exist.
+  std::optional<OutboxEntry> unpublished_row(uint64_t seq) const;
+
   // A value of the meta table (schema_version, service, opens, and whatever
   // initialize_once wrote), or nullopt.
   std::optional<std::string> meta(std::string_view name) const;
@@ -234,7 +245,7 @@ class SqliteStore final : public Store {
   StmtPtr begin_, commit_, rollback_;
   StmtPtr get_record_, put_record_, delete_record_, scan_records_;
   StmtPtr inbox_contains_, inbox_insert_;
-  StmtPtr outbox_insert_, outbox_all_, outbox_of_owner_, outbox_mark_;
+  StmtPtr outbox_insert_, outbox_all_, outbox_of_owner_, outbox_keys_, outbox_row_, outbox_mark_;
   StmtPtr timer_set_, timer_cancel_, timer_next_, timer_due_;
 
   // "table\0key" -> the committed record, or null for a key known absent.

@@ -1,0 +1,115 @@
+// The service runner's outbox relay (kafka/runtime/runner.h, step 6) on
+// librdkafka's mock cluster: what a previous run left is sent at start, and
+// another instance's row is adopted only once it has stayed unpublished for
+// the orphan grace.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include <unistd.h>
+
+#include "kafka/runtime/env.h"
+#include "kafka/runtime/log.h"
+#include "kafka/runtime/runner.h"
+#include "kafka/store/sqlite_store.h"
+#include "services/payment_service.h"
+#include "tests/kafka/mock_cluster.h"
+
+namespace sagasim::kafka {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+EventPtr note(std::string id, Time at) {
+  auto e = std::make_shared<Event>();
+  e->event_id = std::move(id);
+  e->type = "RelayTestNote";
+  e->key = e->event_id;
+  e->occurred_at = at;
+  e->correlation_id = e->key;
+  e->payload = std::make_shared<JsonPayload>(nlohmann::json{{"note", e->event_id}});
+  return e;
+}
+
+class RelayTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("sagasim-relay-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    db_ = (dir_ / "payment.db").string();
+    topic_ = unique("relay");
+    mock().create_topic(topic_, 1);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Shared, as every instance opens it: the runner holds it open meanwhile.
+  SqliteStoreOptions shared() const {
+    SqliteStoreOptions o;
+    o.shared = true;
+    return o;
+  }
+  PayloadRegistry registry() const {
+    PayloadRegistry r;
+    payment_.register_payloads(r);
+    return r;
+  }
+  // Commits one outbox row owned by `owner`, as that instance's unit of work would.
+  void leave_row(const std::string& owner, EventPtr event) const {
+    SqliteStore store(db_, payment_, registry(), shared());
+    Transaction txn(store, owner);
+    txn.publish(topic_, std::move(event));
+    txn.commit();
+  }
+  std::vector<OutboxEntry> backlog() const {
+    SqliteStore store(db_, payment_, registry(), shared());
+    return store.unpublished("");
+  }
+
+  saga::PaymentService payment_;
+  std::filesystem::path dir_;
+  std::string db_;
+  std::string topic_;
+};
+
+TEST_F(RelayTest, ItsOwnBacklogLeavesAtStartAndAnotherInstancesRowOnlyAfterTheGrace) {
+  const Time now = wall_now();
+  leave_row("payment-1", note("mine", now));                              // a previous run of this instance
+  leave_row("payment-9", note("abandoned", now - Duration::seconds(60)));  // long before the grace
+  leave_row("payment-9", note("recent", now));                            // its owner may still send it
+  ASSERT_EQ(backlog().size(), 3u);
+
+  std::ostringstream out;
+  JsonLog log(out, {{"service", "payment"}, {"instance", "payment-1"}});
+  RunnerOptions options;
+  options.instance_id = "payment-1";
+  options.kafka = mock().consumer_config();
+  options.db_path = db_;
+  options.relay_interval = Duration::millis(50);
+  options.orphan_grace = Duration::millis(700);
+  options.poll_timeout = Duration::millis(5);
+  ServiceRunner runner(payment_, options, log);
+  const auto started = Clock::now();
+  ASSERT_TRUE(runner.start()) << out.str();
+  EXPECT_EQ(runner.counters().relayed, 2u) << "its own row and the abandoned one, at once";
+
+  bool recent_sent = false;
+  while (Clock::now() - started < std::chrono::seconds(20) && !recent_sent) {
+    ASSERT_TRUE(runner.step()) << out.str();
+    if (runner.counters().relayed == 3) {
+      recent_sent = true;
+      EXPECT_GE(Clock::now() - started, std::chrono::milliseconds(700)) << "adopted before the grace";
+    }
+  }
+  ASSERT_TRUE(recent_sent) << out.str();
+  while (Clock::now() - started < std::chrono::seconds(20) && runner.counters().published < 3)
+    ASSERT_TRUE(runner.step()) << out.str();
+  EXPECT_EQ(runner.counters().published, 3u);
+  EXPECT_EQ(runner.finish(), 0) << out.str();
+  EXPECT_TRUE(backlog().empty()) << "every row marked published";
+}
+
+}  // namespace
+}  // namespace sagasim::kafka
