@@ -81,6 +81,7 @@ struct CheckArgs {
   int64_t liveness_bound_ms = 120'000;
   bool json = false;
   std::string trace;  // write the live run as a sagasim trace here
+  bool allow_poison = false;  // dead-lettered records do not fail records_readable
 };
 
 }  // namespace sagasim::cli

@@ -174,6 +174,9 @@ int main(int argc, char** argv) {
                     "An order must be decided within this long of being placed")
       ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
   check->add_flag("--json", check_args.json, "Print one JSON object");
+  check->add_flag("--allow-poison", check_args.allow_poison,
+                  "Records no service could read (each dead-lettered) are counted but do not fail records_readable: "
+                  "for topics that also carry records written on purpose or by another producer");
   check->add_option("--trace", check_args.trace,
                     "Write the live run as a sagasim trace (JSON Lines): a publish step per record, a state step per "
                     "decided order; open it with sagasim-viewer or `sagasim export`");

@@ -184,6 +184,17 @@ def main():
         dl = sum(1 for i in ("payment-1", "payment-2", "inventory-1", "order-1") for l in lines_of(i)
                  if l.get("msg") == "dead-lettered a poison record")
         check("each dead letter is logged", dl == 5, dl)
+        r = sagasim("check", *KAFKA, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"])
+        check("check fails records_readable on the three poison records, naming where each is",
+              r.returncode == 1 and "records_readable                     FAIL (3)" in r.stdout
+              and "money_conserved                      PASS" in r.stdout
+              and re.search(r"VIOLATION records_readable: dead-lettered, unreadable: .*order-requests.*offset", r.stdout),
+              r.stdout + r.stderr)
+        r = sagasim("check", *KAFKA, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"],
+                    "--allow-poison")
+        check("check --allow-poison counts them and passes",
+              r.returncode == 0 and "(3 poison, dead-lettered)" in r.stdout
+              and "records_readable                     PASS (poison allowed)" in r.stdout, r.stdout + r.stderr)
 
         # The metrics endpoint, scraped while the services run.
         time.sleep(1.5)  # rendered once a second
@@ -255,7 +266,7 @@ def main():
         if placer.returncode == 0:
             log(f"place-orders: {out.strip()}")
         r = sagasim("check", *KAFKA, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"],
-                    "--wait", "120")
+                    "--wait", "120", "--allow-poison")
         log("check:\n" + r.stdout + r.stderr)
         check("sagasim check passes after the crashes", r.returncode == 0, r.stdout + r.stderr)
         check("the check saw every order", f"checked {ORDERS + 200} orders placed" in r.stdout, r.stdout)
@@ -273,7 +284,7 @@ def main():
         # ---- 5. the live run as a trace ----------------------------------------
         trace = work / "live.trace.jsonl"
         r = sagasim("check", *KAFKA, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"],
-                    "--trace", str(trace))
+                    "--trace", str(trace), "--allow-poison")
         check("check --trace writes the live run", r.returncode == 0 and trace.exists(), r.stdout + r.stderr)
         if trace.exists():
             lines = [json.loads(l) for l in trace.read_text().splitlines()]
