@@ -15,8 +15,9 @@ namespace {
 // Every statement that writes the schema, in one string for sqlite3_exec.
 // WITHOUT ROWID: the tables are looked up by their text primary keys only.
 // The outbox keeps its rowid, which AUTOINCREMENT makes the never-reused,
-// increasing sequence number; its partial index finds the unpublished rows
-// without reading the published ones. (at_us, key) orders due timers with
+// increasing sequence number, even once published rows are deleted; its
+// partial index finds the unpublished rows without reading the published
+// ones an older build left (it marked them instead of deleting them). (at_us, key) orders due timers with
 // ties by key, as the contract says.
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE records(tbl TEXT NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL,
@@ -231,7 +232,7 @@ void SqliteStore::prepare_statements() {
       prepare("SELECT seq, topic, owner, event FROM outbox WHERE published = 0 AND owner = ?1 ORDER BY seq");
   outbox_keys_ = prepare("SELECT seq, owner FROM outbox WHERE published = 0 ORDER BY seq");
   outbox_row_ = prepare("SELECT seq, topic, owner, event FROM outbox WHERE published = 0 AND seq = ?1");
-  outbox_mark_ = prepare("UPDATE outbox SET published = 1 WHERE seq = ?1");
+  outbox_mark_ = prepare("DELETE FROM outbox WHERE seq = ?1");  // the event is in Kafka: the table keeps the backlog only
   timer_set_ = prepare(
       "INSERT INTO timers(key, at_us) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET at_us = excluded.at_us");
   timer_cancel_ = prepare("DELETE FROM timers WHERE key = ?1");

@@ -15,7 +15,11 @@
 //                                                 the owning Service::decode_record
 //   inbox(event_id PRIMARY KEY)
 //   outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, topic, owner, event, published)
-//                                                 event is core/codec.h's wire form
+//                                                 event is core/codec.h's wire form;
+//                                                 mark_published deletes the row (the
+//                                                 event is in Kafka), so the table holds
+//                                                 the backlog only. `published` stays for
+//                                                 files written before that (rows with 1)
 //   timers(key PRIMARY KEY, at_us)                + index (at_us, key)
 //
 // commit() applies a write set in one BEGIN IMMEDIATE transaction and rolls

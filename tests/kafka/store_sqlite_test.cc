@@ -187,6 +187,50 @@ TEST_F(SqliteStoreTest, AKilledProcessKeepsWhatItCommittedAndNothingElse) {
   EXPECT_FALSE(store->inbox_contains("e-lost"));
 }
 
+// The outbox holds the backlog only: a published row is gone from the file
+// (its event is in Kafka), and sequence numbers still never go back.
+TEST_F(SqliteStoreTest, APublishedOutboxRowLeavesTheFile) {
+  auto note = [](std::string id) {
+    auto e = std::make_shared<Event>();
+    e->event_id = std::move(id);
+    e->type = "Note";
+    e->key = "k";
+    e->occurred_at = kSimEpoch;
+    e->correlation_id = "k";
+    e->payload = std::make_shared<JsonPayload>(nlohmann::json::object());
+    return e;
+  };
+  auto rows_in_file = [&] {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox", -1, &stmt, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    const int64_t n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+  };
+  uint64_t last = 0;
+  {
+    auto store = open(payment_);
+    Transaction txn(*store, "payment-1");
+    txn.publish("payments", note("e-1"));
+    txn.publish("payments", note("e-2"));
+    txn.commit();
+    store->mark_published(txn.writes().outbox[0].seq);
+    store->mark_published(txn.writes().outbox[1].seq);
+    last = txn.writes().outbox[1].seq;
+  }
+  EXPECT_EQ(rows_in_file(), 0);
+  auto store = open(payment_);
+  Transaction txn(*store, "payment-1");
+  txn.publish("payments", note("e-3"));
+  txn.commit();
+  EXPECT_GT(txn.writes().outbox[0].seq, last);
+  EXPECT_EQ(store->unpublished_count(), 1);
+}
+
 TEST_F(SqliteStoreTest, ACommitWhoseEventIsAlreadyInTheInboxIsRejectedWhole) {
   // process_event checks the inbox before handling; if the id appeared in
   // between (someone else handled it), applying the effects again would be
