@@ -67,7 +67,9 @@ int main(int argc, char** argv) {
   sweep->add_option("--jobs,-j", sweep_args.jobs, "Worker threads (each run is single-threaded)")
       ->check(CLI::Range(1, 256));
   sweep->add_flag("--swarm", sweep_args.swarm, "Swarm mode: every seed picks its own fault mix");
-  sweep->add_flag("--keep-going", sweep_args.keep_going, "Run every seed even after a failure");
+  sweep->add_flag("--keep-going", sweep_args.keep_going,
+                  "Run every seed even after a failure (every failing seed is listed; the first violation of the "
+                  "lowest 1,000)");
   sweep->add_flag("--json", sweep_args.json, "Print one JSON object instead of the human summary");
   sweep->add_option("--mutant", sweep_args.mutant, "Sweep a deliberately broken variant (see `sagasim mutants`)");
   sweep->add_option("--style", sweep_args.style, "Run the saga in this style instead of the scenario's: choreography or orchestration");

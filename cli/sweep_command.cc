@@ -49,6 +49,16 @@ struct Failure {
   std::string first_violation;
 };
 
+// A sweep keeps every failing seed but the first violation of the lowest
+// ones only, so that --keep-going over a long range of failing seeds stays
+// small: 8 bytes per failing seed.
+constexpr size_t kDetailsKept = 1000;
+
+void keep_lowest(std::vector<Failure>& details, size_t n) {
+  std::sort(details.begin(), details.end(), [](const Failure& a, const Failure& b) { return a.seed < b.seed; });
+  if (details.size() > n) details.resize(n);
+}
+
 }  // namespace
 
 int sweep_command(const SweepArgs& args) {
@@ -64,7 +74,8 @@ int sweep_command(const SweepArgs& args) {
   std::map<std::string, uint64_t> faults_fired;
   std::map<std::string, uint64_t> paths;
   std::map<std::string, uint64_t> runs_with_fault;
-  std::vector<Failure> failures;
+  std::vector<uint64_t> failing_seeds;
+  std::vector<Failure> failures;  // the lowest kDetailsKept failing seeds, with their first violation
   uint64_t runs_not_quiet = 0;
 
   auto worker = [&] {
@@ -86,7 +97,9 @@ int sweep_command(const SweepArgs& args) {
           if (!i.pass && first_violation.empty())
             first_violation = fmt::format("{}: {}{}{}", i.name, i.violations.front().order_id,
                                           i.violations.front().order_id.empty() ? "" : " ", i.violations.front().message);
-        failures.push_back({seed, first_violation});
+        failing_seeds.push_back(seed);
+        failures.push_back({seed, std::move(first_violation)});
+        if (failures.size() >= 2 * kDetailsKept) keep_lowest(failures, kDetailsKept);
         if (!args.keep_going) stop.store(true);
       }
       done.fetch_add(1);
@@ -109,7 +122,7 @@ int sweep_command(const SweepArgs& args) {
     size_t failed;
     {
       std::lock_guard<std::mutex> lock(mu);
-      failed = failures.size();
+      failed = failing_seeds.size();
     }
     if (tty) {
       const int width = 30;
@@ -130,7 +143,8 @@ int sweep_command(const SweepArgs& args) {
   const double secs = elapsed_s();
   const uint64_t runs = done.load();
   const double runs_per_s = secs > 0 ? static_cast<double>(runs) / secs : 0;
-  std::sort(failures.begin(), failures.end(), [](const Failure& a, const Failure& b) { return a.seed < b.seed; });
+  keep_lowest(failures, kDetailsKept);
+  std::sort(failing_seeds.begin(), failing_seeds.end());
 
   // Coverage: the classes the plan(s) could fire and the paths the saga has.
   std::vector<std::string> not_fired, not_seen;
@@ -159,14 +173,12 @@ int sweep_command(const SweepArgs& args) {
     j["swarm"] = args.swarm;
     j["jobs"] = args.jobs;
     j["runs"] = runs;
-    j["failures"] = failures.size();
-    nlohmann::ordered_json seeds = nlohmann::ordered_json::array(), details = nlohmann::ordered_json::array();
-    for (const auto& f : failures) {
-      seeds.push_back(f.seed);
+    j["failures"] = failing_seeds.size();
+    nlohmann::ordered_json details = nlohmann::ordered_json::array();
+    for (const auto& f : failures)
       details.push_back({{"seed", f.seed}, {"violation", f.first_violation}, {"reproduce", reproduce(f.seed)}});
-    }
-    j["failing_seeds"] = seeds;
-    j["failure_details"] = details;
+    j["failing_seeds"] = failing_seeds;
+    j["failure_details"] = details;  // the lowest 1,000 failing seeds
     j["faults_fired"] = faults_fired;
     j["runs_with_fault"] = runs_with_fault;
     j["classes_not_fired"] = not_fired;
@@ -199,15 +211,15 @@ int sweep_command(const SweepArgs& args) {
       fmt::print("            never seen: {}\n", s);
     }
     if (runs_not_quiet) fmt::print("            {} run(s) hit run.max_virtual_ms before going quiet\n", runs_not_quiet);
-    if (failures.empty()) {
+    if (failing_seeds.empty()) {
       fmt::print("failures    none\n");
     } else {
-      fmt::print("failures    {} (seeds{})\n", failures.size(), failures.size() > 20 ? ", first 20" : "");
+      fmt::print("failures    {} (seeds{})\n", failing_seeds.size(), failing_seeds.size() > 20 ? ", first 20" : "");
       for (size_t i = 0; i < failures.size() && i < 20; ++i)
         fmt::print("  seed {}: {}\n    {}\n", failures[i].seed, failures[i].first_violation, reproduce(failures[i].seed));
     }
   }
-  return failures.empty() ? 0 : kExitViolation;
+  return failing_seeds.empty() ? 0 : kExitViolation;
 }
 
 }  // namespace sagasim::cli

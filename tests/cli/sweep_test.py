@@ -9,6 +9,7 @@ import json
 import pathlib
 import subprocess
 import sys
+import tempfile
 
 SAGASIM = sys.argv[1]
 ROOT = pathlib.Path(sys.argv[2])
@@ -52,6 +53,25 @@ for extra, want_rc in [((), 0), (("--mutant", "payment-no-dedupe", "--keep-going
           json.dumps(stable(one), sort_keys=True)[:1500] + "\n---\n" + json.dumps(stable(four), sort_keys=True)[:1500])
     if want_rc == 1:
         check(f"{name}: the mutant is caught", one.get("failures", 0) > 0, one.get("failures"))
+
+# --keep-going over many failing seeds: every failing seed is listed, the
+# first violation only for the lowest 1,000 (what keeps a long sweep small).
+with tempfile.TemporaryDirectory() as tmp:
+    one = json.loads((ROOT / "scenarios" / "happy-path.json").read_text())
+    one["workload"]["orders"]["count"] = 1
+    one["wire"] = True
+    path = pathlib.Path(tmp) / "one-order.json"
+    path.write_text(json.dumps(one))
+    r = subprocess.run([SAGASIM, "sweep", str(path), "--seeds", "1..1200", "--mutant", "breaking-schema-change",
+                        "--keep-going", "--json", "--jobs", "2"], capture_output=True, text=True, timeout=600)
+    js = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}
+    check("a sweep in which every seed fails lists all 1,200 failing seeds",
+          r.returncode == 1 and js.get("failures") == 1200 and js.get("failing_seeds") == list(range(1, 1201)),
+          r.stdout[:500] + r.stderr[-500:])
+    details = js.get("failure_details", [])
+    check("and the first violation of the lowest 1,000",
+          [d["seed"] for d in details] == list(range(1, 1001))
+          and all("records_readable" in d["violation"] for d in details), details[:2])
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
