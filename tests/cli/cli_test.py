@@ -11,20 +11,14 @@ import tempfile
 SAGASIM = sys.argv[1]
 ROOT = pathlib.Path(sys.argv[2])
 HAPPY = str(ROOT / "scenarios" / "happy-path.json")
-passed, failed = 0, 0
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+from checks import Checks  # noqa: E402
+
+check = Checks()
 
 
 def run(*args):
     return subprocess.run([SAGASIM, *args], capture_output=True, text=True, timeout=120)
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}\n{detail}")
 
 
 # Determinism: the same seed gives the same hash; another seed another hash.
@@ -131,5 +125,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check("--help exits 0 and explains exit codes", h.returncode == 0 and "Exit codes" in h.stdout, h.stdout)
     check("--version", run("--version").returncode == 0)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

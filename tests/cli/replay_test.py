@@ -12,20 +12,14 @@ import tempfile
 SAGASIM = sys.argv[1]
 ROOT = pathlib.Path(sys.argv[2])
 CHAOS = str(ROOT / "scenarios" / "chaos.json")
-passed, failed = 0, 0
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+from checks import Checks  # noqa: E402
+
+check = Checks()
 
 
 def run(*args):
     return subprocess.run([SAGASIM, *args], capture_output=True, text=True, timeout=300)
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}\n{detail}")
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -89,5 +83,4 @@ with tempfile.TemporaryDirectory() as tmp:
     bad("notatrace.jsonl", '{"hello": 1}\n', "not a sagasim trace")
     check("missing file: exit 2", run("replay", os.path.join(tmp, "nope.jsonl")).returncode == 2)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

@@ -14,16 +14,10 @@ import tempfile
 SAGASIM = sys.argv[1]
 ROOT = pathlib.Path(sys.argv[2])
 BREAKING = str(ROOT / "tests" / "schemas" / "OrderCreated.v3-breaking.json")
-passed, failed = 0, 0
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+from checks import Checks  # noqa: E402
 
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}\n{detail}")
+check = Checks()
 
 
 def sagasim(*args):
@@ -98,5 +92,4 @@ with tempfile.TemporaryDirectory() as tmp:
     r = sagasim("schema", "validate", str(tmp / "empty.jsonl"))
     check("a file with no events is exit 2", r.returncode == 2 and "no events" in r.stderr, r.stderr)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

@@ -14,16 +14,10 @@ import tempfile
 SAGASIM = sys.argv[1]
 ROOT = pathlib.Path(sys.argv[2])
 CHAOS = str(ROOT / "scenarios" / "chaos.json")
-passed, failed = 0, 0
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+from checks import Checks  # noqa: E402
 
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}\n{detail}")
+check = Checks()
 
 
 def sweep(jobs, *extra):
@@ -73,5 +67,4 @@ with tempfile.TemporaryDirectory() as tmp:
           [d["seed"] for d in details] == list(range(1, 1001))
           and all("records_readable" in d["violation"] for d in details), details[:2])
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()

@@ -17,16 +17,10 @@ import tempfile
 BUILD = pathlib.Path(sys.argv[1])
 ROOT = pathlib.Path(sys.argv[2])
 EXAMPLE = ROOT / "examples" / "trip-booking"
-passed, failed = 0, 0
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "lib"))
+from checks import Checks  # noqa: E402
 
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}\n{detail}")
+check = Checks()
 
 
 def run(*args, env=None, timeout=900):
@@ -111,5 +105,4 @@ with tempfile.TemporaryDirectory(prefix="sagasim-example-") as tmp:
         r = run(sim, "run", shrunk, "--seed", str(seed))
         check("and passes without the bug", r.returncode == 0, r.stdout + r.stderr)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish()
