@@ -528,10 +528,10 @@ void ServiceRunner::relay() {
     if (is_failed && sending_.contains(seq)) failed.push_back(seq);
   for (uint64_t seq : failed) send_row(sending_.at(seq), true);
 
-  // The rest of the backlog, as seqs and owners: a row this instance does not
-  // track is its own only after a lost update (sent again at once), and
-  // otherwise another instance's, adopted when it stays unpublished for
-  // orphan_grace. Only the rows sent are decoded.
+  // The rest of the backlog, as seqs and owners. Another instance's row is
+  // adopted once it has stayed unpublished for orphan_grace. A row of this
+  // instance that it does not track (after the pass at start there should be
+  // none) is sent again at once. Only the rows sent are decoded.
   const auto now = Clock::now();
   std::map<uint64_t, Clock::time_point> seen;
   for (const SqliteStore::OutboxKey& k : store_.unpublished_keys()) {
