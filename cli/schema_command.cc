@@ -8,7 +8,6 @@
 // OLD and NEW are schema files, or built-in schemas named Type.vN
 // (OrderCreated.v1); see core/json_schema.h for the keywords supported.
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -17,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/schema.h"
 #include "core/codec.h"
+#include "core/file.h"
 #include "core/json_depth.h"
 #include "services/events.h"
 #include "services/schemas.h"
@@ -27,23 +27,6 @@ namespace {
 
 constexpr size_t kMaxSchemaFileBytes = size_t{16} << 20;
 
-std::string read_bounded(const std::string& path, const char* what) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", fmt::format("is a directory, not {}", what));
-  if (std::filesystem::is_character_file(path, ec) || std::filesystem::is_block_file(path, ec))
-    throw InputError(path, "", fmt::format("is a device, not {}", what));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", fmt::format("cannot open {}", what));
-  std::string text;
-  char chunk[1 << 16];
-  while (text.size() <= kMaxSchemaFileBytes && in.read(chunk, sizeof chunk).gcount() > 0)
-    text.append(chunk, static_cast<size_t>(in.gcount()));
-  if (in.bad()) throw InputError(path, "", "reading failed");
-  if (text.size() > kMaxSchemaFileBytes)
-    throw InputError(path, "", fmt::format("larger than the limit of {} MiB", kMaxSchemaFileBytes >> 20));
-  return text;
-}
-
 struct LoadedSchema {
   std::string name;  // as the user gave it, or "OrderCreated v2 (built in)"
   JsonSchema schema;
@@ -52,7 +35,7 @@ struct LoadedSchema {
 LoadedSchema load_schema(const std::string& ref) {
   std::error_code ec;
   if (std::filesystem::exists(ref, ec)) {
-    const std::string text = read_bounded(ref, "a schema file");
+    const std::string text = read_file_bounded(ref, "schema file", kMaxSchemaFileBytes);
     if (const auto deep = json_too_deep(text))
       throw InputError(ref, "", fmt::format("JSON nested deeper than {} levels (byte {})", kMaxJsonDepth, *deep));
     nlohmann::json j;
@@ -242,7 +225,7 @@ int schema_validate_command(const SchemaValidateArgs& args) {
   PayloadRegistry registry;
   saga::register_saga_payloads(registry);
   for (const std::string& pin : args.pins) apply_pin(registry, pin, "--pin");
-  const std::string text = read_bounded(args.events, "an events file");
+  const std::string text = read_file_bounded(args.events, "events file", kMaxSchemaFileBytes);
   std::istringstream in(text);
   std::string line;
   int number = 0, valid = 0, invalid = 0;

@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/json_depth.h"
 #include "core/json_reader.h"
 
@@ -352,22 +351,9 @@ Scenario with_style(const Scenario& scenario, const std::string& style) {
 }
 
 Scenario load_scenario_file(const std::string& path, std::shared_ptr<const SagaDefinition> saga) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "is a directory, not a scenario file");
-  if (std::filesystem::is_character_file(path, ec) || std::filesystem::is_block_file(path, ec))
-    throw InputError(path, "", "is a device, not a scenario file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "", "cannot open the scenario file");
-  // Read at most one byte past the limit: a pipe (`<(...)`) has no size to ask for.
-  std::string text;
-  char chunk[1 << 16];
-  while (text.size() <= kMaxScenarioFileBytes && in.read(chunk, sizeof chunk).gcount() > 0)
-    text.append(chunk, static_cast<size_t>(in.gcount()));
-  if (in.bad()) throw InputError(path, "", "reading the scenario file failed");
-  if (text.size() > kMaxScenarioFileBytes)
-    throw InputError(path, "", fmt::format("larger than the limit of {} MiB for a scenario file (use count generators "
-                                           "for big workloads; docs/scenario-format.md#limits)",
-                                           kMaxScenarioFileBytes >> 20));
+  const std::string text =
+      read_file_bounded(path, "scenario file", kMaxScenarioFileBytes,
+                        " (use count generators for big workloads; docs/scenario-format.md#limits)");
   // "file:line:col" of a byte offset (0-based).
   auto at_byte = [&](size_t byte) {
     size_t line = 1, col = 1;

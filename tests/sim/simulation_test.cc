@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "services/state.h"
+#include "tests/sim/small_scenario.h"
 
 namespace sagasim::sim {
 namespace {
@@ -17,17 +18,7 @@ struct StringSink : TraceSink {
 };
 
 Scenario small_scenario(int orders = 60, int payment_instances = 2) {
-  nlohmann::json j = {
-      {"format_version", 1},
-      {"name", "small"},
-      {"topology", {{"partitions", 2}, {"instances", {{"order", 1}, {"payment", payment_instances}, {"inventory", 1}}}}},
-      {"broker", {{"delivery_latency", {{"dist", "exponential"}, {"mean_ms", 3}}}}},
-      {"saga", {{"order_timeout_ms", 2000}, {"liveness_bound_ms", 30000}}},
-      {"workload",
-       {{"customers", {{"count", 8}, {"balance_cents", {{"min", 1000}, {"max", 20000}}}}},
-        {"skus", {{"count", 5}, {"stock", {{"min", 0}, {"max", 12}}}}},
-        {"orders", {{"count", orders}, {"interarrival", {{"dist", "exponential"}, {"mean_ms", 15}}}}}}}};
-  return parse_scenario(j, "test");
+  return parse_scenario(test_support::small_scenario_json(orders, 2, 1, payment_instances), "test");
 }
 
 bool all_pass(const RunResult& r) {

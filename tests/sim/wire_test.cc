@@ -9,6 +9,7 @@
 #include "core/trace_context.h"
 
 #include "sim/simulation.h"
+#include "tests/sim/small_scenario.h"
 
 namespace sagasim::sim {
 namespace {
@@ -18,17 +19,7 @@ struct StringSink : TraceSink {
   void write(std::string_view line) override { text.append(line); }
 };
 
-nlohmann::json small(int orders = 80) {
-  return {{"format_version", 1},
-          {"name", "small"},
-          {"topology", {{"partitions", 3}, {"instances", {{"order", 2}, {"payment", 2}, {"inventory", 1}}}}},
-          {"broker", {{"delivery_latency", {{"dist", "exponential"}, {"mean_ms", 3}}}}},
-          {"saga", {{"order_timeout_ms", 2000}, {"liveness_bound_ms", 30000}}},
-          {"workload",
-           {{"customers", {{"count", 8}, {"balance_cents", {{"min", 1000}, {"max", 20000}}}}},
-            {"skus", {{"count", 5}, {"stock", {{"min", 0}, {"max", 12}}}}},
-            {"orders", {{"count", orders}, {"interarrival", {{"dist", "exponential"}, {"mean_ms", 15}}}}}}}};
-}
+nlohmann::json small(int orders = 80) { return test_support::small_scenario_json(orders, 3, 2, 2); }
 
 const InvariantOutcome& outcome(const RunResult& r, std::string_view name) {
   for (const auto& i : r.invariants)
