@@ -12,11 +12,12 @@
 #include <benchmark/benchmark.h>
 
 #include "core/codec.h"
+#include "sagas/order/order_saga.h"
 #include "core/memory_store.h"
 #include "core/service.h"
 #include "faults/world.h"
-#include "services/events.h"
-#include "services/payment_service.h"
+#include "sagas/order/events.h"
+#include "sagas/order/payment_service.h"
 #include "sim/broker.h"
 #include "sim/random.h"
 #include "sim/scheduler.h"
@@ -181,7 +182,7 @@ void BM_SagaOrderEndToEnd(benchmark::State& state) {
        {{"customers", {{"count", 100}, {"balance_cents", {{"min", 1000000}, {"max", 2000000}}}}},
         {"skus", {{"count", 50}, {"stock", {{"min", 1000}, {"max", 2000}}}}},
         {"orders", {{"count", 1000}, {"interarrival", {{"dist", "exponential"}, {"mean_ms", 2}}}}}}}};
-  const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(j, "bench"));
+  const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(j, "bench", saga::order_saga()));
   uint64_t seed = 1;
   for (auto _ : state) benchmark::DoNotOptimize(faults::run(spec, faults::RunConfig{seed++}));
   state.SetItemsProcessed(state.iterations() * 1000);

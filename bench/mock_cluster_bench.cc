@@ -49,8 +49,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/codec.h"
+#include "sagas/order/order_saga.h"
 #include "core/error.h"
-#include "invariants/checker.h"
+#include "sagas/order/checker.h"
+#include "sagas/order/workload.h"
 #include "kafka/client/consumer.h"
 #include "kafka/client/producer.h"
 #include "kafka/runtime/env.h"
@@ -59,10 +61,10 @@
 #include "kafka/runtime/runner.h"
 #include "kafka/runtime/topic_reader.h"
 #include "kafka/store/sqlite_store.h"
-#include "services/events.h"
-#include "services/inventory_service.h"
-#include "services/order_service.h"
-#include "services/payment_service.h"
+#include "sagas/order/events.h"
+#include "sagas/order/inventory_service.h"
+#include "sagas/order/order_service.h"
+#include "sagas/order/payment_service.h"
 #include "sim/scenario.h"
 
 using namespace sagasim;
@@ -82,8 +84,8 @@ double percentile(std::vector<double> v, double p) {
 
 // The built-in live workload of `sagasim serve` / `place-orders` (cli/live.cc,
 // live_workload() without --scenario), which bench/live-1k.json restates.
-sim::Workload live_workload(int64_t orders, uint64_t seed) {
-  sim::Workload w;
+saga::Workload live_workload(int64_t orders, uint64_t seed) {
+  saga::Workload w;
   w.customer_count = 50;
   w.balance_cents = {200'000, 2'000'000};
   w.sku_count = 20;
@@ -92,7 +94,7 @@ sim::Workload live_workload(int64_t orders, uint64_t seed) {
   w.quantity = {1, 3};
   w.price_cents = {100, 5000};
   w.order_count = static_cast<int>(orders);
-  return sim::materialize_workload(w, seed);
+  return saga::materialize_workload(w, seed);
 }
 
 // One service instance: its service object, log file and runner.
@@ -211,7 +213,7 @@ int main(int argc, char** argv) {
   config.set("log_level", "4", "mock_cluster_bench");
 
   // ---- the services: as `sagasim serve` sets them up (cli/serve_command.cc) ----------
-  const sim::Workload w = live_workload(warmup + orders + unpaced, seed);
+  const saga::Workload w = live_workload(warmup + orders + unpaced, seed);
   const Duration order_timeout = Duration::seconds(30);
   std::vector<Instance> instances;
   auto add = [&](std::string name, std::unique_ptr<Service> service) {
@@ -347,7 +349,7 @@ int main(int argc, char** argv) {
     }
   };
   auto place = [&](const std::string& run, size_t index) -> bool {
-    const sim::OrderSpec& spec = w.orders[index];
+    const saga::OrderSpec& spec = w.orders[index];
     const Event e = saga::place_order_command(run, index, spec.id, spec.customer, spec.lines, kafka::wall_now());
     const std::string value = encode_event(e);
     for (;;) {
@@ -571,7 +573,7 @@ int main(int argc, char** argv) {
     const std::vector<inv::Violation> violations = inv::check_final(state, baseline, options);
     nlohmann::json v = nlohmann::json::array();
     for (const inv::Violation& x : violations)
-      v.push_back({{"invariant", x.invariant}, {"order", x.order_id}, {"message", x.message}});
+      v.push_back({{"invariant", x.invariant}, {"order", x.entity}, {"message", x.message}});
     j["check"] = {{"ok", violations.empty()},
                   {"orders_placed", state.placed.size()},
                   {"records", log.value().size()},
@@ -581,7 +583,7 @@ int main(int argc, char** argv) {
     if (!violations.empty()) {
       code = 1;
       std::cerr << fmt::format("mock_cluster_bench: the check found {} violation(s); the first: {} order {}: {}\n",
-                               violations.size(), violations[0].invariant, violations[0].order_id,
+                               violations.size(), violations[0].invariant, violations[0].entity,
                                violations[0].message);
     }
     if (state.placed.size() != expected_placed) {

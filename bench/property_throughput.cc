@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   const auto result = rc::detail::checkTestable(
       [&] {
         const sagasim::props::Case c = *sagasim::props::gen_case_with_orders(50, 4);
-        const auto o = sagasim::props::run_case(c, sagasim::saga::Mutant::None, false);
+        const auto o = sagasim::props::run_case(c, "", false);
         if (!o.result.ok()) ++failures;
       },
       rc::detail::TestMetadata{}, params);

@@ -14,14 +14,14 @@
 #include "cli/live.h"
 #include "cli/trace_file.h"
 #include "core/error.h"
-#include "invariants/checker.h"
+#include "sagas/order/checker.h"
 #include "kafka/runtime/env.h"
 #include "kafka/runtime/record.h"
 #include "kafka/runtime/topic_reader.h"
 #include "kafka/store/sqlite_store.h"
-#include "services/inventory_service.h"
-#include "services/order_orchestrator.h"
-#include "services/payment_service.h"
+#include "sagas/order/inventory_service.h"
+#include "sagas/order/order_orchestrator.h"
+#include "sagas/order/payment_service.h"
 
 namespace sagasim::cli {
 
@@ -266,8 +266,8 @@ int check_command(const CheckArgs& args) {
                         {"quiet", quiet},
                         {"violations", nlohmann::json::array()}};
     for (const inv::Violation& v : violations)
-      j["violations"].push_back({{"invariant", v.invariant}, {"order", v.order_id}, {"message", v.message},
-                                 {"events", v.order_id.empty() ? std::vector<std::string>{} : events_of(v.order_id)}});
+      j["violations"].push_back({{"invariant", v.invariant}, {"order", v.entity}, {"message", v.message},
+                                 {"events", v.entity.empty() ? std::vector<std::string>{} : events_of(v.entity)}});
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << fmt::format("checked {} orders placed, {} records in the saga topics ({} poison, dead-lettered)\n",
@@ -285,10 +285,10 @@ int check_command(const CheckArgs& args) {
                                n > 0 ? fmt::format("FAIL ({})", n) : allowed ? "PASS (poison allowed)" : "PASS");
     }
     for (const inv::Violation& v : violations) {
-      std::cout << fmt::format("\nVIOLATION {}{}: {}\n", v.invariant, v.order_id.empty() ? "" : " order " + v.order_id,
+      std::cout << fmt::format("\nVIOLATION {}{}: {}\n", v.invariant, v.entity.empty() ? "" : " order " + v.entity,
                                v.message);
-      if (!v.order_id.empty())
-        for (const std::string& line : events_of(v.order_id)) std::cout << "  " << line << "\n";
+      if (!v.entity.empty())
+        for (const std::string& line : events_of(v.entity)) std::cout << "  " << line << "\n";
     }
   }
   return violations.empty() ? 0 : kExitViolation;

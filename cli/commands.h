@@ -7,13 +7,20 @@
 #include <string>
 
 #include "faults/world.h"
-#include "services/mutants.h"
+#include "sim/registry.h"
 
 namespace sagasim::cli {
 
 inline constexpr const char* kVersion = "0.1.0";
 inline constexpr int kExitViolation = 1;
 inline constexpr int kExitBadInput = 2;
+
+// The program the commands run in: its sagas and its name ("sagasim",
+// "trip-sim"), which reproduce lines start with.
+struct Program {
+  const sim::SagaRegistry& sagas;
+  std::string name = "sagasim";
+};
 
 struct RunArgs {
   std::string scenario;
@@ -24,7 +31,7 @@ struct RunArgs {
   std::string mutant;
   std::string style;  // --style: overrides the scenario's
 };
-int run_command(const RunArgs& args);
+int run_command(const Program& program, const RunArgs& args);
 
 struct SweepArgs {
   std::string scenario;
@@ -36,9 +43,13 @@ struct SweepArgs {
   std::string mutant;
   std::string style;
 };
-int sweep_command(const SweepArgs& args);
+int sweep_command(const Program& program, const SweepArgs& args);
 
-int mutants_command();
+struct MutantsArgs {
+  std::string saga;  // only this saga's (default: every registered saga's)
+  bool verbose = false;
+};
+int mutants_command(const Program& program, const MutantsArgs& args);
 
 struct ShrinkArgs {
   std::string scenario;
@@ -49,9 +60,9 @@ struct ShrinkArgs {
   std::string out;
   int max_runs = 5000;
 };
-int shrink_command(const ShrinkArgs& args);
+int shrink_command(const Program& program, const ShrinkArgs& args);
 
-int replay_command(const std::string& trace_path);
+int replay_command(const Program& program, const std::string& trace_path);
 
 struct ExportArgs {
   std::string trace;
@@ -71,13 +82,15 @@ struct CheckArgs;
 int check_command(const CheckArgs& args);
 
 // Shared helpers.
-// The mutant named on the command line; InputError for an unknown name.
-saga::Mutant parse_mutant(const std::string& name);
-// The scenario at `path` in `style` (empty: the file's own), with its fault
-// plan; InputError when the mutant changes nothing in that style.
-faults::RunSpec load_spec(const std::string& path, const std::string& style, saga::Mutant mutant);
+// The scenario at `path` (its saga from the program's registry) in `style`
+// (empty: the file's own), with its fault plan; InputError for an unknown
+// style, or a mutant the saga does not have or that changes nothing in that style.
+faults::RunSpec load_spec(const Program& program, const std::string& path, const std::string& style,
+                          const std::string& mutant);
 // " --style X" when one was given (for reproduce lines), else "".
 std::string style_flag(const std::string& style);
+// " --mutant X" when one was given, else "".
+std::string mutant_flag(const std::string& mutant);
 std::string thousands(uint64_t v);
 std::string shell_quote(const std::string& s);
 

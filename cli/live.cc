@@ -1,7 +1,8 @@
 #include "cli/live.h"
 
 #include "core/error.h"
-#include "services/events.h"
+#include "sagas/order/events.h"
+#include "sagas/order/order_saga.h"
 
 namespace sagasim::cli {
 
@@ -47,11 +48,12 @@ void add_workload_options(CLI::App& cmd, WorkloadArgs& args) {
 
 LiveWorkload live_workload(const WorkloadArgs& args) {
   LiveWorkload live;
-  sim::Workload w;
+  saga::Workload w;
   if (!args.scenario.empty()) {
-    const sim::Scenario s = sim::load_scenario_file(args.scenario);
-    w = s.workload;
-    live.order_timeout = s.order_timeout;
+    const sim::Scenario s = sim::load_scenario_file(args.scenario, saga::order_saga());
+    const saga::OrderSettings& settings = s.settings<saga::OrderSettings>();
+    w = settings.workload;
+    live.order_timeout = settings.order_timeout;
     if (w.customers.empty() && w.customer_count == 0)
       throw InputError(args.scenario, "/workload", "the live workload needs customers (\"customers\" or a count)");
     if (w.skus.empty() && w.sku_count == 0)
@@ -69,7 +71,7 @@ LiveWorkload live_workload(const WorkloadArgs& args) {
   }
   w.orders.clear();
   w.order_count = 0;
-  live.workload = sim::materialize_workload(w, args.seed);
+  live.workload = saga::materialize_workload(w, args.seed);
   return live;
 }
 

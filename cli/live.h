@@ -18,6 +18,7 @@
 
 #include "kafka/client/admin.h"
 #include "kafka/client/config.h"
+#include "sagas/order/workload.h"
 #include "sim/scenario.h"
 
 namespace sagasim::cli {
@@ -42,7 +43,7 @@ struct WorkloadArgs {
 void add_workload_options(CLI::App& cmd, WorkloadArgs& args);
 
 struct LiveWorkload {
-  sim::Workload workload;             // customers and SKUs materialised; orders not
+  saga::Workload workload;             // customers and SKUs materialised; orders not
   Duration order_timeout = Duration::seconds(30);
 };
 // The customers and SKUs of the live workload (InputError for a bad scenario).

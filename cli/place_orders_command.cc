@@ -17,7 +17,7 @@
 #include "kafka/client/producer.h"
 #include "kafka/runtime/env.h"
 #include "kafka/runtime/record.h"
-#include "services/events.h"
+#include "sagas/order/events.h"
 
 namespace sagasim::cli {
 
@@ -51,9 +51,9 @@ int place_orders_command(const PlaceOrdersArgs& args) {
   if (args.rate < 0) throw InputError("--rate", "", "expected a rate of 0 (unlimited) or more orders per second");
   kafka::Config config = load_kafka_config(args.kafka);
   LiveWorkload live = live_workload(args.workload);
-  sim::Workload w = live.workload;
+  saga::Workload w = live.workload;
   w.order_count = static_cast<int>(std::min<int64_t>(args.count, 100'000'000));
-  w = sim::materialize_workload(w, args.workload.seed);
+  w = saga::materialize_workload(w, args.workload.seed);
   // Order ids must never repeat on a cluster: a PlaceOrder for an id the
   // order service knows is a duplicate, and is (rightly) never decided again.
   std::random_device rd;
@@ -158,7 +158,7 @@ int place_orders_command(const PlaceOrdersArgs& args) {
   const auto start = Clock::now();
   auto last_progress = start;
   for (int64_t i = 0; i < args.count; ++i) {
-    const sim::OrderSpec& spec = w.orders[static_cast<size_t>(i)];
+    const saga::OrderSpec& spec = w.orders[static_cast<size_t>(i)];
     if (args.rate > 0) {
       const auto due = start + std::chrono::duration_cast<Clock::duration>(
                                    std::chrono::duration<double>(static_cast<double>(i) / args.rate));

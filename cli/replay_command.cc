@@ -55,7 +55,7 @@ std::string clip(const std::string& s) { return s.size() > 400 ? s.substr(0, 397
 
 }  // namespace
 
-int replay_command(const std::string& path) {
+int replay_command(const Program& program, const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw InputError(path, "", "is a directory, not a trace file");
   if (std::filesystem::is_character_file(path, ec) || std::filesystem::is_block_file(path, ec))
@@ -97,21 +97,19 @@ int replay_command(const std::string& path) {
     throw InputError(path + ":1", "/seed", "missing or not a non-negative integer");
   if (!header.contains("spec") || !header["spec"].is_object())
     throw InputError(path + ":1", "/spec", "the trace does not carry its scenario, so it cannot be replayed");
-  if (header.contains("saga"))
-    throw InputError(path + ":1", "/saga",
-                     fmt::format("a trace of the {} saga, which this program does not define: replay it with the "
-                                 "program that ran it (faults::run with the same scenario and seed)",
-                                 header["saga"].dump()));
   const uint64_t seed = header["seed"].get<uint64_t>();
   const bool swarm = header.value("swarm", false);
-  saga::Mutant mutant = saga::Mutant::None;
+  std::string mutant;
   if (header.contains("mutant")) {
-    auto m = header["mutant"].is_string() ? saga::mutant_from(header["mutant"].get<std::string>()) : std::nullopt;
-    if (!m) throw InputError(path + ":1", "/mutant", "not a mutant this sagasim knows: " + header["mutant"].dump());
-    mutant = *m;
+    if (!header["mutant"].is_string() || header["mutant"].get<std::string>().empty())
+      throw InputError(path + ":1", "/mutant", "expected a mutant's name: " + header["mutant"].dump());
+    mutant = header["mutant"].get<std::string>();
   }
 
-  const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(header["spec"], path + ":1 (embedded scenario)"));
+  // The embedded scenario names its saga; this program must define it.
+  const faults::RunSpec spec =
+      faults::make_run_spec(sim::parse_scenario(header["spec"], path + ":1 (embedded scenario)", program.sagas));
+  sim::check_mutant(*spec.scenario.saga, mutant, spec.scenario.style, path + ":1 at /mutant");
   in.clear();
   in.seekg(0);
   ComparingSink sink(in);

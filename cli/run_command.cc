@@ -30,15 +30,9 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-saga::Mutant parse_mutant(const std::string& name) {
-  if (auto m = saga::mutant_from(name)) return *m;
-  std::string known;
-  for (const auto& m : saga::all_mutants()) known += (known.empty() ? "" : ", ") + std::string(m.name);
-  throw InputError("--mutant", "", fmt::format("unknown mutant '{}' (known: {})", name, known));
-}
-
-faults::RunSpec load_spec(const std::string& path, const std::string& style, saga::Mutant mutant) {
-  faults::RunSpec spec = faults::load_run_spec(path);
+faults::RunSpec load_spec(const Program& program, const std::string& path, const std::string& style,
+                          const std::string& mutant) {
+  faults::RunSpec spec = faults::load_run_spec(path, program.sagas);
   if (!style.empty()) {
     const std::vector<std::string> styles = spec.scenario.saga->styles();
     if (std::find(styles.begin(), styles.end(), style) == styles.end()) {
@@ -48,22 +42,40 @@ faults::RunSpec load_spec(const std::string& path, const std::string& style, sag
     }
     spec = faults::make_run_spec(sim::with_style(spec.scenario, style));
   }
-  if (!saga::mutant_applies(mutant, spec.scenario.style))
-    throw InputError("--mutant", "",
-                     fmt::format("mutant {} changes nothing in the {} style", saga::to_string(mutant), spec.scenario.style));
+  sim::check_mutant(*spec.scenario.saga, mutant, spec.scenario.style);
   return spec;
 }
 
 std::string style_flag(const std::string& style) { return style.empty() ? "" : " --style " + style; }
+std::string mutant_flag(const std::string& mutant) { return mutant.empty() ? "" : " --mutant " + mutant; }
 
-int mutants_command() {
-  for (const auto& m : saga::all_mutants()) fmt::print("{}\n", m.name);
+int mutants_command(const Program& program, const MutantsArgs& args) {
+  std::vector<std::shared_ptr<const sim::SagaDefinition>> sagas = program.sagas.all();
+  if (!args.saga.empty()) {
+    auto s = program.sagas.find(args.saga);
+    if (!s) throw InputError("--saga", "", fmt::format("unknown saga '{}' (known: {})", args.saga, program.sagas.known()));
+    sagas = {s};
+  }
+  for (const auto& saga : sagas) {
+    if (sagas.size() > 1) fmt::print("{}{}:\n", &saga == &sagas.front() ? "" : "\n", saga->name());
+    for (const sim::VariantInfo& v : sim::all_mutants(*saga)) {
+      if (!args.verbose) {
+        fmt::print("{}{}\n", sagas.size() > 1 ? "  " : "", v.name);
+        continue;
+      }
+      std::string styles;
+      for (const auto& st : v.styles) styles += (styles.empty() ? "" : ", ") + st;
+      const bool runtime = sim::runtime_mutant(v.name) != sim::RuntimeMutant::None;
+      fmt::print("{}{:<34} {}{}{}\n", sagas.size() > 1 ? "  " : "", v.name, runtime ? "runtime: " : "", v.description,
+                 styles.empty() || v.styles.size() == saga->styles().size() ? "" : " [" + styles + " only]");
+    }
+  }
   return 0;
 }
 
-int run_command(const RunArgs& args) {
-  const saga::Mutant mutant = parse_mutant(args.mutant);
-  const faults::RunSpec spec = load_spec(args.scenario, args.style, mutant);
+int run_command(const Program& program, const RunArgs& args) {
+  const std::string& mutant = args.mutant;
+  const faults::RunSpec spec = load_spec(program, args.scenario, args.style, mutant);
   const uint64_t seed = args.seed ? *args.seed : spec.scenario.seed.value_or(1);
 
   std::unique_ptr<TraceFile> sink;
@@ -91,9 +103,8 @@ int run_command(const RunArgs& args) {
   const auto wall_ms = static_cast<int64_t>(ms_between(t0, Clock::now()) + 0.5);
   if (sink) sink->close();
 
-  std::string reproduce = fmt::format("sagasim run {} --seed {}{}{}{}", shell_quote(args.scenario), seed,
-                                      style_flag(args.style), args.swarm ? " --swarm" : "",
-                                      mutant == saga::Mutant::None ? "" : " --mutant " + std::string(saga::to_string(mutant)));
+  std::string reproduce = fmt::format("{} run {} --seed {}{}{}{}", program.name, shell_quote(args.scenario), seed,
+                                      style_flag(args.style), args.swarm ? " --swarm" : "", mutant_flag(mutant));
   if (!r.ok()) reproduce += " --trace trace.jsonl";
 
   if (args.json) {
@@ -102,10 +113,16 @@ int run_command(const RunArgs& args) {
     j["seed"] = r.seed;
     j["swarm"] = args.swarm;
     j["style"] = spec.scenario.style;
-    if (mutant != saga::Mutant::None) j["mutant"] = saga::to_string(mutant);
+    if (!mutant.empty()) j["mutant"] = mutant;
     j["trace_hash"] = r.trace_hash;
     j["steps"] = r.steps;
-    j["orders"] = {{"total", r.orders}, {"confirmed", r.confirmed}, {"cancelled", r.cancelled}, {"pending", r.pending}};
+    j["saga"] = std::string(spec.scenario.saga->name());
+    const sim::InstanceSummary& n = r.instances;
+    // In the saga's words ("orders": {"confirmed": ...}) and in fixed ones, for tools reading any saga.
+    j[n.noun] = {{"total", n.total}, {n.completed_word, n.completed}, {n.compensated_word, n.compensated},
+                 {n.undecided_word, n.undecided}};
+    j["instances"] = {{"noun", n.noun}, {"total", n.total}, {"completed", n.completed}, {"compensated", n.compensated},
+                      {"undecided", n.undecided}};
     j["paths"] = r.paths;
     nlohmann::ordered_json inv = nlohmann::ordered_json::object();
     nlohmann::ordered_json violations = nlohmann::ordered_json::array();
@@ -113,7 +130,7 @@ int run_command(const RunArgs& args) {
       inv[i.name] = i.pass ? "pass" : "fail";
       for (const auto& v : i.violations) {
         if (violations.size() >= 100) break;
-        violations.push_back({{"invariant", v.invariant}, {"order", v.order_id}, {"message", v.message},
+        violations.push_back({{"invariant", v.invariant}, {"entity", v.entity}, {"message", v.message},
                               {"at_ms", v.at_us < 0 ? nlohmann::ordered_json(nullptr)
                                                     : nlohmann::ordered_json((v.at_us - kSimEpoch.us) / 1000)}});
       }
@@ -148,10 +165,11 @@ int run_command(const RunArgs& args) {
   if (spec.scenario.style != spec.scenario.saga->styles().front())
     fmt::print("style       {}\n", spec.scenario.style);
   fmt::print("seed        {}{}\n", r.seed, args.swarm ? " (swarm: this seed's own fault mix)" : "");
-  if (mutant != saga::Mutant::None) fmt::print("mutant      {} (a deliberately broken saga)\n", saga::to_string(mutant));
-  fmt::print("orders      {}: {} confirmed, {} cancelled, {} pending\n", thousands(r.orders), thousands(r.confirmed),
-             thousands(r.cancelled), thousands(r.pending));
-  fmt::print("saga paths  {}\n", paths.empty() ? "none (no orders)" : paths);
+  if (!mutant.empty()) fmt::print("mutant      {} (a deliberately broken saga)\n", mutant);
+  const sim::InstanceSummary& n = r.instances;
+  fmt::print("{:<11} {}: {} {}, {} {}, {} {}\n", n.noun, thousands(n.total), thousands(n.completed), n.completed_word,
+             thousands(n.compensated), n.compensated_word, thousands(n.undecided), n.undecided_word);
+  fmt::print("saga paths  {}\n", paths.empty() ? fmt::format("none (no {})", n.noun) : paths);
   fmt::print("deliveries  {} ({} duplicates skipped by inboxes) · {} records appended · {} producer retries\n",
              thousands(r.deliveries), thousands(r.duplicates_skipped), thousands(r.appends), thousands(r.producer_retries));
   fmt::print("time        {} ms virtual{} · {} ms wall\n", thousands(static_cast<uint64_t>(r.virtual_ms)),
@@ -179,7 +197,7 @@ int run_command(const RunArgs& args) {
         break;
       }
       std::string when = v.at_us < 0 ? "at the end" : fmt::format("at {} ms", (v.at_us - kSimEpoch.us) / 1000);
-      fmt::print("      {}{}{} ({})\n", v.order_id, v.order_id.empty() ? "" : ": ", v.message, when);
+      fmt::print("      {}{}{} ({})\n", v.entity, v.entity.empty() ? "" : ": ", v.message, when);
     }
   }
   fmt::print("trace       hash {} · {} steps{}\n", r.trace_hash, thousands(r.steps),

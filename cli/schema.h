@@ -1,5 +1,5 @@
 // `sagasim schema`: list, check and validate the saga's event schemas
-// (services/schemas/; core/json_schema.h for the checker).
+// (sagas/order/schemas/; core/json_schema.h for the checker).
 #pragma once
 
 #include <string>

@@ -13,10 +13,10 @@
 #include "cli/schema.h"
 #include "core/error.h"
 #include "kafka/runtime/runner.h"
-#include "services/inventory_service.h"
-#include "services/order_orchestrator.h"
-#include "services/order_service.h"
-#include "services/payment_service.h"
+#include "sagas/order/inventory_service.h"
+#include "sagas/order/order_orchestrator.h"
+#include "sagas/order/order_service.h"
+#include "sagas/order/payment_service.h"
 
 namespace sagasim::cli {
 

@@ -14,9 +14,9 @@
 
 namespace sagasim::cli {
 
-int shrink_command(const ShrinkArgs& args) {
-  const saga::Mutant mutant = parse_mutant(args.mutant);
-  const faults::RunSpec spec = load_spec(args.scenario, args.style, mutant);
+int shrink_command(const Program& program, const ShrinkArgs& args) {
+  const std::string& mutant = args.mutant;
+  const faults::RunSpec spec = load_spec(program, args.scenario, args.style, mutant);
   const uint64_t seed = args.seed ? *args.seed : spec.scenario.seed.value_or(1);
   std::string out = args.out;
   if (out.empty()) {
@@ -33,14 +33,15 @@ int shrink_command(const ShrinkArgs& args) {
   }
 
   const bool tty = isatty(STDERR_FILENO) != 0;
+  const std::string noun = spec.scenario.saga->instance_noun();
   faults::ShrinkOptions options;
   options.seed = seed;
   options.swarm = args.swarm;
   options.mutant = mutant;
   options.max_runs = args.max_runs;
   options.progress = [&](int runs, size_t orders, size_t faults) {
-    if (tty) fmt::print(stderr, "\rshrinking: {} runs · {} orders · {} faults      ", runs, orders, faults);
-    else if (runs % 200 == 0) fmt::print(stderr, "shrinking: {} runs, {} orders, {} faults\n", runs, orders, faults);
+    if (tty) fmt::print(stderr, "\rshrinking: {} runs · {} {} · {} faults      ", runs, orders, noun, faults);
+    else if (runs % 200 == 0) fmt::print(stderr, "shrinking: {} runs, {} {}, {} faults\n", runs, orders, noun, faults);
   };
   const faults::ShrinkResult r = faults::shrink(spec, options);
   if (tty) fmt::print(stderr, "\n");
@@ -49,10 +50,9 @@ int shrink_command(const ShrinkArgs& args) {
     f << r.scenario.dump(2) << "\n";
     if (!f) throw InputError(out, "", "writing the shrunk scenario failed");
   }
-  const std::string replay = fmt::format("sagasim run {} --seed {}{}", shell_quote(out), seed,
-                                         mutant == saga::Mutant::None ? "" : " --mutant " + std::string(saga::to_string(mutant)));
-  fmt::print("shrunk      {} orders, {} faults → {} orders, {} faults in {} runs\n", r.orders_before, r.faults_before,
-             r.orders_after, r.faults_after, r.runs);
+  const std::string replay = fmt::format("{} run {} --seed {}{}", program.name, shell_quote(out), seed, mutant_flag(mutant));
+  fmt::print("shrunk      {} {}, {} faults → {} {}, {} faults in {} runs\n", r.orders_before, noun, r.faults_before,
+             r.orders_after, noun, r.faults_after, r.runs);
   fmt::print("still fails {}\n", r.invariant);
   fmt::print("written to  {}\n", out);
   fmt::print("replay      {}\n", replay);

@@ -61,10 +61,10 @@ void keep_lowest(std::vector<Failure>& details, size_t n) {
 
 }  // namespace
 
-int sweep_command(const SweepArgs& args) {
+int sweep_command(const Program& program, const SweepArgs& args) {
   const auto [first, last] = parse_seeds(args.seeds);
-  const saga::Mutant mutant = parse_mutant(args.mutant);
-  const faults::RunSpec spec = load_spec(args.scenario, args.style, mutant);
+  const std::string& mutant = args.mutant;
+  const faults::RunSpec spec = load_spec(program, args.scenario, args.style, mutant);
   const uint64_t total = last - first + 1;
 
   std::atomic<uint64_t> next{first};
@@ -95,8 +95,8 @@ int sweep_command(const SweepArgs& args) {
         std::string first_violation;
         for (const auto& i : r.invariants)
           if (!i.pass && first_violation.empty())
-            first_violation = fmt::format("{}: {}{}{}", i.name, i.violations.front().order_id,
-                                          i.violations.front().order_id.empty() ? "" : " ", i.violations.front().message);
+            first_violation = fmt::format("{}: {}{}{}", i.name, i.violations.front().entity,
+                                          i.violations.front().entity.empty() ? "" : " ", i.violations.front().message);
         failing_seeds.push_back(seed);
         failures.push_back({seed, std::move(first_violation)});
         if (failures.size() >= 2 * kDetailsKept) keep_lowest(failures, kDetailsKept);
@@ -161,9 +161,9 @@ int sweep_command(const SweepArgs& args) {
       if (!paths.count(p)) not_seen.push_back(p);
   }
   auto reproduce = [&](uint64_t seed) {
-    return fmt::format("sagasim run {} --seed {}{}{}{} --trace trace.jsonl", shell_quote(args.scenario), seed,
+    return fmt::format("{} run {} --seed {}{}{}{} --trace trace.jsonl", program.name, shell_quote(args.scenario), seed,
                        style_flag(args.style), args.swarm ? " --swarm" : "",
-                       mutant == saga::Mutant::None ? "" : " --mutant " + std::string(saga::to_string(mutant)));
+                       mutant_flag(mutant));
   };
 
   if (args.json) {
@@ -203,7 +203,8 @@ int sweep_command(const SweepArgs& args) {
       fmt::print("            planned but never fired: {}\n", s);
     }
     std::string ps;
-    for (const auto& [p, n] : paths) ps += fmt::format("\n              {:<28} {:>10} orders", p, thousands(n));
+    const std::string noun = spec.scenario.saga->instance_noun();
+    for (const auto& [p, n] : paths) ps += fmt::format("\n              {:<28} {:>10} {}", p, thousands(n), noun);
     fmt::print("saga paths  {}\n", ps);
     if (!not_seen.empty()) {
       std::string s;

@@ -1,6 +1,6 @@
 # Writes OUTPUT: a C++ source that defines `NAME`, an array of
 # {file name, contents} for each of FILES, and `NAMECount`, so a binary carries the data it
-# was built with (services/schemas/*.json) and needs no path at run time.
+# was built with (sagas/order/schemas/*.json) and needs no path at run time.
 #   cmake -DOUTPUT=x.cc -DNAME=ns::kFiles -DFILES="a.json;b.json" -P embed_files.cmake
 cmake_minimum_required(VERSION 3.25)
 string(REPLACE "::" ";" parts "${NAME}")

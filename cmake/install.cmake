@@ -6,19 +6,21 @@
 #   target_link_libraries(my_saga_tests PRIVATE sagasim::faults sagasim::properties)
 #
 # Targets: sagasim::core (service contract, events, stores), sagasim::sim
-# (the simulator, scenarios, the SagaDefinition API, the built-in order saga),
-# sagasim::faults (fault plans, injection, swarm, shrinking) and, when
-# RapidCheck is installed, sagasim::properties. docs/writing-your-own-saga.md
-# walks through one. Headers of the built-in saga's services and checks, the
-# production runtime (kafka/), the CLI and the viewer stay internal.
+# (the simulator, scenarios, the SagaDefinition API, the saga registry),
+# sagasim::faults (fault plans, injection, swarm, shrinking), sagasim::cli
+# (sagasim::cli::main: every simulation command for a program's own sagas)
+# and, when RapidCheck is installed, sagasim::properties.
+# docs/writing-your-own-saga.md walks through one. The built-in order saga
+# (sagas/order/) is not part of the package: it is one saga among others,
+# linked into the sagasim binary only.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(SAGASIM_PUBLIC_HEADERS
     core/codec.h core/error.h core/event.h core/json_reader.h core/json_schema.h core/memory_store.h core/murmur2.h
     core/service.h core/store.h core/types.h
-    invariants/violation.h
-    services/events.h services/mutants.h  # the built-in saga's schemas and bug zoo (scenario.h, simulation.h)
+    core/violation.h
+    sagas/order/events.h sagas/order/mutants.h  # the built-in saga's schemas and bug zoo (scenario.h, simulation.h)
     sim/broker.h sim/hooks.h sim/random.h sim/saga.h sim/scenario.h sim/scheduler.h sim/simulation.h sim/trace.h
     faults/injector.h faults/plan.h faults/shrink.h faults/world.h)
 if(TARGET sagasim_properties)
@@ -30,11 +32,11 @@ foreach(header IN LISTS SAGASIM_PUBLIC_HEADERS)
 endforeach()
 
 set_target_properties(sagasim_core PROPERTIES EXPORT_NAME core)
-set_target_properties(sagasim_services PROPERTIES EXPORT_NAME services)
-set_target_properties(sagasim_invariants PROPERTIES EXPORT_NAME invariants)
 set_target_properties(sagasim_sim PROPERTIES EXPORT_NAME sim)
 set_target_properties(sagasim_faults PROPERTIES EXPORT_NAME faults)
-install(TARGETS sagasim_core sagasim_services sagasim_invariants sagasim_sim sagasim_faults
+set_target_properties(sagasim_cli PROPERTIES EXPORT_NAME cli)
+set_target_properties(sagasim_trace_model PROPERTIES EXPORT_NAME trace_model)
+install(TARGETS sagasim_core sagasim_sim sagasim_faults sagasim_cli sagasim_trace_model
         EXPORT sagasimTargets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 install(EXPORT sagasimTargets NAMESPACE sagasim:: DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/sagasim")
 if(TARGET sagasim_properties)

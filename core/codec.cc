@@ -60,7 +60,7 @@ std::string string_field(const json& j, const char* name, std::string_view where
   return s;
 }
 
-// Registered payloads (services/events.h) hold integers and strings only, and
+// Registered payloads (sagas/order/events.h) hold integers and strings only, and
 // nlohmann converts a JSON float to an integer field with a plain cast: 2.5
 // becomes 2 and 1e300 is undefined behaviour. So a float anywhere in a payload
 // that has a decoder is refused, naming its path. Iterative: payloads may nest deeply.

@@ -38,7 +38,7 @@ namespace sagasim {
 // the struct's version, converting between them: below the current version it
 // behaves like a build that knows `type` only up to v (one instance in the
 // middle of a rolling upgrade); above, like a build that ships v (a newer
-// producer, or a breaking change: services/mutants.h).
+// producer, or a breaking change: sagas/order/mutants.h).
 class PayloadRegistry {
  public:
   using Decoder = std::function<std::shared_ptr<const Payload>(const nlohmann::json&)>;

@@ -5,7 +5,7 @@
 // mode, for traces and for files, and is exact in both directions.
 //
 // Payloads are typed: each service defines plain structs for its events
-// (services/events.h) and wraps them in PayloadOf<T>. A payload that nobody
+// (sagas/order/events.h) and wraps them in PayloadOf<T>. A payload that nobody
 // registered a decoder for stays readable as a JsonPayload.
 #pragma once
 

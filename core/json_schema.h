@@ -3,7 +3,7 @@
 // and a compatibility check between two versions of a schema in the sense of
 // Confluent Schema Registry's modes.
 //
-//   JsonSchema s = JsonSchema::parse(j, "services/schemas/OrderCreated.v2.json");
+//   JsonSchema s = JsonSchema::parse(j, "sagas/order/schemas/OrderCreated.v2.json");
 //   if (auto err = s.validate(payload)) ...   // err->path "/lines/0/quantity"
 //   Compatibility c = check_compatibility(v1, v2);   // c.backward, c.forward
 //

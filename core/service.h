@@ -132,7 +132,7 @@ class Service {
     throw InputError("table " + std::string(table), "",
                      "the " + std::string(name()) + " service keeps no table of that name");
   }
-  // False only for deliberately broken variants (services/mutants.h): the
+  // False only for deliberately broken variants (sagas/order/mutants.h): the
   // runtime then neither checks nor records the inbox.
   virtual bool uses_inbox() const { return true; }
 };

@@ -148,9 +148,9 @@ ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
   best["name"] = best.value("name", std::string("scenario")) + "-min";
   best["description"] = fmt::format("Shrunk by `sagasim shrink` from {} ({} orders, {} faults) at seed {}{}{}: still fails {}.",
                                     source, out.orders_before, out.faults_before, opt.seed, opt.swarm ? " (swarm)" : "",
-                                    opt.mutant == saga::Mutant::None
+                                    opt.mutant.empty()
                                         ? ""
-                                        : fmt::format(" with mutant {}", saga::to_string(opt.mutant)),
+                                        : fmt::format(" with mutant {}", opt.mutant),
                                     target);
   out.orders_after = def.workload_size(best);
   out.faults_after = best["faults"].size();

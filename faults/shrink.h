@@ -22,7 +22,7 @@ namespace sagasim::faults {
 struct ShrinkOptions {
   uint64_t seed = 1;
   bool swarm = false;
-  saga::Mutant mutant = saga::Mutant::None;
+  std::string mutant;  // the variant the failure was found with ("" none)
   int max_runs = 5000;
   // Called after each trial run with (runs so far, orders now, faults now).
   std::function<void(int, size_t, size_t)> progress;

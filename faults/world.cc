@@ -9,7 +9,13 @@ RunSpec make_run_spec(sim::Scenario scenario) {
   return spec;
 }
 
-RunSpec load_run_spec(const std::string& path) { return make_run_spec(sim::load_scenario_file(path)); }
+RunSpec load_run_spec(const std::string& path, const sim::SagaRegistry& sagas) {
+  return make_run_spec(sim::load_scenario_file(path, sagas));
+}
+
+RunSpec load_run_spec(const std::string& path, std::shared_ptr<const sim::SagaDefinition> saga) {
+  return make_run_spec(sim::load_scenario_file(path, std::move(saga)));
+}
 
 FaultPlan effective_plan(const RunSpec& spec, const RunConfig& config) {
   if (!config.swarm) return spec.plan;
@@ -21,11 +27,8 @@ World::World(const RunSpec& spec, const RunConfig& config) : spec_(spec) {
   // The trace header carries everything needed to replay the run.
   options.mutant = config.mutant;
   options.header = {{"swarm", config.swarm}, {"spec", spec.scenario.spec}};
-  if (config.mutant != saga::Mutant::None) options.header["mutant"] = saga::to_string(config.mutant);
-  // A saga other than the built-in one is named, so that a replay elsewhere
-  // knows it cannot re-run it. (The built-in saga's headers stay as they were.)
-  if (spec.scenario.saga && spec.scenario.saga != sim::order_saga())
-    options.header["saga"] = std::string(spec.scenario.saga->name());
+  // (The spec names its saga: "saga": {"name": ...}.)
+  if (!config.mutant.empty()) options.header["mutant"] = config.mutant;
   sim_ = std::make_unique<sim::Simulation>(spec.scenario, options);
   FaultPlan plan = effective_plan(spec, config);
   if (!plan.empty()) {

@@ -1,7 +1,7 @@
 // A scenario with its fault plan, and one run of it: what the CLI, the sweep
 // and the tests drive. (sim::run_scenario is the fault-free core.)
 //
-//   RunSpec spec = load_run_spec("scenarios/chaos.json");   // InputError on bad input
+//   RunSpec spec = load_run_spec("scenarios/chaos.json", sagas);   // InputError on bad input
 //   sim::RunResult r = run(spec, {.seed = 42, .swarm = true});
 #pragma once
 
@@ -19,7 +19,9 @@ struct RunSpec {
   FaultPlan plan;
 };
 
-RunSpec load_run_spec(const std::string& path);
+// The scenario at `path` with its plan; its saga is looked up in `sagas`.
+RunSpec load_run_spec(const std::string& path, const sim::SagaRegistry& sagas);
+RunSpec load_run_spec(const std::string& path, std::shared_ptr<const sim::SagaDefinition> saga);
 RunSpec make_run_spec(sim::Scenario scenario);  // validates the scenario's faults
 
 struct RunConfig {
@@ -27,7 +29,7 @@ struct RunConfig {
   bool swarm = false;  // replace the plan by a per-seed random subset (faults/plan.h)
   sim::TraceSink* trace = nullptr;
   std::string version = "0.1.0";
-  saga::Mutant mutant = saga::Mutant::None;
+  std::string mutant;  // a variant of the saga or a runtime mutant (sim::RunOptions::mutant); "" none
 };
 
 // The plan a run actually uses: the scenario's, or its swarm variant.

@@ -9,7 +9,7 @@
 
 #include "core/codec.h"
 #include "core/error.h"
-#include "services/events.h"
+#include "sagas/order/events.h"
 
 namespace {
 const sagasim::PayloadRegistry& registry() {

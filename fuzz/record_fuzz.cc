@@ -15,7 +15,7 @@
 #include <variant>
 
 #include "kafka/runtime/record.h"
-#include "services/events.h"
+#include "sagas/order/events.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const sagasim::PayloadRegistry registry = [] {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "sagas/order/order_saga.h"
 #include "faults/plan.h"
 #include "sim/scenario.h"
 
@@ -26,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   try {
-    const sagasim::sim::Scenario scenario = sagasim::sim::parse_scenario(j, "fuzz.json");
+    const sagasim::sim::Scenario scenario = sagasim::sim::parse_scenario(j, "fuzz.json", sagasim::saga::order_saga());
     (void)sagasim::faults::parse_plan(scenario);
   } catch (const sagasim::InputError& e) {
     // The message must name the source; the path is a JSON pointer.

@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "core/json_depth.h"
 #include "core/json_schema.h"
-#include "services/schemas.h"
+#include "sagas/order/schemas.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using nlohmann::json;

@@ -139,7 +139,7 @@ json faults_json(const Topology& t, const std::vector<Fault>& faults) {
 }
 
 CaseRun run_case(const json& scenario, std::shared_ptr<const sim::SagaDefinition> saga, uint64_t seed,
-                 saga::Mutant mutant, bool keep_trace) {
+                 const std::string& mutant, bool keep_trace) {
   const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(scenario, "generated case", std::move(saga)));
   StringSink sink;
   CaseRun o;
@@ -179,13 +179,13 @@ std::string write_counterexample(const json& scenario, const CaseRun& o, const s
                                    std::pair<std::string, std::string>{"{seed}", std::to_string(o.result.seed)}})
     for (size_t at = command.find(key); at != std::string::npos; at = command.find(key, at + value.size()))
       command.replace(at, key.size(), value);
-  r << "counterexample: " << o.result.orders << " saga instance(s), " << n_faults << " fault(s), written to " << path
+  r << "counterexample: " << o.result.instances.total << " " << o.result.instances.noun << ", " << n_faults << " fault(s), written to " << path
     << "\nreplay with:    " << command << "\n";
   std::set<std::string> orders;
   for (const auto& i : o.result.invariants)
     for (const auto& v : i.violations) {
-      r << "violated:       " << i.name << ": " << v.order_id << (v.order_id.empty() ? "" : " ") << v.message << "\n";
-      if (!v.order_id.empty()) orders.insert(v.order_id);
+      r << "violated:       " << i.name << ": " << v.entity << (v.entity.empty() ? "" : " ") << v.message << "\n";
+      if (!v.entity.empty()) orders.insert(v.entity);
     }
   // The timeline: every fault and lifecycle change, and every step of the
   // saga instances the violations name (all if none is named).

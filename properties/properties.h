@@ -71,10 +71,11 @@ struct CaseRun {
   sim::RunResult result;
   std::string trace;  // the JSON Lines text (empty unless kept)
 };
-// Parses `scenario` for `saga` (null: the built-in order saga) and runs it
-// with its fault plan. InputError if the scenario is invalid.
+// Parses `scenario` (which names its saga: "saga": {"name": ...}) for `saga`
+// and runs it with its fault plan; `mutant` names a variant of the saga or a
+// runtime mutant ("" none). InputError if the scenario is invalid.
 CaseRun run_case(const nlohmann::json& scenario, std::shared_ptr<const sim::SagaDefinition> saga, uint64_t seed,
-                 saga::Mutant mutant = saga::Mutant::None, bool keep_trace = true);
+                 const std::string& mutant = "", bool keep_trace = true);
 
 // Whether every named invariant passed (no names: every invariant).
 bool holds(const sim::RunResult& result, std::initializer_list<std::string_view> invariants);

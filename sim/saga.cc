@@ -2,11 +2,54 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
+#include "core/error.h"
 #include "sim/scenario.h"
 
 namespace sagasim::sim {
 
 using nlohmann::json;
+
+namespace {
+const std::vector<VariantInfo>& runtime_mutant_list() {
+  static const std::vector<VariantInfo> list = {
+      {"outbox-before-commit", "the runtime publishes a handler's events before committing its local transaction", {}},
+      {"commit-before-processing", "the runtime commits the consumer offset when a record arrives, before handling it",
+       {}},
+  };
+  return list;
+}
+}  // namespace
+
+std::span<const VariantInfo> runtime_mutants() { return runtime_mutant_list(); }
+
+RuntimeMutant runtime_mutant(std::string_view name) {
+  if (name == "outbox-before-commit") return RuntimeMutant::OutboxBeforeCommit;
+  if (name == "commit-before-processing") return RuntimeMutant::CommitBeforeProcessing;
+  return RuntimeMutant::None;
+}
+
+std::vector<VariantInfo> all_mutants(const SagaDefinition& saga) {
+  std::vector<VariantInfo> out = saga.variants();
+  out.insert(out.end(), runtime_mutant_list().begin(), runtime_mutant_list().end());
+  return out;
+}
+
+void check_mutant(const SagaDefinition& saga, const std::string& name, std::string_view style,
+                  const std::string& where) {
+  if (name.empty()) return;
+  const std::vector<VariantInfo> known = all_mutants(saga);
+  for (const VariantInfo& v : known) {
+    if (v.name != name) continue;
+    if (!v.styles.empty() && std::find(v.styles.begin(), v.styles.end(), style) == v.styles.end())
+      throw InputError(where, "", fmt::format("mutant {} changes nothing in the {} style", name, style));
+    return;
+  }
+  std::string names;
+  for (const VariantInfo& v : known) names += (names.empty() ? "" : ", ") + v.name;
+  throw InputError(where, "", fmt::format("unknown mutant '{}' of the {} saga (known: {})", name, saga.name(), names));
+}
 
 json SagaDefinition::chaos_faults(const Scenario& s) const {
   // Every class at moderate rates, spread over this saga's services and

@@ -22,7 +22,7 @@
 //     std::unique_ptr<SagaRun> start(const Scenario& s, const RunOptions& o) const override { ... }
 //   };
 //   auto saga = std::make_shared<TripSaga>();
-//   Scenario s = load_scenario_file("trip.json", saga);
+//   Scenario s = load_scenario_file("trip.json", saga);   // names it: "saga": {"name": "trip"}
 //   RunResult r = run_scenario(s, RunOptions{.seed = 7});   // or faults::run(...) with faults
 //
 // docs/writing-your-own-saga.md walks through a complete one (examples/trip-booking).
@@ -47,13 +47,53 @@
 #include "core/json_reader.h"
 #include "core/service.h"
 #include "core/store.h"
-#include "invariants/violation.h"
+#include "core/codec.h"
+#include "core/violation.h"
 
 namespace sagasim::sim {
 
 struct Scenario;
 struct RunOptions;
 struct RunResult;
+
+// A deliberately broken variant (the bug zoo): a mistake real teams make, to
+// show that the checks catch it. A saga brings its own (SagaDefinition::
+// variants()); the runtime mutants break the simulator's own runtime and
+// apply to every saga. `--mutant NAME` selects either kind.
+struct VariantInfo {
+  std::string name;         // "payment-no-dedupe": lower case, dashes
+  std::string description;  // one line: what the broken code does
+  // The styles it changes anything in (empty: every style).
+  std::vector<std::string> styles;
+};
+
+// The runtime's own mutants: the simulator's instance runtime broken in a way
+// every saga must be protected from by the runtime, not by its handlers.
+enum class RuntimeMutant {
+  None,
+  OutboxBeforeCommit,      // publishes a transaction's outbox before its local commit
+  CommitBeforeProcessing,  // commits the consumer offset before handling the record
+};
+std::span<const VariantInfo> runtime_mutants();
+RuntimeMutant runtime_mutant(std::string_view name);  // None for any other name
+
+// How a saga speaks of its instances (SagaDefinition::instance_words): for
+// the order saga "orders: 146 confirmed, 154 cancelled, 0 pending".
+struct InstanceWords {
+  std::string noun = "instances";                // plural: "orders", "trips"
+  std::string completed_word = "completed";      // "confirmed", "booked"
+  std::string compensated_word = "compensated";  // "cancelled"
+  std::string undecided_word = "pending";
+};
+
+// A run's summary of its saga instances, in the saga's own words (the
+// simulator fills the words; SagaRun::finish the counts).
+struct InstanceSummary : InstanceWords {
+  int total = 0;        // started (placed by the workload)
+  int completed = 0;    // reached the saga's successful end
+  int compensated = 0;  // ended cancelled, with what was done undone
+  int undecided = 0;    // neither, when the run ended
+};
 
 // A definition's own scenario settings (what it read in parse_settings and
 // parse_workload), kept in Scenario::settings. The simulator never looks inside.
@@ -135,11 +175,19 @@ class SagaRun {
   // carries the record before and after. Keep it O(write set).
   virtual void on_commit(const WriteSet& ws, Time now) = 0;
 
+  // Whether this run's records must travel encoded (as with the scenario's
+  // "wire"): a variant that breaks the wire format needs it to be seen.
+  virtual bool needs_wire() const { return false; }
+  // An instance of `service` builds its codec: the saga may change it after
+  // the service registered its payloads (a variant that writes an
+  // incompatible version). Called on the wire only.
+  virtual void adjust_codec(std::string_view /*service*/, PayloadRegistry& /*registry*/) const {}
+
   // The end of the run: the violations found at commits and by the final
   // checks (safety again from scratch; liveness and agreement when quiesced),
-  // in report order, and the run's summary: RunResult's orders, confirmed,
-  // cancelled, pending (read them as saga instances started, completed,
-  // compensated, undecided) and paths (which ways through the saga it took).
+  // in report order, and the run's summary: RunResult::instances (started,
+  // completed, compensated, undecided, in the saga's words) and paths (which
+  // ways through the saga it took).
   virtual void finish(const FinalView& view, RunResult& result, std::vector<inv::Violation>& violations) = 0;
 };
 
@@ -174,6 +222,15 @@ class SagaDefinition {
   // coverage report. Empty: no coverage report.
   virtual std::vector<std::string> paths(std::string_view /*style*/) const { return {}; }
 
+  // What its instances are called in summaries (RunResult::instances).
+  virtual InstanceWords instance_words() const { return {}; }
+  std::string instance_noun() const { return instance_words().noun; }
+
+  // The saga's bug zoo: deliberately broken variants, selected by name
+  // (RunOptions::mutant; `--mutant NAME`). start() makes the broken services
+  // for a variant's name. Empty: none.
+  virtual std::vector<VariantInfo> variants() const { return {}; }
+
   // The fault entries (scenario "faults" JSON) that swarm mode starts from
   // when a scenario has none. The default spreads every fault class over this
   // saga's services and topics (faults/plan.h: default_chaos_plan).
@@ -194,6 +251,14 @@ class SagaDefinition {
 
   virtual std::unique_ptr<SagaRun> start(const Scenario& scenario, const RunOptions& options) const = 0;
 };
+
+// The variant or runtime mutant called `name` ("" is the saga as written),
+// checked: InputError naming the known ones when there is none of that name,
+// or when it changes nothing in `style`. `where` names the option or field.
+void check_mutant(const SagaDefinition& saga, const std::string& name, std::string_view style,
+                  const std::string& where = "--mutant");
+// Every variant of the saga, then the runtime mutants.
+std::vector<VariantInfo> all_mutants(const SagaDefinition& saga);
 
 // Delta debugging over the JSON array at `pointer` in `best`: removes chunks,
 // then single items, keeping each removal after which `fails` still holds.

@@ -17,11 +17,11 @@ namespace sagasim::sim {
 
 using nlohmann::json;
 
-namespace {
-
 using Obj = JsonObject;
 
+namespace {
 constexpr double kMaxMs = 86400000.0 * 365;  // a year of virtual time
+}  // namespace
 
 DurationDist parse_dist(const json& j, const std::string& path, const std::string& source) {
   Obj o(j, path, source);
@@ -56,34 +56,15 @@ DurationDist parse_dist(const json& j, const std::string& path, const std::strin
   return d;
 }
 
-// A string field no longer than `max` bytes (ids end up in every event and
-// every trace line; a megabyte SKU would multiply through the whole run).
-std::string bounded_string(Obj& o, const char* key, size_t max, std::optional<std::string> def = std::nullopt) {
+std::string bounded_string(Obj& o, const char* key, size_t max, std::optional<std::string> def) {
   std::string v = o.string(key, std::move(def));
   if (v.size() > max) o.fail(o.at(key), fmt::format("{} bytes long; the limit is {}", v.size(), max));
   return v;
 }
 
-// An array no longer than `max` entries, checked before anything is built from it.
 void check_count(const json& j, const std::string& path, const std::string& source, int64_t max, const char* what) {
   if (j.is_array() && j.size() > static_cast<size_t>(max))
     throw InputError(source, path, fmt::format("{} {}: more than the limit of {}", j.size(), what, max));
-}
-
-std::vector<saga::OrderLine> parse_lines(const json& j, const std::string& path, const std::string& source) {
-  if (!j.is_array() || j.empty()) throw InputError(source, path, "expected a non-empty array of order lines");
-  check_count(j, path, source, kMaxLinesPerOrder, "lines in one order");
-  std::vector<saga::OrderLine> lines;
-  for (size_t i = 0; i < j.size(); ++i) {
-    Obj l(j[i], fmt::format("{}/{}", path, i), source);
-    saga::OrderLine line;
-    line.sku = bounded_string(l, "sku", kMaxIdBytes);
-    line.quantity = l.integer("quantity", 1, 1000000);
-    line.price_cents = l.integer("price_cents", 0, 1000000000);
-    l.finish();
-    lines.push_back(std::move(line));
-  }
-  return lines;
 }
 
 void check_id(Obj& o, const std::string& id, const char* key, std::set<std::string>& seen) {
@@ -91,112 +72,8 @@ void check_id(Obj& o, const std::string& id, const char* key, std::set<std::stri
   if (!seen.insert(id).second) o.fail(o.at(key), fmt::format("duplicate id '{}'", id));
 }
 
-}  // namespace
-
 Duration ms_field(JsonObject& o, const char* key, double def_ms) {
   return Duration{std::llround(o.number(key, 0, kMaxMs, def_ms) * 1000)};
-}
-
-Workload parse_order_workload(const json& j, const std::string& path, const std::string& source) {
-  Obj o(j, path, source);
-  Workload w;
-
-  const json& customers = o.require("customers");
-  check_count(customers, o.at("customers"), source, kMaxCustomers, "customers");
-  if (customers.is_array()) {
-    std::set<std::string> ids;
-    for (size_t i = 0; i < customers.size(); ++i) {
-      Obj c(customers[i], fmt::format("{}/customers/{}", path, i), source);
-      CustomerSpec spec{bounded_string(c, "id", kMaxIdBytes), c.integer("balance_cents", 0, INT64_MAX / 4)};
-      check_id(c, spec.id, "id", ids);
-      c.finish();
-      w.customers.push_back(std::move(spec));
-    }
-    if (w.customers.empty()) o.fail(o.at("customers"), "needs at least one customer");
-  } else {
-    Obj c(customers, o.at("customers"), source);
-    w.customer_count = static_cast<int>(c.integer("count", 1, kMaxCustomers));
-    w.balance_cents = c.range("balance_cents", 0, INT64_MAX / 4);
-    c.finish();
-  }
-
-  const json& skus = o.require("skus");
-  check_count(skus, o.at("skus"), source, kMaxSkus, "SKUs");
-  if (skus.is_array()) {
-    std::set<std::string> ids;
-    for (size_t i = 0; i < skus.size(); ++i) {
-      Obj s(skus[i], fmt::format("{}/skus/{}", path, i), source);
-      SkuSpec spec{bounded_string(s, "sku", kMaxIdBytes), s.integer("stock", 0, INT64_MAX / 4)};
-      check_id(s, spec.sku, "sku", ids);
-      s.finish();
-      w.skus.push_back(std::move(spec));
-    }
-    if (w.skus.empty()) o.fail(o.at("skus"), "needs at least one SKU");
-  } else {
-    Obj s(skus, o.at("skus"), source);
-    w.sku_count = static_cast<int>(s.integer("count", 1, kMaxSkus));
-    w.stock = s.range("stock", 0, INT64_MAX / 4);
-    s.finish();
-  }
-
-  const json& orders = o.require("orders");
-  check_count(orders, o.at("orders"), source, kMaxOrders, "orders");
-  if (orders.is_array()) {
-    std::set<std::string> ids;
-    int64_t total_lines = 0;
-    for (size_t i = 0; i < orders.size(); ++i) {
-      const std::string p = fmt::format("{}/orders/{}", path, i);
-      Obj ord(orders[i], p, source);
-      OrderSpec spec;
-      spec.id = bounded_string(ord, "id", kMaxIdBytes);
-      check_id(ord, spec.id, "id", ids);
-      spec.at = ms_field(ord, "at_ms", 0);
-      spec.customer = bounded_string(ord, "customer", kMaxIdBytes);
-      spec.lines = parse_lines(ord.require("lines"), p + "/lines", source);
-      total_lines += static_cast<int64_t>(spec.lines.size());
-      if (total_lines > kMaxOrderLines)
-        ord.fail(p + "/lines", fmt::format("the orders so far have {} lines in all: more than the limit of {}",
-                                           total_lines, kMaxOrderLines));
-      ord.finish();
-      w.orders.push_back(std::move(spec));
-    }
-  } else {
-    Obj ord(orders, o.at("orders"), source);
-    w.order_count = static_cast<int>(ord.integer("count", 0, kMaxOrders));
-    if (const json* ia = ord.find("interarrival")) w.interarrival = parse_dist(*ia, ord.at("interarrival"), source);
-    w.lines_per_order = ord.range("lines", 1, kMaxLinesPerOrder, Range{1, 3});
-    if (static_cast<int64_t>(w.order_count) * w.lines_per_order.max > kMaxOrderLines)
-      ord.fail(ord.at("lines"), fmt::format("{} orders of up to {} lines make up to {} lines: more than the limit of {}",
-                                            w.order_count, w.lines_per_order.max,
-                                            static_cast<int64_t>(w.order_count) * w.lines_per_order.max, kMaxOrderLines));
-    w.quantity = ord.range("quantity", 1, 1000000, Range{1, 3});
-    w.price_cents = ord.range("price_cents", 0, 1000000000, Range{100, 5000});
-    ord.finish();
-  }
-  o.finish();
-
-  // Explicit orders must name customers and SKUs that exist: listed ones, or
-  // the ones a generator makes (c-1..c-N, sku-1..sku-M).
-  if (!w.orders.empty()) {
-    std::set<std::string> cs, ss;
-    for (const auto& c : w.customers) cs.insert(c.id);
-    for (const auto& s : w.skus) ss.insert(s.sku);
-    for (int i = 1; i <= w.customer_count; ++i) cs.insert(fmt::format("c-{}", i));
-    for (int i = 1; i <= w.sku_count; ++i) ss.insert(fmt::format("sku-{}", i));
-    for (size_t i = 0; i < w.orders.size(); ++i) {
-      const auto& ord = w.orders[i];
-      if (!cs.count(ord.customer))
-        throw InputError(source, fmt::format("{}/orders/{}/customer", path, i),
-                         fmt::format("unknown customer '{}'{}", ord.customer,
-                                     w.customers.empty() ? fmt::format(" (generated customers are c-1..c-{})", w.customer_count) : ""));
-      for (size_t l = 0; l < ord.lines.size(); ++l)
-        if (!ss.count(ord.lines[l].sku))
-          throw InputError(source, fmt::format("{}/orders/{}/lines/{}/sku", path, i, l),
-                           fmt::format("unknown SKU '{}'{}", ord.lines[l].sku,
-                                       w.skus.empty() ? fmt::format(" (generated SKUs are sku-1..sku-{})", w.sku_count) : ""));
-    }
-  }
-  return w;
 }
 
 namespace {
@@ -220,11 +97,41 @@ std::vector<std::string> Scenario::services() const {
   return out;
 }
 
+void Scenario::settings_mismatch(const char* wanted) const {
+  throw InternalError(fmt::format("scenario {}: the {} saga's settings are {}, not the {} its code asked for", source,
+                                  saga ? std::string(saga->name()) : "(no)",
+                                  saga_settings ? typeid(*saga_settings).name() : "absent", wanted));
+}
+
+namespace {
+// The definition the scenario's "saga": {"name": ...} names.
+std::shared_ptr<const SagaDefinition> saga_named(Obj& root, const SagaRegistry& sagas) {
+  const json* sg = root.find("saga");
+  if (!sg)
+    root.fail("/saga", fmt::format("missing required field: every scenario names its saga, as \"saga\": "
+                                   "{{\"name\": \"...\"}} (known: {})",
+                                   sagas.known()));
+  if (!sg->is_object()) root.fail("/saga", fmt::format("expected an object naming the saga (known: {})", sagas.known()));
+  const auto name = sg->find("name");
+  if (name == sg->end())
+    root.fail("/saga/name", fmt::format("missing required field: the saga this scenario runs (known: {})", sagas.known()));
+  if (!name->is_string()) root.fail("/saga/name", fmt::format("expected a string (known sagas: {})", sagas.known()));
+  auto def = sagas.find(name->get<std::string>());
+  if (!def)
+    root.fail("/saga/name", fmt::format("unknown saga '{}' (known: {})", name->get<std::string>(), sagas.known()));
+  return def;
+}
+}  // namespace
+
 Scenario parse_scenario(const json& j, const std::string& source, std::shared_ptr<const SagaDefinition> saga) {
+  return parse_scenario(j, source, SagaRegistry{std::move(saga)});
+}
+
+Scenario parse_scenario(const json& j, const std::string& source, const SagaRegistry& sagas) {
   Obj root(j, "", source);
   Scenario s;
   s.source = source;
-  s.saga = saga ? std::move(saga) : order_saga();
+  s.saga = saga_named(root, sagas);
   const SagaDefinition& def = *s.saga;
   const int64_t version = root.integer("format_version", 1, 1000);
   if (version != 1)
@@ -278,10 +185,8 @@ Scenario parse_scenario(const json& j, const std::string& source, std::shared_pt
   }
 
   {
-    // Absent, it reads as {}: the saga's defaults, checked the same way.
-    const json* sg = root.find("saga");
-    static const json kEmpty = json::object();
-    Obj o(sg ? *sg : kEmpty, "/saga", source);
+    Obj o(*root.find("saga"), "/saga", source);
+    (void)o.string("name");  // read by saga_named
     s.liveness_bound = ms_field(o, "liveness_bound_ms", 60000);
     def.parse_settings(o, s);
     o.finish();
@@ -347,10 +252,14 @@ Scenario with_style(const Scenario& scenario, const std::string& style) {
   if (style == scenario.style) return scenario;
   json j = scenario.spec;
   j["style"] = style;
-  return parse_scenario(j, scenario.source + " (--style " + style + ")", scenario.saga);
+  return parse_scenario(j, scenario.source + " (--style " + style + ")", SagaRegistry{scenario.saga});
 }
 
 Scenario load_scenario_file(const std::string& path, std::shared_ptr<const SagaDefinition> saga) {
+  return load_scenario_file(path, SagaRegistry{std::move(saga)});
+}
+
+Scenario load_scenario_file(const std::string& path, const SagaRegistry& sagas) {
   const std::string text =
       read_file_bounded(path, "scenario file", kMaxScenarioFileBytes,
                         " (use count generators for big workloads; docs/scenario-format.md#limits)");
@@ -380,35 +289,7 @@ Scenario load_scenario_file(const std::string& path, std::shared_ptr<const SagaD
     // A number too big for a double (1e999) is out_of_range.406, not a parse_error.
     throw InputError(path, "", "not valid JSON: " + std::string(e.what()));
   }
-  return parse_scenario(j, path, std::move(saga));
-}
-
-Workload materialize_workload(const Workload& w, uint64_t seed) {
-  Workload out = w;
-  Prng rng(derive_seed(seed, "workload"));
-  if (out.customers.empty())
-    for (int i = 1; i <= w.customer_count; ++i)
-      out.customers.push_back({fmt::format("c-{}", i), rng.between(w.balance_cents.min, w.balance_cents.max)});
-  if (out.skus.empty())
-    for (int i = 1; i <= w.sku_count; ++i)
-      out.skus.push_back({fmt::format("sku-{}", i), rng.between(w.stock.min, w.stock.max)});
-  if (out.orders.empty() && w.order_count > 0) {
-    Duration t{0};
-    out.orders.reserve(static_cast<size_t>(w.order_count));
-    for (int i = 1; i <= w.order_count; ++i) {
-      t = t + w.interarrival.sample(rng);
-      OrderSpec o;
-      o.id = fmt::format("o-{}", i);
-      o.at = t;
-      o.customer = out.customers[rng.below(out.customers.size())].id;
-      const int64_t n = rng.between(w.lines_per_order.min, w.lines_per_order.max);
-      for (int64_t l = 0; l < n; ++l)
-        o.lines.push_back({out.skus[rng.below(out.skus.size())].sku, rng.between(w.quantity.min, w.quantity.max),
-                           rng.between(w.price_cents.min, w.price_cents.max)});
-      out.orders.push_back(std::move(o));
-    }
-  }
-  return out;
+  return parse_scenario(j, path, sagas);
 }
 
 }  // namespace sagasim::sim

@@ -7,52 +7,20 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/json_reader.h"
-#include "services/events.h"
 #include "sim/broker.h"
+#include "sim/registry.h"
 #include "sim/saga.h"
 
 namespace sagasim::sim {
-
-struct CustomerSpec {
-  std::string id;
-  int64_t balance_cents = 0;
-};
-struct SkuSpec {
-  std::string sku;
-  int64_t stock = 0;
-};
-struct OrderSpec {
-  std::string id;
-  Duration at;  // since the start of the run
-  std::string customer;
-  std::vector<saga::OrderLine> lines;
-};
-
-struct Workload {
-  // Either explicit lists, or counts and ranges that the seed turns into
-  // lists (materialize_workload). Explicit lists make a run independent of
-  // the workload generator: shrunk counterexamples are written that way.
-  std::vector<CustomerSpec> customers;
-  std::vector<SkuSpec> skus;
-  std::vector<OrderSpec> orders;
-
-  int customer_count = 0;
-  Range balance_cents;
-  int sku_count = 0;
-  Range stock;
-  int order_count = 0;
-  DurationDist interarrival = DurationDist::exponential_ms(10);
-  Range lines_per_order{1, 3};
-  Range quantity{1, 3};
-  Range price_cents{100, 5000};
-};
 
 // One instance of a rolling upgrade: it runs code that knows some event types
 // only up to an older version (PayloadRegistry::pin), until `upgrade_at`, when
@@ -70,7 +38,7 @@ struct Scenario {
   std::string description;
   std::optional<uint64_t> seed;  // the default seed; --seed overrides
 
-  // The saga this scenario runs (default: the built-in order saga) and its
+  // The saga this scenario runs ("saga": {"name": ...}; always set) and its
   // style ("" when the saga has none; else one of saga->styles()).
   std::shared_ptr<const SagaDefinition> saga;
   std::string style;
@@ -87,11 +55,9 @@ struct Scenario {
   Duration liveness_bound = Duration::seconds(60);
   Duration max_virtual = Duration::seconds(3600);
 
-  // The built-in order saga's settings (sim/order_saga.h); other sagas keep
-  // theirs in `settings`.
-  Duration order_timeout = Duration::seconds(5);
-  Workload workload;
-  std::shared_ptr<const SagaSettings> settings;
+  // The saga's own settings and workload, as its parse_settings and
+  // parse_workload read them: reached through settings<T>() (checked).
+  std::shared_ptr<SagaSettings> saga_settings;
 
   // On the wire: every record is encoded by its producer's codec and decoded,
   // schema checks and upcasting included, by each consumer's. Off, events are
@@ -108,20 +74,34 @@ struct Scenario {
   // Starting instances of `service` (0 if the saga has no such service).
   int instances_of(std::string_view service) const;
   std::vector<std::string> services() const;
+
+  // The saga's settings as the type its definition stored (InternalError,
+  // naming the saga and both types, when they are absent or of another type:
+  // a scenario of one saga handed to another's code).
+  template <class T>
+  const T& settings() const {
+    const T* t = dynamic_cast<const T*>(saga_settings.get());
+    if (!t) settings_mismatch(typeid(T).name());
+    return *t;
+  }
+  // For a definition's parse_settings / parse_workload: its settings object,
+  // made on first use.
+  template <class T>
+  T& settings_to_fill() {
+    if (!saga_settings) saga_settings = std::make_shared<T>();
+    T* t = dynamic_cast<T*>(saga_settings.get());
+    if (!t) settings_mismatch(typeid(T).name());
+    return *t;
+  }
+
+ private:
+  [[noreturn]] void settings_mismatch(const char* wanted) const;
 };
 
-// Resource limits. A scenario beyond one is refused when it is loaded, with
-// an InputError naming the file and the field, instead of running the machine
-// out of memory halfway through materialising it. Measured (Release, 2026-11):
-// about 4.7 KB of memory per order over a whole run (100,000 orders: 468 MB
-// peak) and about 450 bytes per customer or SKU (10^6 of each: 887 MB), so a
-// scenario at every limit at once needs several GB; the limits refuse the
-// absurd (10^12 orders), not the merely large. docs/scenario-format.md#limits.
-inline constexpr int64_t kMaxOrders = 1'000'000;         // generated count or explicit list
-inline constexpr int64_t kMaxOrderLines = 10'000'000;    // orders × lines per order (generated: × lines.max)
-inline constexpr int64_t kMaxLinesPerOrder = 100;
-inline constexpr int64_t kMaxCustomers = 1'000'000;
-inline constexpr int64_t kMaxSkus = 1'000'000;
+// Resource limits of the generic part. A scenario beyond one is refused when
+// it is loaded, with an InputError naming the file and the field, instead of
+// running the machine out of memory halfway through (a saga's workload has
+// limits of its own: sagas/order/workload.h). docs/scenario-format.md#limits.
 inline constexpr int64_t kMaxPartitions = 1024;          // per topic
 inline constexpr int64_t kMaxInstances = 64;             // per service
 inline constexpr int64_t kMaxFaults = 10'000;            // entries in "faults"
@@ -130,26 +110,33 @@ inline constexpr size_t kMaxDescriptionBytes = 64 * 1024;
 inline constexpr size_t kMaxScenarioFileBytes = 64 * 1024 * 1024;
 
 
-// The built-in order saga (choreography or orchestration), the default.
-std::shared_ptr<const SagaDefinition> order_saga();
-
-// Without `saga`: the built-in order saga.
-Scenario load_scenario_file(const std::string& path, std::shared_ptr<const SagaDefinition> saga = nullptr);
-Scenario parse_scenario(const nlohmann::json& j, const std::string& source,
-                        std::shared_ptr<const SagaDefinition> saga = nullptr);
+// Reads a scenario. Its "saga": {"name": ...} picks the definition from
+// `sagas`; a missing or unknown name is an InputError naming the known ones.
+// The one-definition forms are a registry of that saga alone.
+Scenario load_scenario_file(const std::string& path, const SagaRegistry& sagas);
+Scenario load_scenario_file(const std::string& path, std::shared_ptr<const SagaDefinition> saga);
+Scenario parse_scenario(const nlohmann::json& j, const std::string& source, const SagaRegistry& sagas);
+Scenario parse_scenario(const nlohmann::json& j, const std::string& source, std::shared_ptr<const SagaDefinition> saga);
 
 // The same scenario in another style (`--style`): re-read with "style" set,
 // so that every check applies. The spec (hence the trace header and replay)
 // records the style only when it differs from the file's.
 Scenario with_style(const Scenario& scenario, const std::string& style);
 
-// A `*_ms` field (a number of milliseconds, fractions allowed, up to a year)
-// as a Duration, for definitions reading their own settings.
+// Readers for a definition's own settings and workload, with the same checks
+// and messages as the generic part (InputError naming source and pointer).
+// A `*_ms` field (a number of milliseconds, fractions allowed, up to a year).
 Duration ms_field(JsonObject& o, const char* key, double default_ms);
-// The built-in order saga's workload ("customers", "skus", "orders").
-Workload parse_order_workload(const nlohmann::json& j, const std::string& path, const std::string& source);
-
-// Expands generated workload parts into explicit lists, from the seed.
-Workload materialize_workload(const Workload& w, uint64_t seed);
+// A latency distribution object ({"dist": "exponential", "mean_ms": 4, ...}).
+DurationDist parse_dist(const nlohmann::json& j, const std::string& path, const std::string& source);
+// A string field no longer than `max` bytes (ids end up in every event and
+// every trace line; a megabyte id would multiply through the whole run).
+std::string bounded_string(JsonObject& o, const char* key, size_t max,
+                           std::optional<std::string> def = std::nullopt);
+// An array no longer than `max` entries, checked before anything is built from it.
+void check_count(const nlohmann::json& j, const std::string& path, const std::string& source, int64_t max,
+                 const char* what);
+// A non-empty id not seen before in `seen`.
+void check_id(JsonObject& o, const std::string& id, const char* key, std::set<std::string>& seen);
 
 }  // namespace sagasim::sim

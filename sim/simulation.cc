@@ -89,10 +89,12 @@ class Simulation::View final : public FinalView {
 Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
     : scenario_(scenario),
       options_(options),
-      saga_((scenario.saga ? *scenario.saga : *order_saga()).start(scenario, options)),
+      runtime_mutant_(runtime_mutant(options.mutant)),
+      saga_(scenario.saga ? scenario.saga->start(scenario, options) : nullptr),
       scheduler_(kSimEpoch),
       trace_(options.trace, kSimEpoch),
       broker_(scheduler_, trace_, derive_seed(options.seed, "broker"), scenario.broker) {
+  if (!saga_) throw InternalError(fmt::format("scenario {} has no saga, or its definition started no run", scenario.source));
   for (const std::string& t : scenario.topics) broker_.add_topic(t, scenario.partitions);
 
   std::vector<std::unique_ptr<Service>> services = saga_->make_services();
@@ -113,7 +115,7 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
     rt.group = broker_.add_group(std::string(rt.service->name()), rt.service->subscriptions());
   }
   client_port_ = std::make_unique<ClientPort>(*this);
-  wire_ = scenario.wire || !scenario.versions.empty() || options.mutant == saga::Mutant::BreakingSchemaChange;
+  wire_ = scenario.wire || !scenario.versions.empty() || saga_->needs_wire();
   if (wire_)
     for (auto& rt : services_) rt.service->register_payloads(client_registry_);
 }
@@ -300,13 +302,14 @@ RunResult Simulation::finish() {
                                              broker_.record(t, PartitionId{p}, Offset{static_cast<int64_t>(o)})});
 
   std::vector<inv::Violation> all;
+  static_cast<InstanceWords&>(r.instances) = scenario_.saga->instance_words();
   saga_->finish(view, r, all);
   all.insert(all.end(), unreadable_.begin(), unreadable_.end());
   for (const auto& msg : broker_.guarantee_violations())
     all.push_back(inv::Violation{std::string(inv::kBrokerGuarantees), "", msg});
   // Report order: the saga's invariants, the broker's guarantees, then any
   // name the saga reported without declaring it (never dropped).
-  const SagaDefinition& def = scenario_.saga ? *scenario_.saga : *order_saga();
+  const SagaDefinition& def = *scenario_.saga;
   std::vector<std::string> names = def.invariants(scenario_.style);
   names.emplace_back(inv::kRecordsReadable);
   names.emplace_back(inv::kBrokerGuarantees);
@@ -351,8 +354,7 @@ void Instance::build_registry() {
   auto& rt = sim_.services_[service_];
   registry_ = std::make_unique<PayloadRegistry>();
   rt.service->register_payloads(*registry_);
-  if (sim_.options_.mutant == saga::Mutant::BreakingSchemaChange && rt.service->name() == "order")
-    saga::apply_breaking_schema_change(*registry_);
+  sim_.saga_->adjust_codec(rt.service->name(), *registry_);
   if (upgraded_) return;
   for (const VersionPin& v : sim_.scenario_.versions) {
     if (v.instance != id_) continue;
@@ -462,18 +464,18 @@ void Instance::on_record(const Delivery& d) {
   auto& rt = sim_.services_[service_];
   Trace& trace = sim_.trace_;
   FaultHooks* hooks = sim_.hooks_;
-  const saga::Mutant mutant = sim_.options_.mutant;
+  const RuntimeMutant mutant = sim_.runtime_mutant_;
   const Time t = sim_.scheduler_.now();
   const uint64_t subject = hooks ? SimBroker::identity_of(*d.event, id_) : 0;
   trace.record(t, Step{.kind = StepKind::Deliver, .actor = id_, .topic = d.topic, .partition = to_int(d.partition),
                        .offset = to_int(d.offset), .event = d.event});
-  const bool committed_early = mutant == saga::Mutant::CommitBeforeProcessing;
+  const bool committed_early = mutant == RuntimeMutant::CommitBeforeProcessing;
   if (committed_early) sim_.broker_.done(member_, d, next(d.offset), CommitMode::Commit);
   if (hooks && hooks->crash_at(id_, CrashPoint::BeforeHandle, subject)) {
     crash();
     return;
   }
-  const bool publish_first = mutant == saga::Mutant::OutboxBeforeCommit;
+  const bool publish_first = mutant == RuntimeMutant::OutboxBeforeCommit;
   Transaction txn(rt.store, id_, std::move(scratch_));
   Outcome outcome = Outcome::Ignored;
   std::string poison;

@@ -1,6 +1,6 @@
 // One simulated world: the virtual clock and scheduler, the broker, the
-// saga's services (sim/saga.h: the built-in order saga unless the scenario
-// names another) with their stores and instances, the workload client, the
+// saga's services (sim/saga.h: the saga the scenario names) with their
+// stores and instances, the workload client, the
 // trace and the saga's safety checks. `run` drives it until it is quiet (or
 // reaches the scenario's time limit) and returns what happened.
 //
@@ -20,8 +20,7 @@
 
 #include "core/memory_store.h"
 #include "core/service.h"
-#include "invariants/violation.h"
-#include "services/mutants.h"
+#include "core/violation.h"
 #include "sim/broker.h"
 #include "sim/saga.h"
 #include "sim/scenario.h"
@@ -35,10 +34,12 @@ struct RunOptions {
   std::string version = "0.1.0";
   // Extra fields for the trace header (e.g. the scenario itself, for replay).
   nlohmann::json header = nlohmann::json::object();
-  // A deliberately broken variant of the built-in saga (services/mutants.h).
-  // The runtime mutants (outbox-before-commit, commit-before-processing)
-  // break the simulator's own runtime, whatever the saga.
-  saga::Mutant mutant = saga::Mutant::None;
+  // A deliberately broken variant, by name ("" none): one of the saga's
+  // (SagaDefinition::variants(), made by its start()) or a runtime mutant
+  // (sim/saga.h: outbox-before-commit, commit-before-processing), which
+  // breaks the simulator's own runtime whatever the saga. check_mutant
+  // validates a name given by a user.
+  std::string mutant;
 };
 
 struct InvariantOutcome {
@@ -52,9 +53,9 @@ struct RunResult {
   uint64_t seed = 0;
   std::string trace_hash;
   uint64_t steps = 0;
-  // Filled by the saga (SagaRun::finish): saga instances placed, completed,
+  // Filled by the saga (SagaRun::finish): its instances placed, completed,
   // compensated, undecided; and the ways through the saga they took.
-  int orders = 0, confirmed = 0, cancelled = 0, pending = 0;
+  InstanceSummary instances;
   std::map<std::string, int> paths;  // "confirmed", "cancelled:timeout", ...
   std::vector<InvariantOutcome> invariants;
   std::map<std::string, uint64_t> faults_fired;
@@ -69,15 +70,6 @@ struct RunResult {
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
-
-// The ways through the order saga a run can exercise, as RunResult::paths names them
-// (choreography; OrderSaga::paths gives them per style):
-// confirmed, payment_failed, inventory_failed (charged, then refunded),
-// timeout_cancel, late_success_compensated (a charge or reservation that
-// landed after the timeout, undone), cancel_overtook_payment and
-// cancel_overtook_reservation (a cancellation that arrived first and left a
-// tombstone that blocked the late event).
-std::span<const std::string_view> all_saga_paths();
 
 class Instance;
 
@@ -116,8 +108,8 @@ class Simulation final : public Actor {
 
   void fire(uint32_t kind, uint32_t x, uint64_t y) override;
 
-  // Whether records travel encoded (Scenario::wire, a rolling upgrade, or the
-  // breaking-schema-change mutant).
+  // Whether records travel encoded (Scenario::wire, a rolling upgrade, or a
+  // saga variant that needs the wire: SagaRun::needs_wire).
   bool on_wire() const { return wire_; }
 
  private:
@@ -152,6 +144,7 @@ class Simulation final : public Actor {
 
   const Scenario& scenario_;
   RunOptions options_;
+  RuntimeMutant runtime_mutant_ = RuntimeMutant::None;
   std::unique_ptr<SagaRun> saga_;
   Scheduler scheduler_;
   Trace trace_;

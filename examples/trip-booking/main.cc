@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
         for (const auto& i : r.invariants) {
           fmt::print("  {:<32} {}\n", i.name, i.pass ? "pass" : "FAIL");
           for (size_t k = 0; k < i.violations.size() && k < 3; ++k)
-            fmt::print("      {} {}\n", i.violations[k].order_id, i.violations[k].message);
+            fmt::print("      {} {}\n", i.violations[k].entity, i.violations[k].message);
         }
       }
       if (!r.ok()) {

@@ -19,7 +19,7 @@
 #include "core/codec.h"
 #include "core/error.h"
 #include "kafka/client/config.h"
-#include "services/events.h"
+#include "sagas/order/events.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """sagasim's JSON Schema validator against an independent one (python-jsonschema,
-draft 2020-12): for every event schema in services/schemas/, a valid payload and
+draft 2020-12): for every event schema in sagas/order/schemas/, a valid payload and
 hundreds of mutations of it (fields removed, wrong types, out-of-range values,
 bad enum values, nested items broken, unknown fields added) are decoded by
 `sagasim schema validate`; both validators must agree on every one.
@@ -97,7 +97,7 @@ def integral_float_somewhere(v):
 
 
 cases = []  # (file, description, payload, valid according to python-jsonschema)
-for f in sorted((ROOT / "services" / "schemas").glob("*.json")):
+for f in sorted((ROOT / "sagas" / "order" / "schemas").glob("*.json")):
     schema = json.loads(f.read_text())
     validator = jsonschema.Draft202012Validator(schema)
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -134,6 +134,6 @@ with tempfile.TemporaryDirectory() as tmp:
                   f"sagasim says {'valid' if ours else 'invalid: ' + invalid[n]}\n  payload {json.dumps(payload)}")
 
 valid_count = sum(1 for c in cases if c[3])
-print(f"{len(cases)} payloads over {len(list((ROOT / 'services' / 'schemas').glob('*.json')))} schemas "
+print(f"{len(cases)} payloads over {len(list((ROOT / 'sagas' / 'order' / 'schemas').glob('*.json')))} schemas "
       f"({valid_count} valid, {len(cases) - valid_count} invalid): {len(cases) - failed} agree, {failed} disagree")
 sys.exit(1 if failed or len(cases) < 500 or valid_count < 50 else 0)

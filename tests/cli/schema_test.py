@@ -28,9 +28,9 @@ r = sagasim("schema", "list", "--markdown")
 docs = (ROOT / "docs" / "events.md").read_text()
 check("docs/events.md is `sagasim schema list --markdown` (regenerate it after changing a schema)",
       r.returncode == 0 and r.stdout == docs, r.stderr)
-for f in sorted((ROOT / "services" / "schemas").glob("*.json")):
+for f in sorted((ROOT / "sagas" / "order" / "schemas").glob("*.json")):
     t, v = f.stem.rsplit(".v", 1)
-    check(f"docs/events.md covers {f.name}", f"`services/schemas/{t}.v{v}.json`" in docs)
+    check(f"docs/events.md covers {f.name}", f"`sagas/order/schemas/{t}.v{v}.json`" in docs)
 
 r = sagasim("schema", "check", "OrderCreated.v1", "OrderCreated.v2", "--json")
 j = json.loads(r.stdout) if r.returncode == 0 else {}

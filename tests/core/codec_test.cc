@@ -4,7 +4,7 @@
 #include <rapidcheck/gtest.h>
 
 #include "core/json_depth.h"
-#include "services/events.h"
+#include "sagas/order/events.h"
 
 namespace sagasim {
 namespace {

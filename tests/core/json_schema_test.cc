@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "services/schemas.h"
+#include "sagas/order/schemas.h"
 
 namespace sagasim {
 namespace {

@@ -36,7 +36,7 @@ with tempfile.TemporaryDirectory(prefix="sagasim-example-") as tmp:
     inc = prefix / "include" / "sagasim"
     for public in ["core/service.h", "sim/saga.h", "sim/scenario.h", "faults/world.h", "properties/properties.h"]:
         check(f"public header {public} installed", (inc / public).exists())
-    for internal in ["services/order_service.h", "services/state.h", "invariants/checker.h", "sim/order_saga.h",
+    for internal in ["sagas/order/order_service.h", "sagas/order/state.h", "sagas/order/checker.h", "sagas/order/order_saga.h",
                      "kafka", "cli"]:
         check(f"internal {internal} not installed", not (inc / internal).exists())
     check("package config installed", (prefix / "lib" / "cmake" / "sagasim" / "sagasimConfig.cmake").exists())

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "faults/world.h"
+#include "sagas/order/order_saga.h"
 
 namespace sagasim::faults {
 namespace {
@@ -49,7 +50,7 @@ json scenario(json faults, json topology = json::object(), int orders = 80) {
             {"request_timeout_ms", 1000},
             {"session_timeout_ms", 3000},
             {"rebalance_delay_ms", 200}}},
-          {"saga", {{"order_timeout_ms", 3000}, {"liveness_bound_ms", 30000}}},
+          {"saga", {{"name", "order"}, {"order_timeout_ms", 3000}, {"liveness_bound_ms", 30000}}},
           {"workload",
            {{"customers", {{"count", 10}, {"balance_cents", {{"min", 20000}, {"max", 60000}}}}},
             {"skus", {{"count", 6}, {"stock", {{"min", 20}, {"max", 60}}}}},
@@ -58,7 +59,7 @@ json scenario(json faults, json topology = json::object(), int orders = 80) {
 }
 
 Traced run(const json& spec_json, uint64_t seed = 1) {
-  const RunSpec spec = make_run_spec(sim::parse_scenario(spec_json, "test"));
+  const RunSpec spec = make_run_spec(sim::parse_scenario(spec_json, "test", saga::order_saga()));
   StringSink sink;
   Traced t;
   t.result = faults::run(spec, RunConfig{seed, false, &sink});
@@ -69,7 +70,7 @@ Traced run(const json& spec_json, uint64_t seed = 1) {
     if (j.contains("step")) t.steps.push_back(std::move(j));
   }
   for (const auto& i : t.result.invariants)
-    EXPECT_TRUE(i.pass) << i.name << ": " << i.violations.front().order_id << " " << i.violations.front().message;
+    EXPECT_TRUE(i.pass) << i.name << ": " << i.violations.front().entity << " " << i.violations.front().message;
   return t;
 }
 
@@ -374,10 +375,10 @@ TEST(ScenarioLibrary, EveryScenarioPassesAndFiresItsFault) {
     const std::string file = entry.path().filename().string();
     if (entry.path().extension() != ".json" || file.find("schema") != std::string::npos) continue;
     ++n;
-    const RunSpec spec = load_run_spec(entry.path().string());
+    const RunSpec spec = load_run_spec(entry.path().string(), saga::order_saga());
     const sim::RunResult r = faults::run(spec, RunConfig{spec.scenario.seed.value_or(1)});
     EXPECT_TRUE(r.ok()) << file;
-    EXPECT_EQ(r.pending, 0) << file;
+    EXPECT_EQ(r.instances.undecided, 0) << file;
     if (file.rfind("fault-", 0) == 0) {
       std::string cls = file.substr(6, file.size() - 6 - 5);
       std::replace(cls.begin(), cls.end(), '-', '_');

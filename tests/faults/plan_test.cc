@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "faults/plan.h"
+#include "sagas/order/order_saga.h"
 
 namespace sagasim::faults {
 namespace {
@@ -11,13 +12,14 @@ using nlohmann::json;
 std::string error_of(json fault) {
   json j = {{"format_version", 1},
             {"name", "t"},
+            {"saga", {{"name", "order"}}},
             {"topology", {{"partitions", 2}, {"instances", {{"payment", 2}}}}},
             {"workload", {{"customers", {{"count", 1}, {"balance_cents", 1}}},
                           {"skus", {{"count", 1}, {"stock", 1}}},
                           {"orders", {{"count", 1}}}}},
             {"faults", json::array({{{"class", "stall"}, {"at_ms", 1}}, fault})}};
   try {
-    parse_plan(sim::parse_scenario(j, "x.json"));
+    parse_plan(sim::parse_scenario(j, "x.json", saga::order_saga()));
   } catch (const InputError& e) {
     return e.what();
   }
@@ -58,11 +60,12 @@ TEST(FaultPlan, RejectsBadEntriesNamingTheJsonPath) {
 TEST(FaultPlan, SwarmKeepsASeedDependentSubsetOfClasses) {
   json j = {{"format_version", 1},
             {"name", "t"},
+            {"saga", {{"name", "order"}}},
             {"broker", {{"request_timeout_ms", 1000}}},
             {"workload", {{"customers", {{"count", 1}, {"balance_cents", 1}}},
                           {"skus", {{"count", 1}, {"stock", 1}}},
                           {"orders", {{"count", 1}}}}}};
-  const FaultPlan base = default_chaos_plan(sim::parse_scenario(j, "x.json"));
+  const FaultPlan base = default_chaos_plan(sim::parse_scenario(j, "x.json", saga::order_saga()));
   std::set<FaultClass> all;
   for (const auto& f : base.faults) all.insert(f.cls);
   EXPECT_EQ(all.size(), static_cast<size_t>(kFaultClassCount));
@@ -81,7 +84,7 @@ TEST(FaultPlan, SwarmKeepsASeedDependentSubsetOfClasses) {
   // With librdkafka's default 30 s request timeout a single lost ack would
   // outlast the liveness bound, so the default plan leaves ack loss out.
   j["broker"]["request_timeout_ms"] = 30000;
-  for (const auto& f : default_chaos_plan(sim::parse_scenario(j, "x.json")).faults)
+  for (const auto& f : default_chaos_plan(sim::parse_scenario(j, "x.json", saga::order_saga())).faults)
     EXPECT_TRUE(f.cls != FaultClass::ProducerRetry && f.cls != FaultClass::LeaderFailover &&
                 f.cls != FaultClass::NetworkPartition);
 }

@@ -15,7 +15,7 @@
 #include "kafka/runtime/log.h"
 #include "kafka/runtime/runner.h"
 #include "kafka/store/sqlite_store.h"
-#include "services/payment_service.h"
+#include "sagas/order/payment_service.h"
 #include "tests/kafka/mock_cluster.h"
 
 namespace sagasim::kafka {

@@ -19,8 +19,8 @@
 #include "kafka/runtime/metrics.h"
 #include "kafka/runtime/record.h"
 #include "kafka/runtime/runner.h"
-#include "services/events.h"
-#include "services/payment_service.h"
+#include "sagas/order/events.h"
+#include "sagas/order/payment_service.h"
 
 namespace sagasim::kafka {
 namespace {

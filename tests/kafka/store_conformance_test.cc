@@ -21,9 +21,9 @@
 
 #include "core/memory_store.h"
 #include "kafka/store/sqlite_store.h"
-#include "services/order_service.h"
-#include "services/payment_service.h"
-#include "services/state.h"
+#include "sagas/order/order_service.h"
+#include "sagas/order/payment_service.h"
+#include "sagas/order/state.h"
 
 namespace sagasim {
 namespace {

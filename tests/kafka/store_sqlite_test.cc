@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "kafka/store/sqlite_store.h"
-#include "services/order_service.h"
-#include "services/payment_service.h"
+#include "sagas/order/order_service.h"
+#include "sagas/order/payment_service.h"
 
 namespace sagasim::kafka {
 namespace {

@@ -3,6 +3,7 @@
 // scenario file must fail the same invariant when replayed with --mutant.
 // Prints one line per mutant (cases to detection, time, shrunk size) that
 // docs/property-testing.md records.
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 
@@ -10,6 +11,8 @@
 #include <rapidcheck.h>
 
 #include "saga_case.h"
+#include "sagas/order/order_saga.h"
+#include "sagas/order/workload.h"
 
 namespace sagasim::props {
 namespace {
@@ -26,22 +29,24 @@ std::string first_failing(const sim::RunResult& r) {
   return "";
 }
 
-// Every mutant that changes anything in a style, in that style.
+// Every mutant that changes anything in a style, in that style: the order
+// saga's variants and the runtime's own mutants.
 struct StyledMutant {
-  saga::MutantInfo info;
+  sim::VariantInfo info;
   std::string style;
 };
 std::vector<StyledMutant> mutants_in(const std::string& style) {
   std::vector<StyledMutant> out;
-  for (const auto& m : saga::all_mutants())
-    if (saga::mutant_applies(m.mutant, style)) out.push_back({m, style});
+  for (const auto& m : sim::all_mutants(*saga::order_saga()))
+    if (m.styles.empty() || std::find(m.styles.begin(), m.styles.end(), style) != m.styles.end())
+      out.push_back({m, style});
   return out;
 }
 
 class MutantTest : public ::testing::TestWithParam<StyledMutant> {};
 
 TEST_P(MutantTest, IsCaughtAndShrinksToASmallReplayableScenario) {
-  const saga::Mutant mutant = GetParam().info.mutant;
+  const std::string& mutant = GetParam().info.name;
   const std::string& style = GetParam().style;
   const std::string property =
       (style == "choreography" ? "mutant-" : "orchestration-mutant-") + std::string(GetParam().info.name);
@@ -69,8 +74,8 @@ TEST_P(MutantTest, IsCaughtAndShrinksToASmallReplayableScenario) {
 
   // The shrunk counterexample: small, and it replays.
   const std::string path = counterexample_path(property);
-  const faults::RunSpec spec = faults::load_run_spec(path);
-  const size_t orders = spec.scenario.workload.orders.size(), nfaults = spec.plan.faults.size();
+  const faults::RunSpec spec = faults::load_run_spec(path, saga::order_saga());
+  const size_t orders = spec.scenario.settings<saga::OrderSettings>().workload.orders.size(), nfaults = spec.plan.faults.size();
   EXPECT_LE(orders, 6u) << path;
   EXPECT_LE(nfaults, 4u) << path;
   const sim::RunResult replay =

@@ -1,5 +1,7 @@
 #include "saga_case.h"
 
+#include "sagas/order/order_saga.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -111,7 +113,7 @@ json to_scenario(const Case& c, const std::string& name) {
             {"retry_backoff_ms", 50},
             {"session_timeout_ms", kSessionTimeoutMs},
             {"rebalance_delay_ms", 100}}},
-          {"saga", {{"order_timeout_ms", 1500}, {"liveness_bound_ms", 30000}}},
+          {"saga", {{"name", "order"}, {"order_timeout_ms", 1500}, {"liveness_bound_ms", 30000}}},
           {"workload", {{"customers", customers}, {"skus", skus}, {"orders", orders}}},
           {"faults", faults}};
   if (c.style != "choreography") j["style"] = c.style;  // choreography cases read exactly as before
@@ -123,15 +125,15 @@ void showValue(const Case& c, std::ostream& os) {
                     c.balances.size(), c.stock.size(), c.seed, c.style);
 }
 
-CaseRun run_case(const Case& c, saga::Mutant mutant, bool keep_trace) {
-  return props::run_case(to_scenario(c, "property-case"), nullptr, c.seed, mutant, keep_trace);
+CaseRun run_case(const Case& c, const std::string& mutant, bool keep_trace) {
+  return props::run_case(to_scenario(c, "property-case"), saga::order_saga(), c.seed, mutant, keep_trace);
 }
 
-std::string write_counterexample(const Case& c, const CaseRun& o, const std::string& property, saga::Mutant mutant) {
+std::string write_counterexample(const Case& c, const CaseRun& o, const std::string& property, const std::string& mutant) {
   return props::write_counterexample(
       to_scenario(c, property), o, property,
       "sagasim run {path} --seed {seed}" +
-          (mutant == saga::Mutant::None ? std::string() : " --mutant " + std::string(saga::to_string(mutant))));
+          (mutant.empty() ? std::string() : " --mutant " + mutant));
 }
 
 }  // namespace sagasim::props

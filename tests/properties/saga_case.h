@@ -15,7 +15,6 @@
 
 #include "faults/world.h"
 #include "properties/properties.h"
-#include "services/mutants.h"
 
 namespace sagasim::props {
 
@@ -53,12 +52,13 @@ rc::Gen<Case> orchestrated(rc::Gen<Case> cases);
 nlohmann::json to_scenario(const Case& c, const std::string& name);
 void showValue(const Case& c, std::ostream& os);
 
-CaseRun run_case(const Case& c, saga::Mutant mutant = saga::Mutant::None, bool keep_trace = true);
+// `mutant`: a variant of the order saga or a runtime mutant ("" none).
+CaseRun run_case(const Case& c, const std::string& mutant = "", bool keep_trace = true);
 
 // Writes the case as a scenario file (overwriting: the last failure a
 // RapidCheck run reports is its shrunk one) and returns a report: the path,
 // the command that replays it, the violations and a readable timeline.
-std::string write_counterexample(const Case& c, const CaseRun& o, const std::string& property, saga::Mutant mutant);
+std::string write_counterexample(const Case& c, const CaseRun& o, const std::string& property, const std::string& mutant);
 std::string counterexample_path(const std::string& property);
 
 }  // namespace sagasim::props

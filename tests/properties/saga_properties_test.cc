@@ -11,7 +11,8 @@
 #include <rapidcheck/gtest.h>
 
 #include "core/memory_store.h"
-#include "invariants/checker.h"
+#include "sagas/order/order_saga.h"
+#include "sagas/order/checker.h"
 #include "saga_case.h"
 
 namespace sagasim::props {
@@ -25,7 +26,7 @@ bool passes(const sim::RunResult& r, std::initializer_list<std::string_view> nam
 }
 
 void expect(const Case& c, const CaseRun& o, std::initializer_list<std::string_view> names, const char* property) {
-  if (!passes(o.result, names)) RC_FAIL(write_counterexample(c, o, property, saga::Mutant::None));
+  if (!passes(o.result, names)) RC_FAIL(write_counterexample(c, o, property, ""));
 }
 
 // Each property is written once and checked in both styles: the same
@@ -69,7 +70,7 @@ void idempotency(const char* style) {
 // inbox or handled without a single write.
 void redelivery(const char* style) {
   const Case c = *in_style(gen_duplicating_case(8), style);
-  const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(to_scenario(c, "idempotency"), "case"));
+  const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(to_scenario(c, "idempotency"), "case", saga::order_saga()));
   faults::World world(spec, faults::RunConfig{c.seed});
   world.start();
   world.run();
@@ -94,8 +95,8 @@ void redelivery(const char* style) {
 
 void determinism(const char* style) {
   const Case c = *in_style(gen_case(8, 3), style);
-  const CaseRun a = run_case(c, saga::Mutant::None, false);
-  const CaseRun b = run_case(c, saga::Mutant::None, false);
+  const CaseRun a = run_case(c, "", false);
+  const CaseRun b = run_case(c, "", false);
   RC_ASSERT(a.result.trace_hash == b.result.trace_hash);
   RC_ASSERT(a.result.deliveries == b.result.deliveries);
 }
@@ -176,13 +177,13 @@ RC_GTEST_PROP(Orchestration, theSagaLogAccountsForEveryStepOfEveryOrder, ()) {
 // the same run without the bug.
 TEST(Orchestration, TheSagaLogCheckCatchesAnOrchestratorThatSkipsRefunds) {
   const faults::RunSpec spec =
-      faults::load_run_spec(std::string(SAGASIM_SOURCE_DIR) + "/scenarios/orchestrator-crash-restart.json");
+      faults::load_run_spec(std::string(SAGASIM_SOURCE_DIR) + "/scenarios/orchestrator-crash-restart.json", saga::order_saga());
   auto saga_log = [](const sim::RunResult& r) {
     for (const auto& i : r.invariants)
       if (i.name == inv::kSagaLogComplete) return i;
     return sim::InvariantOutcome{"(missing)", false, {}};
   };
-  const sim::RunResult broken = faults::run(spec, faults::RunConfig{1, false, nullptr, "0.1.0", saga::Mutant::OrchestratorSkipsRefund});
+  const sim::RunResult broken = faults::run(spec, faults::RunConfig{1, false, nullptr, "0.1.0", "orchestrator-skips-refund"});
   const sim::InvariantOutcome b = saga_log(broken);
   EXPECT_FALSE(b.pass);
   ASSERT_FALSE(b.violations.empty());

@@ -1,4 +1,5 @@
 #include "sim/simulation.h"
+#include "sagas/order/order_saga.h"
 
 #include <filesystem>
 #include <set>
@@ -6,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "services/state.h"
+#include "sagas/order/state.h"
 #include "tests/sim/small_scenario.h"
 
 namespace sagasim::sim {
@@ -18,13 +19,13 @@ struct StringSink : TraceSink {
 };
 
 Scenario small_scenario(int orders = 60, int payment_instances = 2) {
-  return parse_scenario(test_support::small_scenario_json(orders, 2, 1, payment_instances), "test");
+  return parse_scenario(test_support::small_scenario_json(orders, 2, 1, payment_instances), "test", saga::order_saga());
 }
 
 bool all_pass(const RunResult& r) {
   for (const auto& i : r.invariants)
     if (!i.pass) {
-      ADD_FAILURE() << i.name << ": " << i.violations.front().order_id << " " << i.violations.front().message;
+      ADD_FAILURE() << i.name << ": " << i.violations.front().entity << " " << i.violations.front().message;
       return false;
     }
   return true;
@@ -70,19 +71,19 @@ TEST(Simulation, EveryOrderIsDecidedAndEveryInvariantHolds) {
   const RunResult r = run_scenario(small_scenario(), {.seed = 3});
   EXPECT_TRUE(all_pass(r));
   EXPECT_TRUE(r.quiesced);
-  EXPECT_EQ(r.orders, 60);
-  EXPECT_EQ(r.pending, 0);
-  EXPECT_EQ(r.confirmed + r.cancelled, 60);
-  EXPECT_GT(r.confirmed, 0);
-  EXPECT_GT(r.cancelled, 0);
+  EXPECT_EQ(r.instances.total, 60);
+  EXPECT_EQ(r.instances.undecided, 0);
+  EXPECT_EQ(r.instances.completed + r.instances.compensated, 60);
+  EXPECT_GT(r.instances.completed, 0);
+  EXPECT_GT(r.instances.compensated, 0);
 }
 
 TEST(Simulation, TheHappyPathScenarioTakesBothCompensationPaths) {
-  const Scenario s = load_scenario_file(std::string(SAGASIM_SOURCE_DIR) + "/scenarios/happy-path.json");
+  const Scenario s = load_scenario_file(std::string(SAGASIM_SOURCE_DIR) + "/scenarios/happy-path.json", saga::order_saga());
   for (uint64_t seed : {7, 8, 9}) {
     RunResult r = run_scenario(s, {.seed = seed});
     EXPECT_TRUE(all_pass(r)) << "seed " << seed;
-    EXPECT_EQ(r.pending, 0);
+    EXPECT_EQ(r.instances.undecided, 0);
     EXPECT_GT(r.paths["confirmed"], 0);
     EXPECT_GT(r.paths["payment_failed"], 0) << "seed " << seed;
     EXPECT_GT(r.paths["inventory_failed"], 0) << "seed " << seed;  // charged, then refunded
@@ -106,7 +107,7 @@ TEST(Simulation, AnInstanceCrashCausesRedeliveryThatTheInboxAbsorbs) {
   sim.run_until_quiet(Time::max());
   const RunResult r = sim.finish();
   EXPECT_TRUE(all_pass(r));
-  EXPECT_EQ(r.pending, 0);
+  EXPECT_EQ(r.instances.undecided, 0);
   // Some of what payment-1 handled but had not committed came back.
   EXPECT_GT(r.duplicates_skipped, 0u);
 }

@@ -13,7 +13,7 @@ inline nlohmann::json small_scenario_json(int orders, int partitions, int order_
            {{"partitions", partitions},
             {"instances", {{"order", order_instances}, {"payment", payment_instances}, {"inventory", 1}}}}},
           {"broker", {{"delivery_latency", {{"dist", "exponential"}, {"mean_ms", 3}}}}},
-          {"saga", {{"order_timeout_ms", 2000}, {"liveness_bound_ms", 30000}}},
+          {"saga", {{"name", "order"}, {"order_timeout_ms", 2000}, {"liveness_bound_ms", 30000}}},
           {"workload",
            {{"customers", {{"count", 8}, {"balance_cents", {{"min", 1000}, {"max", 20000}}}}},
             {"skus", {{"count", 5}, {"stock", {{"min", 0}, {"max", 12}}}}},

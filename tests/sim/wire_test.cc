@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/trace_context.h"
+#include "sagas/order/order_saga.h"
 
 #include "sim/simulation.h"
 #include "tests/sim/small_scenario.h"
@@ -49,13 +50,13 @@ TEST(Wire, IsTransparentForOneVersionAndForAFullyCompatibleMix) {
   for (const char* style : {"choreography", "orchestration"}) {
     nlohmann::json j = small();
     j["style"] = style;
-    const RunResult off = run_scenario(parse_scenario(j, "t"), {.seed = 3});
+    const RunResult off = run_scenario(parse_scenario(j, "t", saga::order_saga()), {.seed = 3});
     j["wire"] = true;
-    const RunResult on = run_scenario(parse_scenario(j, "t"), {.seed = 3});
+    const RunResult on = run_scenario(parse_scenario(j, "t", saga::order_saga()), {.seed = 3});
     // Mixed versions, no restarts: v1 and v2 of OrderCreated side by side.
     j["wire"] = {{"versions", {{"order-1", {{"pins", {{"OrderCreated", 1}}}}}, {"payment-2", {{"pins", {{"OrderCreated", 1}}}}}}}};
     StringSink sink;
-    const RunResult mixed = run_scenario(parse_scenario(j, "t"), {.seed = 3, .trace = &sink});
+    const RunResult mixed = run_scenario(parse_scenario(j, "t", saga::order_saga()), {.seed = 3, .trace = &sink});
     EXPECT_EQ(first_failure(off), "") << style;
     EXPECT_EQ(first_failure(on), "") << style;
     EXPECT_EQ(first_failure(mixed), "") << style;
@@ -71,12 +72,12 @@ TEST(Wire, IsTransparentForOneVersionAndForAFullyCompatibleMix) {
 }
 
 TEST(Wire, TheRollingUpgradeScenarioHoldsEveryInvariant) {
-  const Scenario s = load_scenario_file(std::string(SAGASIM_SOURCE_DIR) + "/scenarios/rolling-upgrade.json");
+  const Scenario s = load_scenario_file(std::string(SAGASIM_SOURCE_DIR) + "/scenarios/rolling-upgrade.json", saga::order_saga());
   StringSink sink;
   const RunResult r = run_scenario(s, {.seed = *s.seed, .trace = &sink});
   EXPECT_EQ(first_failure(r), "");
   EXPECT_TRUE(outcome(r, "records_readable").pass);
-  EXPECT_GT(r.confirmed, 0);
+  EXPECT_GT(r.instances.completed, 0);
   const auto versions = order_created_versions(sink.text);
   EXPECT_GT(versions.at(1), 0);
   EXPECT_GT(versions.at(2), 0);
@@ -87,8 +88,8 @@ TEST(Wire, TheRollingUpgradeScenarioHoldsEveryInvariant) {
 }
 
 TEST(Wire, ABreakingSchemaChangeFailsTheRun) {
-  const Scenario s = load_scenario_file(std::string(SAGASIM_SOURCE_DIR) + "/scenarios/rolling-upgrade.json");
-  const RunResult r = run_scenario(s, {.seed = *s.seed, .mutant = saga::Mutant::BreakingSchemaChange});
+  const Scenario s = load_scenario_file(std::string(SAGASIM_SOURCE_DIR) + "/scenarios/rolling-upgrade.json", saga::order_saga());
+  const RunResult r = run_scenario(s, {.seed = *s.seed, .mutant = "breaking-schema-change"});
   const InvariantOutcome& o = outcome(r, "records_readable");
   ASSERT_FALSE(o.pass);
   EXPECT_NE(o.violations.front().message.find("could not read OrderCreated v3"), std::string::npos)
@@ -96,8 +97,8 @@ TEST(Wire, ABreakingSchemaChangeFailsTheRun) {
   EXPECT_NE(o.violations.front().message.find("/payload/amount_cents"), std::string::npos);
   // Orders placed before the order instances upgrade (on v1) go through;
   // from the upgrade on, payment cannot read a single one.
-  EXPECT_GT(r.confirmed, 0);
-  EXPECT_LT(r.confirmed, r.orders / 2);
+  EXPECT_GT(r.instances.completed, 0);
+  EXPECT_LT(r.instances.completed, r.instances.total / 2);
   EXPECT_GT(o.violations.size(), 100u);
 }
 
@@ -106,7 +107,7 @@ TEST(Wire, VersionsAreCheckedWithTheirPath) {
     nlohmann::json j = small(5);
     j["wire"] = std::move(wire);
     try {
-      run_scenario(parse_scenario(j, "x.json"), {.seed = 1});
+      run_scenario(parse_scenario(j, "x.json", saga::order_saga()), {.seed = 1});
     } catch (const InputError& e) {
       return std::string(e.what());
     }
@@ -132,7 +133,7 @@ TEST(Wire, VersionsAreCheckedWithTheirPath) {
 // in both.
 TEST(Trace, PublishStepsCarryTheTraceparentProductionSends) {
   StringSink sink;
-  run_scenario(parse_scenario(small(5), "t"), {.seed = 1, .trace = &sink});
+  run_scenario(parse_scenario(small(5), "t", saga::order_saga()), {.seed = 1, .trace = &sink});
   std::istringstream in(sink.text);
   int publishes = 0;
   std::map<std::string, std::set<std::string>> traces_of_order;

@@ -1,0 +1,106 @@
+// The saga's invariants (DESIGN.md §6), one library for every runtime: a
+// simulated run, a property-test case and a live Kafka deployment all hand
+// their committed records and event log to the same checks.
+//
+// Safety holds at every commit, faults or not; SafetyMonitor checks it
+// incrementally (O(records written) per commit). Liveness and agreement hold
+// once faults have healed and the system is quiet; check_final checks them,
+// and re-checks safety from scratch, over a SagaState snapshot.
+#pragma once
+
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/store.h"
+#include "core/violation.h"
+#include "sagas/order/state.h"
+
+namespace sagasim::inv {
+
+inline constexpr std::string_view kMoneyConserved = "money_conserved";
+inline constexpr std::string_view kStockConserved = "stock_conserved";
+inline constexpr std::string_view kNeverNegative = "never_negative";
+inline constexpr std::string_view kEffectsAtMostOnce = "effects_at_most_once";
+inline constexpr std::string_view kTerminalWithinBound = "orders_terminal_within_bound";
+inline constexpr std::string_view kConfirmedIffChargedAndReserved = "confirmed_iff_charged_and_reserved";
+inline constexpr std::string_view kCancelledCompensated = "cancelled_fully_compensated";
+
+// Orchestration style only: once quiet, the orchestrator's saga log records
+// every decision, and for a cancelled order every charge or reservation it
+// heard of was asked to be undone and the undoing was heard back.
+inline constexpr std::string_view kSagaLogComplete = "saga_log_complete";
+
+// Every invariant name, in report order (the choreography's; orchestration
+// adds kSagaLogComplete before kBrokerGuarantees).
+std::span<const std::string_view> all_invariants();
+
+// What the world started with: the reference for conservation.
+struct Baseline {
+  int64_t money_cents = 0;                    // sum of opening balances
+  std::map<std::string, int64_t> stock;       // sku -> opening quantity
+};
+
+class SafetyMonitor {
+ public:
+  explicit SafetyMonitor(Baseline baseline);
+
+  // Call after every committed local transaction, with its write set.
+  void on_commit(const WriteSet& ws, Time now);
+  const std::vector<Violation>& violations() const { return violations_; }
+  // When each order left PENDING, by the runtime's own clock (the simulator's
+  // true virtual time, not a skewed service clock).
+  const std::map<std::string, int64_t>& decided_at() const { return decided_at_; }
+
+ private:
+  void add(std::string_view invariant, std::string order, std::string message, Time now);
+
+  Baseline baseline_;
+  int64_t money_ = 0;  // balances + held charges, kept up to date by deltas
+  std::vector<Violation> violations_;
+  std::map<std::string, int64_t> decided_at_;
+  size_t dropped_ = 0;
+};
+
+struct PlacedOrder {
+  std::string order_id;
+  int64_t placed_at_us;  // when the client sent PlaceOrder
+};
+
+// Committed state of all three services plus every record in the saga topics.
+struct SagaState {
+  std::map<std::string, saga::Order> orders;
+  std::map<std::string, saga::Account> accounts;
+  std::map<std::string, saga::Payment> payments;
+  std::map<std::string, saga::StockItem> stock;
+  std::map<std::string, saga::Reservation> reservations;
+  std::map<std::string, saga::SagaLog> saga_logs;  // orchestration style only
+  std::vector<LoggedEvent> log;
+  std::vector<PlacedOrder> placed;
+  // Optional: when each order was decided by the runtime's clock. Where
+  // present it is used for the liveness bound instead of the order record's
+  // own decided_at (which a skewed service clock distorts).
+  std::map<std::string, int64_t> decided_at;
+};
+
+// Fills a SagaState's records from the three services' stores.
+void load_state(const Store& order_store, const Store& payment_store, const Store& inventory_store,
+                SagaState& out);
+
+struct FinalCheckOptions {
+  // An order must be decided within this long of being placed.
+  Duration liveness_bound = Duration::seconds(60);
+  // False when the run stopped before the system went quiet (a time limit):
+  // liveness and agreement are then not judged, only safety.
+  bool quiesced = true;
+};
+
+std::vector<Violation> check_final(const SagaState& state, const Baseline& baseline,
+                                   const FinalCheckOptions& options);
+
+// kSagaLogComplete over the orders and saga logs (judged only when quiesced).
+std::vector<Violation> check_saga_log(const SagaState& state, const FinalCheckOptions& options);
+
+}  // namespace sagasim::inv

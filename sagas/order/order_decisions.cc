@@ -1,0 +1,44 @@
+#include "sagas/order/order_decisions.h"
+
+namespace sagasim::saga {
+
+namespace {
+constexpr std::string_view kTopics[] = {kOrderRequestsTopic, kPaymentsTopic, kInventoryTopic};
+}
+
+std::span<const std::string_view> order_subscriptions() { return kTopics; }
+
+std::optional<Order> open_order(const Event& place_order, Duration timeout, Transaction& txn) {
+  const auto& cmd = place_order.payload_as<PlaceOrder>();
+  if (txn.get(kOrdersTable, cmd.order_id)) return std::nullopt;
+  Order o;
+  o.order_id = cmd.order_id;
+  o.customer_id = cmd.customer_id;
+  o.lines = cmd.lines;
+  o.amount_cents = cmd.amount_cents;
+  o.placed_at_us = place_order.occurred_at.us;
+  o.deadline_us = (place_order.occurred_at + timeout).us;
+  txn.set_timer(o.order_id, Time{o.deadline_us});
+  return o;
+}
+
+void confirm_order(const Order& order, Context& ctx) {
+  Order o = order;
+  o.status = OrderStatus::Confirmed;
+  o.decided_at_us = ctx.now().us;
+  ctx.txn().cancel_timer(o.order_id);
+  ctx.emit(kOrdersTopic, o.order_id, OrderConfirmed{o.order_id});
+  ctx.txn().put(kOrdersTable, o.order_id, std::move(o));
+}
+
+void cancel_order(const Order& order, std::string reason, Context& ctx) {
+  Order o = order;
+  o.status = OrderStatus::Cancelled;
+  o.cancel_reason = reason;
+  o.decided_at_us = ctx.now().us;
+  ctx.txn().cancel_timer(o.order_id);
+  ctx.emit(kOrdersTopic, o.order_id, OrderCancelled{o.order_id, std::move(reason)});
+  ctx.txn().put(kOrdersTable, o.order_id, std::move(o));
+}
+
+}  // namespace sagasim::saga

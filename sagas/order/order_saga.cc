@@ -1,0 +1,333 @@
+#include "sagas/order/order_saga.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "sagas/order/checker.h"
+#include "sagas/order/events.h"
+#include "sagas/order/inventory_service.h"
+#include "sagas/order/order_orchestrator.h"
+#include "sagas/order/order_service.h"
+#include "sagas/order/payment_service.h"
+#include "sagas/order/mutants.h"
+#include "sagas/order/workload.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
+
+namespace sagasim::saga {
+
+using nlohmann::json;
+using sim::Client;
+using sim::FinalView;
+using sim::OpeningState;
+using sim::RunOptions;
+using sim::RunResult;
+using sim::SagaRun;
+using sim::Scenario;
+
+namespace {
+
+constexpr std::string_view kChoreography = "choreography";
+constexpr std::string_view kOrchestration = "orchestration";
+
+constexpr std::string_view kAllPaths[] = {"confirmed",      "payment_failed",          "inventory_failed",
+                                          "timeout_cancel", "late_success_compensated", "cancel_overtook_payment",
+                                          "cancel_overtook_reservation"};
+
+inv::Baseline baseline_of(const Workload& w) {
+  inv::Baseline b;
+  for (const auto& c : w.customers) b.money_cents += c.balance_cents;
+  for (const auto& s : w.skus) b.stock[s.sku] += s.stock;
+  return b;
+}
+
+json ms_json(Duration d) {
+  if (d.us % 1000 == 0) return d.us / 1000;
+  return static_cast<double>(d.us) / 1000.0;
+}
+
+class OrderSagaRun final : public SagaRun {
+ public:
+  OrderSagaRun(const Scenario& scenario, const RunOptions& options)
+      : scenario_(scenario),
+        settings_(scenario.settings<OrderSettings>()),
+        mutant_(mutant_of(options.mutant)),
+        style_(scenario.style == kOrchestration ? saga::Style::Orchestration : saga::Style::Choreography),
+        workload_(materialize_workload(settings_.workload, options.seed)),
+        baseline_(baseline_of(workload_)),
+        monitor_(baseline_) {
+    // Orders arrive in time order (ties by their place in the list).
+    std::stable_sort(workload_.orders.begin(), workload_.orders.end(),
+                     [](const OrderSpec& a, const OrderSpec& b) { return a.at < b.at; });
+  }
+
+  // A runtime mutant (sim/saga.h) is the simulator's business: the services
+  // are the canonical ones then.
+  static saga::Mutant mutant_of(const std::string& name) {
+    if (auto m = saga::mutant_from(name)) return *m;
+    if (sim::runtime_mutant(name) != sim::RuntimeMutant::None) return saga::Mutant::None;
+    throw InternalError(fmt::format("the order saga has no variant '{}'", name));
+  }
+
+  bool needs_wire() const override { return mutant_ == saga::Mutant::BreakingSchemaChange; }
+  void adjust_codec(std::string_view service, PayloadRegistry& registry) const override {
+    if (mutant_ == saga::Mutant::BreakingSchemaChange && service == "order") saga::apply_breaking_schema_change(registry);
+  }
+
+  std::vector<std::unique_ptr<Service>> make_services() override {
+    std::vector<std::unique_ptr<Service>> out;
+    if (style_ == saga::Style::Orchestration)
+      out.push_back(std::make_unique<saga::OrderOrchestrator>(settings_.order_timeout, mutant_));
+    else
+      out.push_back(std::make_unique<saga::OrderService>(settings_.order_timeout, mutant_));
+    out.push_back(std::make_unique<saga::PaymentService>(mutant_, style_));
+    out.push_back(std::make_unique<saga::InventoryService>(mutant_, style_));
+    return out;
+  }
+
+  void open(OpeningState& state) override {
+    // Opening balances and stock: one small transaction per row (a
+    // transaction is sized for a handler's few writes).
+    for (const auto& c : workload_.customers) {
+      Transaction txn(state.store("payment"), "setup");
+      saga::PaymentService::open_account(txn, c.id, c.balance_cents);
+      txn.commit();
+    }
+    for (const auto& s : workload_.skus) {
+      Transaction txn(state.store("inventory"), "setup");
+      saga::InventoryService::stock_item(txn, s.sku, s.stock);
+      txn.commit();
+    }
+  }
+
+  size_t placements() const override { return workload_.orders.size(); }
+  Duration placement_at(size_t i) const override { return workload_.orders[i].at; }
+  void place(size_t i, Client& client) override {
+    const OrderSpec& spec = workload_.orders[i];
+    placed_.push_back(inv::PlacedOrder{spec.id, client.now().us});
+    client.send(saga::kOrderRequestsTopic, spec.id,
+                saga::PlaceOrder{spec.id, spec.customer, spec.lines, saga::order_amount_cents(spec.lines)});
+  }
+
+  void on_commit(const WriteSet& ws, Time now) override { monitor_.on_commit(ws, now); }
+
+  void finish(const FinalView& view, RunResult& r, std::vector<inv::Violation>& all) override {
+    inv::SagaState state;
+    inv::load_state(view.store("order"), view.store("payment"), view.store("inventory"), state);
+    state.log.assign(view.log().begin(), view.log().end());
+    state.placed = placed_;
+    state.decided_at = monitor_.decided_at();
+
+    all = monitor_.violations();
+    const inv::FinalCheckOptions options{scenario_.liveness_bound, view.quiesced()};
+    for (auto& v : inv::check_final(state, baseline_, options)) all.push_back(std::move(v));
+    if (style_ == saga::Style::Orchestration)
+      for (auto& v : inv::check_saga_log(state, options)) all.push_back(std::move(v));
+
+    // Saga paths: which ways through the saga this run exercised.
+    sim::InstanceSummary& n = r.instances;
+    n.total = static_cast<int>(placed_.size());
+    for (const auto& placed : placed_) {
+      auto it = state.orders.find(placed.order_id);
+      if (it == state.orders.end() || it->second.status == saga::OrderStatus::Pending) {
+        ++n.undecided;
+        ++r.paths["pending"];
+        continue;
+      }
+      const saga::Order& o = it->second;
+      auto pay = state.payments.find(o.order_id);
+      auto res = state.reservations.find(o.order_id);
+      const bool refunded = pay != state.payments.end() && pay->second.status == saga::PaymentStatus::Refunded;
+      const bool released = res != state.reservations.end() && res->second.status == saga::ReservationStatus::Released;
+      if (pay != state.payments.end() && pay->second.status == saga::PaymentStatus::Voided)
+        ++r.paths["cancel_overtook_payment"];
+      // A tombstone that mattered: inventory saw the cancellation before the
+      // payment it would otherwise have reserved for.
+      if (res != state.reservations.end() && res->second.status == saga::ReservationStatus::Voided &&
+          pay != state.payments.end() &&
+          (pay->second.status == saga::PaymentStatus::Charged || pay->second.status == saga::PaymentStatus::Refunded))
+        ++r.paths["cancel_overtook_reservation"];
+      if (o.status == saga::OrderStatus::Confirmed) {
+        ++n.completed;
+        ++r.paths["confirmed"];
+        continue;
+      }
+      ++n.compensated;
+      if (o.cancel_reason == "payment_declined") ++r.paths["payment_failed"];
+      else if (o.cancel_reason == "out_of_stock") ++r.paths["inventory_failed"];
+      else if (o.cancel_reason == "timeout") {
+        ++r.paths["timeout_cancel"];
+        if (refunded || released) ++r.paths["late_success_compensated"];
+      } else {
+        ++r.paths["cancelled:" + o.cancel_reason];
+      }
+    }
+  }
+
+ private:
+  const Scenario& scenario_;
+  const OrderSettings& settings_;
+  saga::Mutant mutant_;
+  saga::Style style_;
+  Workload workload_;
+  inv::Baseline baseline_;
+  inv::SafetyMonitor monitor_;
+  std::vector<inv::PlacedOrder> placed_;
+};
+
+}  // namespace
+
+std::shared_ptr<const sim::SagaDefinition> order_saga() {
+  static const std::shared_ptr<const sim::SagaDefinition> saga = std::make_shared<OrderSaga>();
+  return saga;
+}
+
+std::span<const std::string_view> all_saga_paths() { return kAllPaths; }
+
+std::vector<std::string> OrderSaga::styles() const { return {std::string(kChoreography), std::string(kOrchestration)}; }
+
+std::vector<std::string> OrderSaga::services(std::string_view) const { return {"order", "payment", "inventory"}; }
+
+std::vector<std::string> OrderSaga::topics(std::string_view) const {
+  return {std::string(saga::kOrderRequestsTopic), std::string(saga::kOrdersTopic), std::string(saga::kPaymentsTopic),
+          std::string(saga::kInventoryTopic)};
+}
+
+void OrderSaga::parse_settings(JsonObject& o, Scenario& s) const {
+  OrderSettings& settings = s.settings_to_fill<OrderSettings>();
+  settings.order_timeout = sim::ms_field(o, "order_timeout_ms", 5000);
+  if (settings.order_timeout.us <= 0) o.fail("/saga/order_timeout_ms", "must be greater than 0");
+  if (s.liveness_bound < settings.order_timeout)
+    o.fail("/saga/liveness_bound_ms",
+           fmt::format("{} ms is shorter than order_timeout_ms ({} ms): a timed-out order could never meet it",
+                       s.liveness_bound.ms(), settings.order_timeout.ms()));
+}
+
+void OrderSaga::parse_workload(JsonObject& root, Scenario& s) const {
+  s.settings_to_fill<OrderSettings>().workload = parse_order_workload(root.require("workload"), "/workload", s.source);
+}
+
+sim::InstanceWords OrderSaga::instance_words() const { return {"orders", "confirmed", "cancelled", "pending"}; }
+
+std::vector<sim::VariantInfo> OrderSaga::variants() const {
+  std::vector<sim::VariantInfo> out;
+  for (const auto& m : saga::all_mutants()) {
+    sim::VariantInfo v{std::string(m.name), std::string(m.description), {}};
+    for (std::string_view style : {kChoreography, kOrchestration})
+      if (saga::mutant_applies(m.mutant, style)) v.styles.emplace_back(style);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::vector<std::string> OrderSaga::invariants(std::string_view style) const {
+  std::vector<std::string> out;
+  for (std::string_view n : inv::all_invariants())
+    if (n != inv::kBrokerGuarantees) out.emplace_back(n);
+  if (style == kOrchestration) out.emplace_back(inv::kSagaLogComplete);
+  return out;
+}
+
+std::vector<std::string> OrderSaga::paths(std::string_view style) const {
+  // The orchestrator compensates only what it heard of, so no cancellation
+  // ever overtakes a charge or a reservation: there are no tombstones.
+  const size_t n = style == kOrchestration ? 5 : std::size(kAllPaths);
+  return std::vector<std::string>(std::begin(kAllPaths), std::begin(kAllPaths) + n);
+}
+
+json OrderSaga::chaos_faults(const Scenario& s) const {
+  const int32_t last_partition = s.partitions - 1;
+  // A lost ack stalls a partition's consumer for a whole request timeout
+  // (its offset waits for the ack). Where that alone would break the
+  // scenario's liveness bound, the classes that lose acks are left out: the
+  // harness would only be reporting the scenario's own settings.
+  const bool acks_may_be_lost =
+      2 * s.broker.request_timeout.us < (s.liveness_bound - s.settings<OrderSettings>().order_timeout).us;
+  json faults = json::array({
+      {{"class", "lost_commit"}, {"probability", 0.02}},
+      {{"class", "producer_retry"}, {"probability", 0.01}},
+      {{"class", "relay_republish"}, {"probability", 0.01}},
+      {{"class", "delay_skew"}, {"topic", "payments"}, {"probability", 0.05}, {"duration_ms", 1500}, {"extra_ms", 400}},
+      {{"class", "partition_reorder"}, {"probability", 0.02}},
+      {{"class", "crash"}, {"point", "before_handle"}, {"probability", 0.002}, {"downtime_ms", 800}},
+      {{"class", "crash"}, {"point", "after_commit_before_publish"}, {"probability", 0.002}, {"downtime_ms", 800}},
+      {{"class", "crash"}, {"point", "after_publish_before_commit"}, {"probability", 0.002}, {"downtime_ms", 800}},
+      {{"class", "join"}, {"target", "payment"}, {"probability", 0.02}, {"duration_ms", 3000}},
+      {{"class", "leave"}, {"probability", 0.02}, {"duration_ms", 1500}},
+      {{"class", "stall"}, {"probability", 0.03}, {"duration_ms", 700}},
+      {{"class", "session_timeout"}, {"probability", 0.01},
+       {"duration_ms", static_cast<double>(s.broker.session_timeout.us) / 1000 + 500}},
+      {{"class", "partition_unavailable"}, {"topic", "inventory"}, {"partition", last_partition}, {"probability", 0.03},
+       {"duration_ms", 1200}},
+      {{"class", "leader_failover"}, {"topic", "orders"}, {"probability", 0.03}, {"election_ms", 400}},
+      {{"class", "network_partition"}, {"probability", 0.02}, {"duration_ms", 1500}},
+      {{"class", "latency_spike"}, {"probability", 0.03}, {"duration_ms", 800}, {"extra_ms", 150}},
+      {{"class", "clock_skew"}, {"target", "order"}, {"skew_ms", 750}, {"drift_ppm", 2000}},
+  });
+  if (!acks_may_be_lost)
+    faults.erase(std::remove_if(faults.begin(), faults.end(),
+                                [](const json& f) {
+                                  const std::string c = f["class"];
+                                  return c == "producer_retry" || c == "leader_failover" || c == "network_partition";
+                                }),
+                 faults.end());
+  return faults;
+}
+
+json OrderSaga::explicit_workload(const Scenario& scenario, uint64_t seed) const {
+  const Workload w = materialize_workload(scenario.settings<OrderSettings>().workload, seed);
+  json customers = json::array(), skus = json::array(), orders = json::array();
+  for (const auto& c : w.customers) customers.push_back({{"id", c.id}, {"balance_cents", c.balance_cents}});
+  for (const auto& s : w.skus) skus.push_back({{"sku", s.sku}, {"stock", s.stock}});
+  for (const auto& o : w.orders) {
+    json lines = json::array();
+    for (const auto& l : o.lines) lines.push_back({{"sku", l.sku}, {"quantity", l.quantity}, {"price_cents", l.price_cents}});
+    orders.push_back({{"id", o.id}, {"at_ms", ms_json(o.at)}, {"customer", o.customer}, {"lines", lines}});
+  }
+  return {{"customers", customers}, {"skus", skus}, {"orders", orders}};
+}
+
+void OrderSaga::shrink_workload(json& best, const std::function<bool(const json&)>& fails) const {
+  sim::reduce_list(best, json::json_pointer("/workload/orders"), fails);
+  // Fewer lines per order.
+  for (size_t i = 0; i < best["workload"]["orders"].size(); ++i)
+    while (best["workload"]["orders"][i]["lines"].size() > 1) {
+      json candidate = best;
+      candidate["workload"]["orders"][i]["lines"].erase(candidate["workload"]["orders"][i]["lines"].end() - 1);
+      if (!fails(candidate)) break;
+      best = std::move(candidate);
+    }
+}
+
+void OrderSaga::tidy_workload(json& best, const std::function<bool(const json&)>& fails) const {
+  // Customers and SKUs nobody orders from go.
+  std::set<std::string> used_customers, used_skus;
+  for (const auto& o : best["workload"]["orders"]) {
+    used_customers.insert(o["customer"].get<std::string>());
+    for (const auto& l : o["lines"]) used_skus.insert(l["sku"].get<std::string>());
+  }
+  json candidate = best;
+  auto prune = [](json& list, const char* key, const std::set<std::string>& used) {
+    json kept = json::array();
+    for (const auto& x : list)
+      if (used.count(x[key].get<std::string>())) kept.push_back(x);
+    if (!kept.empty()) list = kept;
+  };
+  prune(candidate["workload"]["customers"], "id", used_customers);
+  prune(candidate["workload"]["skus"], "sku", used_skus);
+  if (fails(candidate)) best = std::move(candidate);
+}
+
+size_t OrderSaga::workload_size(const json& scenario) const {
+  const json::json_pointer p("/workload/orders");
+  return scenario.contains(p) && scenario.at(p).is_array() ? scenario.at(p).size() : 0;
+}
+
+std::unique_ptr<sim::SagaRun> OrderSaga::start(const Scenario& scenario, const RunOptions& options) const {
+  return std::make_unique<OrderSagaRun>(scenario, options);
+}
+
+}  // namespace sagasim::saga

@@ -1,0 +1,204 @@
+// Every check must be able to fail: each test builds a state that breaks one
+// invariant and expects exactly that invariant to report it.
+#include "sagas/order/checker.h"
+#include "sagas/order/order_saga.h"
+
+#include <gtest/gtest.h>
+
+#include "core/memory_store.h"
+#include "core/service.h"
+
+namespace sagasim::inv {
+namespace {
+
+using namespace saga;
+
+Baseline baseline() {
+  Baseline b;
+  b.money_cents = 1000;
+  b.stock = {{"sku-1", 5}};
+  return b;
+}
+
+// A consistent world: o-1 confirmed (charged 300, reserved 2), o-2 cancelled and compensated.
+SagaState healthy() {
+  SagaState s;
+  s.orders["o-1"] = Order{"o-1", "c-1", {{"sku-1", 2, 150}}, 300, OrderStatus::Confirmed, "", 0, 5000000, 1000};
+  s.orders["o-2"] = Order{"o-2", "c-1", {{"sku-1", 1, 100}}, 100, OrderStatus::Cancelled, "timeout", 0, 5000000, 5000000};
+  s.accounts["c-1"] = Account{"c-1", 700};
+  s.payments["o-1"] = Payment{"o-1", "c-1", 300, PaymentStatus::Charged};
+  s.payments["o-2"] = Payment{"o-2", "c-1", 100, PaymentStatus::Refunded};
+  s.stock["sku-1"] = StockItem{"sku-1", 3, 2};
+  s.reservations["o-1"] = Reservation{"o-1", {{"sku-1", 2, 150}}, ReservationStatus::Held};
+  s.reservations["o-2"] = Reservation{"o-2", {{"sku-1", 1, 100}}, ReservationStatus::Released};
+  s.placed = {{"o-1", 0}, {"o-2", 0}};
+  return s;
+}
+
+std::set<std::string> failing(const SagaState& s, FinalCheckOptions opt = {}) {
+  std::set<std::string> out;
+  for (const auto& v : check_final(s, baseline(), opt)) out.insert(v.invariant);
+  return out;
+}
+
+EventPtr ev(std::string id, std::string type, std::string order) {
+  auto e = std::make_shared<Event>();
+  e->event_id = std::move(id);
+  e->type = std::move(type);
+  e->correlation_id = e->key = std::move(order);
+  return e;
+}
+
+TEST(CheckFinal, AHealthyStatePasses) { EXPECT_TRUE(failing(healthy()).empty()); }
+
+TEST(CheckFinal, MoneyThatAppearsOrVanishesFails) {
+  auto s = healthy();
+  s.accounts["c-1"].balance_cents = 800;  // a refund that was never charged
+  EXPECT_EQ(failing(s), std::set<std::string>{std::string(kMoneyConserved)});
+}
+
+TEST(CheckFinal, StockThatDoesNotAddUpFails) {
+  auto s = healthy();
+  s.stock["sku-1"].available = 4;
+  EXPECT_EQ(failing(s), std::set<std::string>{std::string(kStockConserved)});
+  s = healthy();
+  s.reservations["o-1"].status = ReservationStatus::Released;  // counter says reserved, no reservation holds it
+  EXPECT_TRUE(failing(s).count(std::string(kStockConserved)));
+}
+
+TEST(CheckFinal, NegativeBalancesFail) {
+  auto s = healthy();
+  s.accounts["c-1"].balance_cents = -100;
+  s.accounts["c-2"] = Account{"c-2", 800};
+  EXPECT_EQ(failing(s), std::set<std::string>{std::string(kNeverNegative)});
+}
+
+TEST(CheckFinal, TwoDistinctChargesForOneOrderFail) {
+  auto s = healthy();
+  s.log.push_back({"payments", 0, 0, ev("e-1", "PaymentProcessed", "o-1")});
+  s.log.push_back({"payments", 0, 1, ev("e-1", "PaymentProcessed", "o-1")});  // a redelivered copy is fine
+  EXPECT_TRUE(failing(s).empty());
+  s.log.push_back({"payments", 0, 2, ev("e-7", "PaymentProcessed", "o-1")});
+  EXPECT_EQ(failing(s), std::set<std::string>{std::string(kEffectsAtMostOnce)});
+}
+
+EventPtr ev_at(std::string id, std::string type, std::string order, int64_t at_us) {
+  auto e = std::make_shared<Event>(*ev(std::move(id), std::move(type), std::move(order)));
+  e->occurred_at = Time{at_us};
+  return e;
+}
+
+TEST(CheckFinal, ACompensationWithoutWhatItCompensatesFails) {
+  auto s = healthy();
+  s.log.push_back({"inventory", 0, 0, ev_at("e-3", "ItemsReleased", "o-2", 100)});
+  EXPECT_EQ(failing(s), std::set<std::string>{std::string(kEffectsAtMostOnce)});
+  s = healthy();
+  s.log.push_back({"payments", 0, 0, ev_at("e-4", "PaymentRefunded", "o-1", 100)});
+  EXPECT_EQ(failing(s), std::set<std::string>{std::string(kEffectsAtMostOnce)});
+}
+
+TEST(CheckFinal, ALogOrderSwappedByARetryIsNotAViolation) {
+  // Reserved at t=100, released at t=200, but a retried publish put the
+  // reservation later in the log: legal without an idempotent producer.
+  auto s = healthy();
+  s.log.push_back({"inventory", 0, 0, ev_at("e-3", "ItemsReleased", "o-2", 200)});
+  s.log.push_back({"inventory", 0, 1, ev_at("e-2", "ItemsReserved", "o-2", 100)});
+  EXPECT_TRUE(failing(s).empty());
+}
+
+TEST(CheckFinal, PendingOrLostOrdersFailLiveness) {
+  auto s = healthy();
+  s.placed.push_back({"o-3", 0});
+  EXPECT_EQ(failing(s), std::set<std::string>{std::string(kTerminalWithinBound)});
+  // Not judged when the run did not go quiet.
+  EXPECT_TRUE(failing(s, {Duration::seconds(60), false}).empty());
+  s = healthy();
+  s.orders["o-2"].decided_at_us = 61000000;  // decided, but too late
+  EXPECT_EQ(failing(s), std::set<std::string>{std::string(kTerminalWithinBound)});
+}
+
+TEST(CheckFinal, ConfirmedWithoutReservationFails) {
+  auto s = healthy();
+  s.reservations["o-1"].status = ReservationStatus::Released;
+  s.stock["sku-1"] = StockItem{"sku-1", 5, 0};
+  EXPECT_EQ(failing(s), std::set<std::string>{std::string(kConfirmedIffChargedAndReserved)});
+}
+
+TEST(CheckFinal, CancelledButStillChargedFails) {
+  auto s = healthy();
+  s.payments["o-2"].status = PaymentStatus::Charged;  // the refund never happened
+  s.accounts["c-1"].balance_cents = 600;
+  EXPECT_EQ(failing(s), std::set<std::string>{std::string(kCancelledCompensated)});
+}
+
+TEST(SafetyMonitor, CatchesAnUnbalancedCommitAtTheStepItHappens) {
+  MemoryStore store;
+  {
+    Transaction setup(store, "setup");
+    setup.put(kAccountsTable, "c-1", Account{"c-1", 1000});
+    setup.commit();
+  }
+  SafetyMonitor m(baseline());
+  Transaction charge(store, "payment-1");  // a correct charge: balance down, payment held
+  charge.put(kAccountsTable, "c-1", Account{"c-1", 700});
+  charge.put(kPaymentsTable, "o-1", Payment{"o-1", "c-1", 300, PaymentStatus::Charged});
+  charge.commit();
+  m.on_commit(charge.writes(), Time{1});
+  EXPECT_TRUE(m.violations().empty());
+
+  Transaction bad(store, "payment-1");  // a refund that forgets to mark the payment
+  bad.put(kAccountsTable, "c-1", Account{"c-1", 1000});
+  bad.commit();
+  m.on_commit(bad.writes(), Time{2});
+  ASSERT_EQ(m.violations().size(), 1u);
+  EXPECT_EQ(m.violations()[0].invariant, kMoneyConserved);
+  EXPECT_EQ(m.violations()[0].at_us, 2);
+}
+
+TEST(SafetyMonitor, CatchesIllegalTransitions) {
+  MemoryStore store;
+  SafetyMonitor m(baseline());
+  Transaction t1(store, "inv");
+  t1.put(kReservationsTable, "o-1", Reservation{"o-1", {}, ReservationStatus::Rejected});
+  t1.commit();
+  m.on_commit(t1.writes(), Time{1});
+  Transaction t2(store, "inv");
+  t2.put(kReservationsTable, "o-1", Reservation{"o-1", {}, ReservationStatus::Held});  // a second decision
+  t2.commit();
+  m.on_commit(t2.writes(), Time{2});
+  ASSERT_EQ(m.violations().size(), 1u);
+  EXPECT_EQ(m.violations()[0].invariant, kEffectsAtMostOnce);
+  EXPECT_EQ(m.violations()[0].entity, "o-1");
+}
+
+TEST(SafetyMonitor, CatchesStockThatDoesNotAddUp) {
+  MemoryStore store;
+  SafetyMonitor m(baseline());
+  Transaction t(store, "inv");
+  t.put(kStockTable, "sku-1", StockItem{"sku-1", 4, 2});
+  t.commit();
+  m.on_commit(t.writes(), Time{1});
+  ASSERT_EQ(m.violations().size(), 1u);
+  EXPECT_EQ(m.violations()[0].invariant, kStockConserved);
+}
+
+// Orchestration: the saga log must account for every decision and compensation.
+TEST(CheckSagaLog, ACompleteLogPassesAndAMissingRefundFails) {
+  auto s = healthy();
+  using S = SagaStep;
+  s.saga_logs["o-1"] = SagaLog{"o-1", {S::ChargeRequested, S::Charged, S::ReserveRequested, S::Reserved, S::Confirmed}};
+  s.saga_logs["o-2"] = SagaLog{"o-2", {S::ChargeRequested, S::Charged, S::ReserveRequested, S::Cancelled,
+                                       S::RefundRequested, S::Refunded}};
+  EXPECT_TRUE(check_saga_log(s, {}).empty());
+  s.saga_logs["o-2"].steps = {S::ChargeRequested, S::Charged, S::ReserveRequested, S::Cancelled};
+  const auto v = check_saga_log(s, {});
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].invariant, kSagaLogComplete);
+  EXPECT_EQ(v[0].entity, "o-2");
+  EXPECT_TRUE(check_saga_log(s, {.quiesced = false}).empty());  // judged only once quiet
+  s.saga_logs.erase("o-1");
+  EXPECT_EQ(check_saga_log(s, {}).size(), 2u);  // and an order without a log fails too
+}
+
+}  // namespace
+}  // namespace sagasim::inv
