@@ -35,6 +35,8 @@ faults::RunSpec load_spec(const Program& program, const std::string& path, const
   faults::RunSpec spec = faults::load_run_spec(path, program.sagas);
   if (!style.empty()) {
     const std::vector<std::string> styles = spec.scenario.saga->styles();
+    if (styles.empty())
+      throw InputError("--style", "", fmt::format("the {} saga has no styles to choose from", spec.scenario.saga->name()));
     if (std::find(styles.begin(), styles.end(), style) == styles.end()) {
       std::string known;
       for (const auto& s : styles) known += (known.empty() ? "" : ", ") + s;
@@ -162,7 +164,7 @@ int run_command(const Program& program, const RunArgs& args) {
 
   fmt::print("scenario    {}  ({})\n", r.scenario, args.scenario);
   if (!spec.scenario.description.empty()) fmt::print("            {}\n", spec.scenario.description);
-  if (spec.scenario.style != spec.scenario.saga->styles().front())
+  if (const auto styles = spec.scenario.saga->styles(); !styles.empty() && spec.scenario.style != styles.front())
     fmt::print("style       {}\n", spec.scenario.style);
   fmt::print("seed        {}{}\n", r.seed, args.swarm ? " (swarm: this seed's own fault mix)" : "");
   if (!mutant.empty()) fmt::print("mutant      {} (a deliberately broken saga)\n", mutant);

@@ -18,11 +18,11 @@ include(CMakePackageConfigHelpers)
 
 set(SAGASIM_PUBLIC_HEADERS
     core/codec.h core/error.h core/event.h core/json_reader.h core/json_schema.h core/memory_store.h core/murmur2.h
-    core/service.h core/store.h core/types.h
-    core/violation.h
-    sagas/order/events.h sagas/order/mutants.h  # the built-in saga's schemas and bug zoo (scenario.h, simulation.h)
-    sim/broker.h sim/hooks.h sim/random.h sim/saga.h sim/scenario.h sim/scheduler.h sim/simulation.h sim/trace.h
-    faults/injector.h faults/plan.h faults/shrink.h faults/world.h)
+    core/service.h core/store.h core/types.h core/violation.h
+    sim/broker.h sim/hooks.h sim/random.h sim/registry.h sim/saga.h sim/scenario.h sim/scheduler.h sim/simulation.h
+    sim/trace.h
+    faults/injector.h faults/plan.h faults/shrink.h faults/world.h
+    cli/main.h)
 if(TARGET sagasim_properties)
   list(APPEND SAGASIM_PUBLIC_HEADERS properties/properties.h)
 endif()

@@ -95,7 +95,7 @@ json to_scenario(const TripCase& c, const std::string& name) {
             {"retry_backoff_ms", 50},
             {"session_timeout_ms", 1000},
             {"rebalance_delay_ms", 100}}},
-          {"saga", {{"trip_timeout_ms", 1500}, {"liveness_bound_ms", 30000}}},
+          {"saga", {{"name", "trip"}, {"trip_timeout_ms", 1500}, {"liveness_bound_ms", 30000}}},
           {"workload", {{"items", items}, {"trips", trips}}},
           {"faults", props::faults_json(topology(c), c.faults)}};
 }
@@ -112,8 +112,8 @@ RC_GTEST_PROP(Trip, everyTripIsBookedOrFullyUndoneWhateverFails, ()) {
 RC_GTEST_PROP(Trip, theSameCaseGivesTheSameTraceHash, ()) {
   const TripCase c = *gen_trip_case();
   const json scenario = to_scenario(c, "trip-case");
-  RC_ASSERT(props::run_case(scenario, trip::trip_saga(), c.seed, saga::Mutant::None, false).result.trace_hash ==
-            props::run_case(scenario, trip::trip_saga(), c.seed, saga::Mutant::None, false).result.trace_hash);
+  RC_ASSERT(props::run_case(scenario, trip::trip_saga(), c.seed, "", false).result.trace_hash ==
+            props::run_case(scenario, trip::trip_saga(), c.seed, "", false).result.trace_hash);
 }
 
 // The broken variant keeps a reservation that lands after its trip timed
@@ -121,7 +121,8 @@ RC_GTEST_PROP(Trip, theSameCaseGivesTheSameTraceHash, ()) {
 // to a small scenario file that fails when replayed with the bug and passes
 // without it.
 TEST(Trip, TheBrokenVariantIsCaughtAndShrinksToASmallReplayableScenario) {
-  const auto broken = trip::trip_saga(trip::Bug::KeepsLateReservation);
+  const auto saga = trip::trip_saga();
+  const std::string broken(trip::kKeepsLateReservation);
   const auto start = std::chrono::steady_clock::now();
   rc::detail::TestParams params;
   params.seed = 20261126;  // fixed: the budget and the figures are reproducible
@@ -131,9 +132,9 @@ TEST(Trip, TheBrokenVariantIsCaughtAndShrinksToASmallReplayableScenario) {
       [&] {
         const TripCase c = *gen_trip_case();
         const json scenario = to_scenario(c, "trip-broken");
-        const props::CaseRun run = props::run_case(scenario, broken, c.seed);
+        const props::CaseRun run = props::run_case(scenario, saga, c.seed, broken);
         if (!props::holds(run.result, {}))
-          RC_FAIL(props::write_counterexample(scenario, run, "trip-broken", "trip-sim run {path} --seed {seed} --broken"));
+          RC_FAIL(props::write_counterexample(scenario, run, "trip-broken", "trip-sim run {path} --seed {seed} --mutant keeps-late-reservation"));
       },
       rc::detail::TestMetadata{}, params);
   rc::detail::FailureResult failure;
@@ -141,17 +142,16 @@ TEST(Trip, TheBrokenVariantIsCaughtAndShrinksToASmallReplayableScenario) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   const std::string path = props::counterexample_path("trip-broken");
-  const faults::RunSpec spec = faults::make_run_spec(sim::load_scenario_file(path, broken));
+  const faults::RunSpec spec = faults::make_run_spec(sim::load_scenario_file(path, saga));
   const uint64_t seed = spec.scenario.seed.value_or(1);
-  const sim::RunResult replay = faults::run(spec, faults::RunConfig{seed});
+  const sim::RunResult replay = faults::run(spec, faults::RunConfig{seed, false, nullptr, "0.1.0", broken});
   EXPECT_FALSE(replay.ok()) << path;
   EXPECT_FALSE(props::holds(replay, {"cancelled_trip_holds_nothing"})) << path;
   const size_t trips = spec.scenario.spec["workload"]["trips"].size(), nfaults = spec.plan.faults.size();
   EXPECT_LE(trips, 3u) << path;
   EXPECT_LE(nfaults, 3u) << path;
   // Without the bug the same scenario passes: the failure is the bug's.
-  const faults::RunSpec fixed = faults::make_run_spec(sim::load_scenario_file(path, trip::trip_saga()));
-  EXPECT_TRUE(faults::run(fixed, faults::RunConfig{seed}).ok()) << path;
+  EXPECT_TRUE(faults::run(spec, faults::RunConfig{seed}).ok()) << path;
   std::printf("trip-broken | caught after %d cases | %.2f s | shrunk to %zu trip(s), %zu fault(s)\n%s\n",
               failure.numSuccess + 1, secs, trips, nfaults, failure.description.c_str());
 }

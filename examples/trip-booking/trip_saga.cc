@@ -18,6 +18,8 @@ using nlohmann::json;
 
 namespace {
 
+enum class Bug { None, KeepsLateReservation };
+
 // --- events ----------------------------------------------------------------
 constexpr std::string_view kRequests = "trip-requests";
 constexpr std::string_view kCommands = "trip-commands";
@@ -256,7 +258,7 @@ class Provider final : public Service {
 
 // --- scenario settings ---------------------------------------------------
 //
-//   "saga": {"trip_timeout_ms": 2000, "liveness_bound_ms": 20000},
+//   "saga": {"name": "trip", "trip_timeout_ms": 2000, "liveness_bound_ms": 20000},
 //   "workload": {
 //     "items": {"flight": [{"id": "FL-1", "capacity": 3}], "hotel": [...], "car": [...]},
 //     "trips": [{"id": "t-1", "at_ms": 0, "flight": "FL-1", "hotel": "H-1", "car": "C-1"}]
@@ -373,11 +375,11 @@ class TripRun final : public sim::SagaRun {
           out.push_back({std::string(kSeatsConserved), "", fmt::format("item {}: held {} but {} HELD bookings", id, i.held,
                                                                       held_by_bookings[id])});
       });
-    r.orders = static_cast<int>(placed_.size());
+    r.instances.total = static_cast<int>(placed_.size());
     for (const auto& [id, placed_us] : placed_) {
       const Trip* t = record_as<Trip>(view.store("trip").get(kTrips, id));
       if (!t || t->status == TripStatus::Pending) {
-        ++r.pending;
+        ++r.instances.undecided;
         ++r.paths["pending"];
         if (view.quiesced()) out.push_back({std::string(kDecided), id, "still undecided after the run went quiet"});
         continue;
@@ -391,12 +393,12 @@ class TripRun final : public sim::SagaRun {
         held += b != bookings[p].end() && b->second.status == BookingStatus::Held;
       }
       if (t->status == TripStatus::Confirmed) {
-        ++r.confirmed;
+        ++r.instances.completed;
         ++r.paths["booked"];
         if (view.quiesced() && held != 3)
           out.push_back({std::string(kConfirmedHoldsAll), id, fmt::format("CONFIRMED with {} of 3 held", held)});
       } else {
-        ++r.cancelled;
+        ++r.instances.compensated;
         ++r.paths[t->reason == "timeout" ? (t->held.empty() ? "timeout" : "timeout_compensated")
                                          : "unavailable:" + t->reason.substr(0, t->reason.find('_'))];
         if (view.quiesced() && held != 0)
@@ -421,24 +423,28 @@ class TripRun final : public sim::SagaRun {
 
 class TripSaga final : public sim::SagaDefinition {
  public:
-  explicit TripSaga(Bug bug) : bug_(bug) {}
   std::string_view name() const override { return "trip"; }
+  sim::InstanceWords instance_words() const override { return {"trips", "booked", "cancelled", "pending"}; }
+  // The bug zoo, selected with --mutant (RunOptions::mutant).
+  std::vector<sim::VariantInfo> variants() const override {
+    return {{std::string(kKeepsLateReservation),
+             "the orchestrator ignores a reservation that arrives after it cancelled the trip, so it stays booked", {}}};
+  }
   std::vector<std::string> services(std::string_view) const override { return {"trip", "flight", "hotel", "car"}; }
   std::vector<std::string> topics(std::string_view) const override {
     return {std::string(kRequests), std::string(kCommands), std::string(kReplies)};
   }
 
   void parse_settings(JsonObject& saga, sim::Scenario& out) const override {
-    auto settings = std::make_shared<Settings>();
+    Settings* settings = &out.settings_to_fill<Settings>();
     settings->timeout = sim::ms_field(saga, "trip_timeout_ms", 2000);
     if (settings->timeout.us <= 0) saga.fail(saga.at("trip_timeout_ms"), "must be greater than 0");
     if (out.liveness_bound < settings->timeout)
       saga.fail(saga.at("liveness_bound_ms"), "is shorter than trip_timeout_ms");
-    out.settings = settings;
   }
 
   void parse_workload(JsonObject& root, sim::Scenario& out) const override {
-    auto settings = std::make_shared<Settings>(static_cast<const Settings&>(*out.settings));
+    Settings* settings = &out.settings_to_fill<Settings>();
     JsonObject w(root.require("workload"), "/workload", out.source);
     JsonObject items(w.require("items"), "/workload/items", out.source);
     std::set<std::string> known[3];
@@ -477,7 +483,6 @@ class TripSaga final : public sim::SagaDefinition {
       g.finish();
     }
     w.finish();
-    out.settings = settings;
   }
 
   std::vector<std::string> invariants(std::string_view) const override {
@@ -491,7 +496,7 @@ class TripSaga final : public sim::SagaDefinition {
   json explicit_workload(const sim::Scenario& s, uint64_t seed) const override {
     json w = s.spec["workload"];
     json trips = json::array();
-    for (const TripSpec& t : trips_of(static_cast<const Settings&>(*s.settings), seed)) {
+    for (const TripSpec& t : trips_of(s.settings<Settings>(), seed)) {
       json j = {{"id", t.id}, {"at_ms", static_cast<double>(t.at.us) / 1000.0}};
       for (int p = 0; p < 3; ++p) j[kProviders[p]] = t.items[p];
       trips.push_back(j);
@@ -508,15 +513,17 @@ class TripSaga final : public sim::SagaDefinition {
   }
 
   std::unique_ptr<sim::SagaRun> start(const sim::Scenario& s, const sim::RunOptions& o) const override {
-    return std::make_unique<TripRun>(s, static_cast<const Settings&>(*s.settings), o.seed, bug_);
+    // The CLI has checked the name (sim::check_mutant); a runtime mutant leaves the saga as written.
+    const Bug bug = o.mutant == kKeepsLateReservation ? Bug::KeepsLateReservation : Bug::None;
+    return std::make_unique<TripRun>(s, s.settings<Settings>(), o.seed, bug);
   }
-
- private:
-  Bug bug_;
 };
 
 }  // namespace
 
-std::shared_ptr<const sim::SagaDefinition> trip_saga(Bug bug) { return std::make_shared<TripSaga>(bug); }
+std::shared_ptr<const sim::SagaDefinition> trip_saga() {
+  static const std::shared_ptr<const sim::SagaDefinition> saga = std::make_shared<TripSaga>();
+  return saga;
+}
 
 }  // namespace trip

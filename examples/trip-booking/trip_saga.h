@@ -11,23 +11,23 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sagasim/sim/saga.h>
 
 namespace trip {
 
-// Deliberately broken variants, to show the harness catches them.
-enum class Bug {
-  None,
-  // The orchestrator ignores a reservation that arrives after it cancelled
-  // the trip (a timeout), so that seat, room or car stays booked for nobody.
-  KeepsLateReservation,
-};
+// The broken variant, to show the harness catches it (`--mutant
+// keeps-late-reservation`): the orchestrator ignores a reservation that
+// arrives after it cancelled the trip (a timeout), so that seat, room or car
+// stays booked for nobody.
+inline constexpr std::string_view kKeepsLateReservation = "keeps-late-reservation";
 
-// The saga definition: services "trip", "flight", "hotel", "car"; the
-// scenario's "saga" object takes trip_timeout_ms (and liveness_bound_ms),
-// its "workload" the providers' items and the trips (docs in trip_saga.cc).
-std::shared_ptr<const sagasim::sim::SagaDefinition> trip_saga(Bug bug = Bug::None);
+// The saga definition, registered as "trip": services "trip", "flight",
+// "hotel", "car"; the scenario's "saga" object takes trip_timeout_ms (and
+// liveness_bound_ms), its "workload" the providers' items and the trips
+// (docs in trip_saga.cc).
+std::shared_ptr<const sagasim::sim::SagaDefinition> trip_saga();
 
 }  // namespace trip

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The public API end to end: install sagasim into a temporary prefix, build
 examples/trip-booking against it as an outside project (find_package), and
-run it: its scenario passes, a swarm sweep passes, its broken variant is caught by a
-sweep and minimised by faults::shrink, its traces are byte-identical per seed,
-its property tests (RapidCheck) pass and catch and shrink the broken variant.
-Internal headers must not be installed.
+run it. Its main is sagasim::cli::main and nothing else (a few lines), so it has
+every command: its scenario passes, a threaded swarm sweep passes with progress,
+coverage and JSON, its broken variant (--mutant) is caught by a sweep and
+minimised by shrink, its traces are byte-identical per seed and `trip-sim replay`
+reproduces them, `trip-sim export` reads them, its property tests (RapidCheck)
+pass and catch and shrink the broken variant. The order saga's headers, the
+production runtime and the CLI's internals must not be installed.
 
 usage: trip_booking_test.py BUILD_DIR SOURCE_DIR"""
 import os
@@ -34,11 +37,15 @@ with tempfile.TemporaryDirectory(prefix="sagasim-example-") as tmp:
     r = run("cmake", "--install", BUILD, "--prefix", prefix)
     check("cmake --install succeeds", r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:])
     inc = prefix / "include" / "sagasim"
-    for public in ["core/service.h", "sim/saga.h", "sim/scenario.h", "faults/world.h", "properties/properties.h"]:
+    for public in ["core/service.h", "core/violation.h", "sim/saga.h", "sim/registry.h", "sim/scenario.h",
+                   "faults/world.h", "properties/properties.h", "cli/main.h"]:
         check(f"public header {public} installed", (inc / public).exists())
-    for internal in ["sagas/order/order_service.h", "sagas/order/state.h", "sagas/order/checker.h", "sagas/order/order_saga.h",
-                     "kafka", "cli"]:
+    for internal in ["sagas", "services", "invariants", "kafka", "cli/commands.h", "cli/live.h"]:
         check(f"internal {internal} not installed", not (inc / internal).exists())
+    libs = " ".join(p.name for p in (prefix / "lib").glob("*.a"))
+    check("the order saga's libraries are not installed", "order" not in libs, libs)
+    main_lines = [l for l in (EXAMPLE / "main.cc").read_text().splitlines() if l.strip()]
+    check("trip-sim's main is a few lines", len(main_lines) <= 15, len(main_lines))
     check("package config installed", (prefix / "lib" / "cmake" / "sagasim" / "sagasimConfig.cmake").exists())
 
     # ccache keyed on paths relative to the temporary directory, so that
@@ -61,30 +68,52 @@ with tempfile.TemporaryDirectory(prefix="sagasim-example-") as tmp:
     import re
     m = re.search(r"(\d+) booked", r.stdout)
     check("some trips are booked", m is not None and int(m.group(1)) > 0, r.stdout)
-    r = run(sim, "sweep", scenario, "--seeds", "1..300", "--swarm")
-    check("a swarm sweep of the correct saga passes", r.returncode == 0, r.stdout[-3000:] + r.stderr)
-    r = run(sim, "sweep", scenario, "--seeds", "1..300", "--swarm", "--broken")
+    import json
+    r = run(sim, "sweep", scenario, "--seeds", "1..300", "--swarm", "--jobs", "2")
+    check("a threaded swarm sweep of the correct saga passes", r.returncode == 0, r.stdout[-3000:] + r.stderr)
+    check("the sweep reports progress, fault coverage and saga paths", "runs/s" in r.stdout + r.stderr
+          and "saga paths" in r.stdout and "booked" in r.stdout and "trips" in r.stdout, r.stdout[-3000:] + r.stderr)
+    r = run(sim, "sweep", scenario, "--seeds", "1..50", "--swarm", "--jobs", "2", "--json")
+    try:
+        js = json.loads(r.stdout)
+    except ValueError:
+        js = {}
+    check("sweep --json gives the runs and coverage", r.returncode == 0 and js.get("runs") == 50 and "paths" in js
+          and "faults_fired" in js, r.stdout[-3000:] + r.stderr)
+    r = run(sim, "mutants", "--verbose")
+    check("trip-sim mutants lists its own variant and the runtime's", r.returncode == 0 and
+          "keeps-late-reservation" in r.stdout and "outbox-before-commit" in r.stdout
+          and "payment-no-dedupe" not in r.stdout, r.stdout + r.stderr)
+    r = run(sim, "run", scenario, "--mutant", "payment-no-dedupe")
+    check("another saga's mutant is refused naming the known ones", r.returncode == 2 and "keeps-late-reservation"
+          in r.stderr, r.stdout + r.stderr)
+    r = run(sim, "sweep", scenario, "--seeds", "1..300", "--swarm", "--mutant", "keeps-late-reservation")
     check("a swarm sweep catches the broken variant", r.returncode == 1 and "cancelled_trip_holds_nothing" in r.stdout
-          and "reproduce: trip-sim run" in r.stdout, r.stdout[-3000:] + r.stderr)
+          and "trip-sim run" in r.stdout, r.stdout[-3000:] + r.stderr)
     t1, t2 = tmp / "t1.jsonl", tmp / "t2.jsonl"
     r1 = run(sim, "run", scenario, "--seed", "7", "--swarm", "--trace", t1)
     r2 = run(sim, "run", scenario, "--seed", "7", "--swarm", "--trace", t2)
     check("the same seed gives a byte-identical trace", r1.returncode == 0 and t1.read_bytes() == t2.read_bytes(),
           r1.stdout + r1.stderr)
-    r = run(prefix / "bin" / "sagasim", "replay", t1)
-    check("the installed sagasim refuses to replay another saga's trace", r.returncode == 2 and "trip" in r.stderr,
+    r = run(sim, "replay", t1)
+    check("trip-sim replay reproduces its trace", r.returncode == 0 and "identical" in r.stdout, r.stdout + r.stderr)
+    r = run(sim, "export", t1, "--perfetto", tmp / "trip.perfetto.json")
+    check("trip-sim export reads its trace", r.returncode == 0 and (tmp / "trip.perfetto.json").exists(),
           r.stdout + r.stderr)
+    r = run(prefix / "bin" / "sagasim", "replay", t1)
+    check("the installed sagasim refuses to replay another saga's trace", r.returncode == 2 and "trip" in r.stderr
+          and "known: order" in r.stderr, r.stdout + r.stderr)
     # The harness's own shrinker on the sweep's failure (seed from its reproduce line).
-    sweep = run(sim, "sweep", scenario, "--seeds", "1..300", "--swarm", "--broken")
-    m = re.search(r"reproduce: trip-sim run \S+ --seed (\d+) --swarm --broken", sweep.stdout)
+    sweep = run(sim, "sweep", scenario, "--seeds", "1..300", "--swarm", "--mutant", "keeps-late-reservation")
+    m = re.search(r"trip-sim run \S+ --seed (\d+) --swarm --mutant keeps-late-reservation", sweep.stdout)
     check("the sweep names the failing seed", m is not None, sweep.stdout[-2000:])
     if m:
         seed = m.group(1)
         small = tmp / "trip-min.json"
-        r = run(sim, "shrink", scenario, "--seed", seed, "--swarm", "--broken", "--out", small)
+        r = run(sim, "shrink", scenario, "--seed", seed, "--swarm", "--mutant", "keeps-late-reservation", "--out", small)
         check("trip-sim shrink minimises the failure", r.returncode == 0 and "still fails cancelled_trip_holds_nothing"
               in r.stdout, r.stdout + r.stderr)
-        r = run(sim, "run", small, "--seed", seed, "--broken")
+        r = run(sim, "run", small, "--seed", seed, "--mutant", "keeps-late-reservation")
         check("the shrunk file fails with the bug", r.returncode == 1, r.stdout + r.stderr)
         r = run(sim, "run", small, "--seed", seed)
         check("and passes without it", r.returncode == 0, r.stdout + r.stderr)
@@ -98,10 +127,9 @@ with tempfile.TemporaryDirectory(prefix="sagasim-example-") as tmp:
     shrunk = tmp / "counterexamples" / "trip-broken.json"
     check("the shrunk counterexample was written", shrunk.exists())
     if shrunk.exists():
-        import json
         seed = json.loads(shrunk.read_text())["seed"]
-        r = run(sim, "run", shrunk, "--seed", str(seed), "--broken")
-        check("the shrunk counterexample replays failing with --broken", r.returncode == 1, r.stdout + r.stderr)
+        r = run(sim, "run", shrunk, "--seed", str(seed), "--mutant", "keeps-late-reservation")
+        check("the shrunk counterexample replays failing with the mutant", r.returncode == 1, r.stdout + r.stderr)
         r = run(sim, "run", shrunk, "--seed", str(seed))
         check("and passes without the bug", r.returncode == 0, r.stdout + r.stderr)
 
