@@ -178,6 +178,7 @@ void BM_SagaOrderEndToEnd(benchmark::State& state) {
   const nlohmann::json j = {
       {"format_version", 1},
       {"name", "bench"},
+      {"saga", {{"name", "order"}}},
       {"workload",
        {{"customers", {{"count", 100}, {"balance_cents", {{"min", 1000000}, {"max", 2000000}}}}},
         {"skus", {{"count", 50}, {"stock", {{"min", 1000}, {"max", 2000}}}}},

@@ -14,7 +14,7 @@
 namespace sagasim::inv {
 
 // The harness's own check, reported after every saga's invariants: the
-// simulated broker kept the Kafka guarantees of DESIGN.md §4 (unless a fault
+// simulated broker kept the Kafka guarantees of docs/fault-model.md (broker_kafka_guarantees) (unless a fault
 // deliberately broke them).
 inline constexpr std::string_view kBrokerGuarantees = "broker_kafka_guarantees";
 

@@ -1,4 +1,4 @@
-// The simulated Kafka broker: the semantics of DESIGN.md §4 in virtual time.
+// The simulated Kafka broker: the Kafka semantics of docs/fault-model.md in virtual time.
 //
 // - Topics with N partitions; a keyed record goes to murmur2(key) % N, the
 //   partition the Java client and librdkafka's murmur2_random pick.

@@ -1,4 +1,4 @@
-// The saga's invariants (DESIGN.md §6), one library for every runtime: a
+// The order saga's invariants (README.md lists them), one library for every runtime: a
 // simulated run, a property-test case and a live Kafka deployment all hand
 // their committed records and event log to the same checks.
 //

@@ -136,7 +136,7 @@ void wire(const char* style) {
       if (old_build[k]) versions[fmt::format("{}-{}", service, i)] = {{"pins", {{"OrderCreated", 1}}}};
   scenario["wire"] = versions.empty() ? nlohmann::json(true) : nlohmann::json{{"versions", versions}};
   const CaseRun off = run_case(c);
-  const CaseRun on = props::run_case(scenario, nullptr, c.seed);
+  const CaseRun on = props::run_case(scenario, saga::order_saga(), c.seed);
   if (!holds(on.result, {inv::kRecordsReadable}))
     RC_FAIL(props::write_counterexample(scenario, on, named("wire", style), "sagasim run {path} --seed {seed}"));
   RC_ASSERT(steps_of(on.trace) == steps_of(off.trace));
