@@ -70,16 +70,7 @@ struct ExportArgs {
 };
 int export_command(const ExportArgs& args);
 
-struct KafkaArgs;
-struct WorkloadArgs;
-
-// Production mode (cli/live.h has the options these share).
-struct ServeArgs;
-int serve_command(const ServeArgs& args);
-struct PlaceOrdersArgs;
-int place_orders_command(const PlaceOrdersArgs& args);
-struct CheckArgs;
-int check_command(const CheckArgs& args);
+// Production mode (serve, place, check): cli/live.h.
 
 // Shared helpers.
 // The scenario at `path` (its saga from the program's registry) in `style`

@@ -1,8 +1,11 @@
 #include "cli/live.h"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
 #include "core/error.h"
-#include "sagas/order/events.h"
-#include "sagas/order/order_saga.h"
+#include "core/trace_context.h"
 
 namespace sagasim::cli {
 
@@ -30,49 +33,128 @@ kafka::Config load_kafka_config(const KafkaArgs& args) {
   return config;
 }
 
-std::vector<kafka::NewTopic> saga_topics(const KafkaArgs& args) {
+void add_live_options(CLI::App& cmd, LiveArgs& args, const Program& program, bool with_mutant) {
+  if (program.sagas.size() > 1)
+    cmd.add_option("--saga", args.saga,
+                   fmt::format("The saga ({}; default: the scenario's, else the first)", program.sagas.known()));
+  cmd.add_option("--scenario", args.scenario,
+                 "Take the live workload (reference data such as customers and stock, the shape of each instance) "
+                 "and the saga's settings from this scenario file (default: the saga's built-in live workload)");
+  cmd.add_option("--seed", args.seed,
+                 "Seed that turns the workload's counts and ranges into reference data and instances (default 1)");
+  cmd.add_option("--style", args.style,
+                 "The saga's style (default: the scenario's); every process of a deployment must agree");
+  if (with_mutant)
+    cmd.add_option("--mutant", args.mutant,
+                   fmt::format("Run a deliberately broken variant of the saga's services (see `{} mutants`): "
+                               "`check` must then fail",
+                               program.name));
+}
+
+LiveSetup live_setup(const Program& program, const LiveArgs& args) {
+  LiveSetup out;
+  if (!args.scenario.empty()) {
+    out.scenario = sim::load_scenario_file(args.scenario, program.sagas);
+    if (!args.saga.empty() && args.saga != out.scenario.saga->name())
+      throw InputError("--saga", "",
+                       fmt::format("'{}' but {} names the {} saga", args.saga, args.scenario, out.scenario.saga->name()));
+  } else {
+    std::shared_ptr<const sim::SagaDefinition> saga;
+    if (args.saga.empty()) {
+      if (program.sagas.empty()) throw InputError("--saga", "", "this program registers no saga");
+      saga = program.sagas.all().front();
+    } else {
+      saga = program.sagas.find(args.saga);
+      if (!saga) throw InputError("--saga", "", fmt::format("unknown saga '{}' (known: {})", args.saga, program.sagas.known()));
+    }
+    const nlohmann::json j = saga->live_scenario();
+    if (j.is_null())
+      throw InputError("--scenario", "",
+                       fmt::format("the {} saga has no built-in live workload: give --scenario FILE", saga->name()));
+    out.scenario = sim::parse_scenario(j, fmt::format("the {} saga's built-in live workload", saga->name()), saga);
+  }
+  out.saga = out.scenario.saga;
+  if (!args.style.empty()) {
+    const std::vector<std::string> styles = out.saga->styles();
+    if (styles.empty())
+      throw InputError("--style", "", fmt::format("the {} saga has no styles to choose from", out.saga->name()));
+    if (std::find(styles.begin(), styles.end(), args.style) == styles.end()) {
+      std::string known;
+      for (const auto& s : styles) known += (known.empty() ? "" : ", ") + s;
+      throw InputError("--style", "", fmt::format("unknown style '{}' (known: {})", args.style, known));
+    }
+    out.scenario = sim::with_style(out.scenario, args.style);
+  }
+  if (!args.mutant.empty() && sim::runtime_mutant(args.mutant) != sim::RuntimeMutant::None)
+    throw InputError("--mutant", "",
+                     fmt::format("{} breaks the simulator's runtime; production mode runs the Kafka runtime "
+                                 "(kafka/runtime/), which has no such switch",
+                                 args.mutant));
+  sim::check_mutant(*out.saga, args.mutant, out.scenario.style);
+  out.options.seed = args.seed;
+  out.options.mutant = args.mutant;
+  return out;
+}
+
+std::vector<kafka::NewTopic> saga_topics(const sim::SagaDefinition& saga, std::string_view style,
+                                         const KafkaArgs& args) {
   std::vector<kafka::NewTopic> out;
-  for (std::string_view t : {saga::kOrderRequestsTopic, saga::kOrdersTopic, saga::kPaymentsTopic, saga::kInventoryTopic}) {
-    out.push_back({std::string(t), args.partitions, args.replication_factor});
-    out.push_back({std::string(t) + ".dlq", 1, args.replication_factor});
+  for (const std::string& t : saga.topics(style)) {
+    out.push_back({t, args.partitions, args.replication_factor});
+    out.push_back({t + ".dlq", 1, args.replication_factor});
   }
   return out;
 }
 
-void add_workload_options(CLI::App& cmd, WorkloadArgs& args) {
-  cmd.add_option("--scenario", args.scenario,
-                 "Take customers, SKUs, order shapes and the order timeout from this scenario file's workload "
-                 "(default: the built-in live workload; see README)");
-  cmd.add_option("--seed", args.seed, "Seed that turns the workload's counts and ranges into customers and orders");
+std::string opening_digest(const Store& store, const std::vector<std::string>& tables) {
+  uint64_t h = trace_hash64("sagasim opening state v1");
+  size_t records = 0;
+  for (const std::string& table : tables)
+    store.scan(table, [&](const std::string& key, const RecordPtr& r) {
+      nlohmann::json j;
+      r->to_json(j);
+      h = trace_hash64(fmt::format("{}\x1f{}\x1f{}\x1e", table, key, j.dump()), h);
+      ++records;
+    });
+  return fmt::format("{:016x}/{}", h, records);
 }
 
-LiveWorkload live_workload(const WorkloadArgs& args) {
-  LiveWorkload live;
-  saga::Workload w;
-  if (!args.scenario.empty()) {
-    const sim::Scenario s = sim::load_scenario_file(args.scenario, saga::order_saga());
-    const saga::OrderSettings& settings = s.settings<saga::OrderSettings>();
-    w = settings.workload;
-    live.order_timeout = settings.order_timeout;
-    if (w.customers.empty() && w.customer_count == 0)
-      throw InputError(args.scenario, "/workload", "the live workload needs customers (\"customers\" or a count)");
-    if (w.skus.empty() && w.sku_count == 0)
-      throw InputError(args.scenario, "/workload", "the live workload needs SKUs (\"skus\" or a count)");
-  } else {
-    // Enough money and stock that most orders confirm, little enough that
-    // some fail for lack of either: every compensation path runs.
-    w.customer_count = 50;
-    w.balance_cents = {200'000, 2'000'000};
-    w.sku_count = 20;
-    w.stock = {100, 1000};
-    w.lines_per_order = {1, 3};
-    w.quantity = {1, 3};
-    w.price_cents = {100, 5000};
+void OpeningCapture::commit(WriteSet& ws) {
+  for (const Put& p : ws.puts) {
+    const std::string table(p.table);
+    auto at = std::lower_bound(tables_.begin(), tables_.end(), table);
+    if (at == tables_.end() || *at != table) tables_.insert(at, table);
   }
-  w.orders.clear();
-  w.order_count = 0;
-  live.workload = saga::materialize_workload(w, args.seed);
-  return live;
+  if (!ws.outbox.empty() || !ws.timers.empty())
+    throw InputError(where_, "", "the opening state may write records only, not events or timers");
+  store_.commit(ws);
+}
+
+void OpeningCapture::copy_into(Transaction& txn) const {
+  // The write set refers to the table names: tables_ outlives it.
+  for (const std::string& table : tables_)
+    store_.scan(table, [&](const std::string& key, const RecordPtr& r) { txn.put_record(table, key, r); });
+}
+
+std::string OpeningCapture::digest() const { return opening_digest(store_, tables_); }
+
+OpeningCapture& LiveOpening::store(std::string_view service) {
+  auto it = stores_.find(service);
+  if (it == stores_.end())
+    it = stores_.emplace(std::string(service), std::make_unique<OpeningCapture>(std::string(service))).first;
+  return *it->second;
+}
+
+std::pair<std::string, int> parse_pin(const std::string& pin, std::string_view option) {
+  // TYPE=VERSION, e.g. OrderCreated=1
+  const size_t eq = pin.find('=');
+  const std::string where = fmt::format("{} {}", option, pin);
+  if (eq == std::string::npos || eq == 0 || eq + 1 == pin.size())
+    throw InputError(where, "", "expected TYPE=VERSION, for example OrderCreated=1");
+  const std::string version = pin.substr(eq + 1);
+  if (version.find_first_not_of("0123456789") != std::string::npos || version.size() > 6)
+    throw InputError(where, "", fmt::format("'{}' is not a version number", version));
+  return {pin.substr(0, eq), std::stoi(version)};
 }
 
 }  // namespace sagasim::cli

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/live.h"
 #include "core/error.h"
 
 namespace sagasim::cli {
@@ -117,6 +118,8 @@ int main(int argc, char** argv, const sim::SagaRegistry& sagas, std::vector<std:
       ->required();
   export_cmd->footer("Exit codes: 0 written, 2 bad trace (the message names file:line) or unwritable output.");
 
+  // Production mode on real Kafka, for every saga (cli/live.h).
+  commands.insert(commands.begin(), live_commands(program));
   for (const auto& c : commands) c->add_to(app);
 
   try {

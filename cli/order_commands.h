@@ -1,5 +1,5 @@
-// The order saga's production and schema commands for the sagasim binary
-// (serve, place-orders, check, schema), as a cli::Command (cli/main.h).
+// The order saga's schema command for the sagasim binary (schema list |
+// check | validate), as a cli::Command (cli/main.h).
 #pragma once
 
 #include <memory>

@@ -34,9 +34,7 @@ int schema_validate_command(const SchemaValidateArgs& args);
 // docs/events.md, from the schemas.
 std::string events_markdown();
 
-// "TYPE=VERSION" (a --pin option's value); InputError naming the option.
-std::pair<std::string, int> parse_pin(const std::string& pin, std::string_view option);
-// Parses `pin` and applies it to `registry`.
+// Parses `pin` (cli/live.h: parse_pin) and applies it to `registry`.
 void apply_pin(PayloadRegistry& registry, const std::string& pin, std::string_view option);
 
 }  // namespace sagasim::cli

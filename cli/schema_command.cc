@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/schema.h"
+#include "cli/live.h"
 #include "core/codec.h"
 #include "core/file.h"
 #include "core/json_depth.h"
@@ -245,18 +246,6 @@ int schema_validate_command(const SchemaValidateArgs& args) {
   if (valid + invalid == 0) throw InputError(args.events, "", "no events in the file (one JSON envelope per line)");
   std::cout << fmt::format("{} valid, {} invalid\n", valid, invalid);
   return invalid == 0 ? 0 : kExitViolation;
-}
-
-std::pair<std::string, int> parse_pin(const std::string& pin, std::string_view option) {
-  // TYPE=VERSION, e.g. OrderCreated=1
-  const size_t eq = pin.find('=');
-  const std::string where = fmt::format("{} {}", option, pin);
-  if (eq == std::string::npos || eq == 0 || eq + 1 == pin.size())
-    throw InputError(where, "", "expected TYPE=VERSION, for example OrderCreated=1");
-  const std::string version = pin.substr(eq + 1);
-  if (version.find_first_not_of("0123456789") != std::string::npos || version.size() > 6)
-    throw InputError(where, "", fmt::format("'{}' is not a version number", version));
-  return {pin.substr(0, eq), std::stoi(version)};
 }
 
 void apply_pin(PayloadRegistry& registry, const std::string& pin, std::string_view option) {

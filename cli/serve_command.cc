@@ -1,7 +1,8 @@
-// sagasim serve order|payment|inventory: one instance of a saga service on
-// real Kafka, the same code the simulator runs (services/).
+// PROGRAM serve SERVICE: one instance of one of a saga's services on real
+// Kafka, the same code the simulator runs (the saga's SagaRun makes it).
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -10,13 +11,8 @@
 
 #include "cli/commands.h"
 #include "cli/live.h"
-#include "cli/schema.h"
 #include "core/error.h"
 #include "kafka/runtime/runner.h"
-#include "sagas/order/inventory_service.h"
-#include "sagas/order/order_orchestrator.h"
-#include "sagas/order/order_service.h"
-#include "sagas/order/payment_service.h"
 
 namespace sagasim::cli {
 
@@ -34,25 +30,32 @@ extern "C" void on_stop_signal(int sig) {
 
 }  // namespace
 
-int serve_command(const ServeArgs& args) {
+int serve_command(const Program& program, const ServeArgs& args) {
   const std::optional<kafka::LogLevel> level = kafka::parse_log_level(args.log_level);
   if (!level) throw InputError("--log-level", "", "expected debug, info, warn or error, got '" + args.log_level + "'");
   kafka::Config config = load_kafka_config(args.kafka);
-  const LiveWorkload live = live_workload(args.workload);
-
-  std::unique_ptr<Service> service;
-  const saga::Style style = args.style == "orchestration" ? saga::Style::Orchestration : saga::Style::Choreography;
-  if (args.service == "order") {
-    const Duration timeout = args.order_timeout_ms ? Duration::millis(*args.order_timeout_ms) : live.order_timeout;
-    if (style == saga::Style::Orchestration) service = std::make_unique<saga::OrderOrchestrator>(timeout);
-    else service = std::make_unique<saga::OrderService>(timeout);
-  } else if (args.service == "payment") {
-    service = std::make_unique<saga::PaymentService>(saga::Mutant::None, style);
-  } else if (args.service == "inventory") {
-    service = std::make_unique<saga::InventoryService>(saga::Mutant::None, style);
-  } else {
-    throw InputError("SERVICE", "", "expected order, payment or inventory, got '" + args.service + "'");
+  const LiveSetup live = live_setup(program, args.live);
+  const sim::SagaDefinition& saga = *live.saga;
+  const std::vector<std::string> names = saga.services(live.scenario.style);
+  if (std::find(names.begin(), names.end(), args.service) == names.end()) {
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw InputError("SERVICE", "", fmt::format("the {} saga has no service '{}' (its services: {})", saga.name(),
+                                                args.service, known));
   }
+
+  // The saga's own run makes the service (a variant's, with --mutant) and
+  // the opening state; only this service's part of it is kept.
+  const std::unique_ptr<sim::SagaRun> run = saga.start_live(live.scenario, live.options, sim::LivePlan{});
+  std::vector<std::unique_ptr<Service>> services = run->make_services();
+  std::unique_ptr<Service> service;
+  for (auto& s : services)
+    if (s->name() == args.service) service = std::move(s);
+  if (!service)
+    throw InternalError(fmt::format("the {} saga's run made no '{}' service", saga.name(), args.service));
+  LiveOpening opening;
+  run->open(opening);
+  const OpeningCapture& mine = opening.store(args.service);
   const std::string instance = args.instance.empty() ? args.service + "-1" : args.instance;
 
   kafka::JsonLog log(std::cerr, {{"service", args.service}, {"instance", instance}}, *level);
@@ -60,32 +63,20 @@ int serve_command(const ServeArgs& args) {
   options.instance_id = instance;
   options.kafka = std::move(config);
   options.db_path = args.db;
-  options.topics = saga_topics(args.kafka);
+  options.topics = saga_topics(saga, live.scenario.style, args.kafka);
   options.commit_interval = Duration::millis(args.commit_interval_ms);
   options.durable_offsets = args.fsync;
   options.metrics_port = args.metrics_port;
   for (const std::string& pin : args.pins) options.pins.push_back(parse_pin(pin, "--pin"));
   kafka::ServiceRunner runner(*service, std::move(options), log);
 
-  if (args.service == "payment") {
-    int64_t money = 0;
-    for (const auto& c : live.workload.customers) money += c.balance_cents;
-    runner.initialize(
-        "opening_state",
-        [&](Transaction& txn) {
-          for (const auto& c : live.workload.customers) saga::PaymentService::open_account(txn, c.id, c.balance_cents);
-        },
-        {{"opening_money_cents", std::to_string(money)}, {"opening_customers", std::to_string(live.workload.customers.size())}});
-  } else if (args.service == "inventory") {
-    nlohmann::json stock = nlohmann::json::object();
-    for (const auto& s : live.workload.skus) stock[s.sku] = s.stock;
-    runner.initialize(
-        "opening_state",
-        [&](Transaction& txn) {
-          for (const auto& s : live.workload.skus) saga::InventoryService::stock_item(txn, s.sku, s.stock);
-        },
-        {{"opening_stock", stock.dump()}});
-  }
+  // Written once per database, whichever instance starts first; the digest
+  // lets `check` see that every process was given the same workload.
+  runner.initialize(
+      "opening_state", [&](Transaction& txn) { mine.copy_into(txn); },
+      {{std::string(kOpeningDigestKey), mine.digest()},
+       {"opening_saga", std::string(saga.name())},
+       {"opening_seed", std::to_string(args.live.seed)}});
 
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;

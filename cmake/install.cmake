@@ -8,8 +8,10 @@
 # Targets: sagasim::core (service contract, events, stores), sagasim::sim
 # (the simulator, scenarios, the SagaDefinition API, the saga registry),
 # sagasim::faults (fault plans, injection, swarm, shrinking), sagasim::cli
-# (sagasim::cli::main: every simulation command for a program's own sagas)
-# and, when RapidCheck is installed, sagasim::properties.
+# (sagasim::cli::main: every simulation command and the production commands
+# serve, place and check for a program's own sagas; it brings the Kafka
+# runtime: sagasim::kafka_runtime, kafka_client, kafka_store) and, when
+# RapidCheck is installed, sagasim::properties.
 # docs/writing-your-own-saga.md walks through one. The built-in order saga
 # (sagas/order/) is not part of the package: it is one saga among others,
 # linked into the sagasim binary only.
@@ -23,6 +25,8 @@ set(SAGASIM_PUBLIC_HEADERS
     sim/trace.h
     faults/injector.h faults/plan.h faults/shrink.h faults/world.h
     cli/main.h)
+# The Kafka runtime's libraries are installed for sagasim::cli to link; its
+# headers are not part of the API (a program reaches it through cli::main).
 if(TARGET sagasim_properties)
   list(APPEND SAGASIM_PUBLIC_HEADERS properties/properties.h)
 endif()
@@ -36,7 +40,11 @@ set_target_properties(sagasim_sim PROPERTIES EXPORT_NAME sim)
 set_target_properties(sagasim_faults PROPERTIES EXPORT_NAME faults)
 set_target_properties(sagasim_cli PROPERTIES EXPORT_NAME cli)
 set_target_properties(sagasim_trace_model PROPERTIES EXPORT_NAME trace_model)
-install(TARGETS sagasim_core sagasim_sim sagasim_faults sagasim_cli sagasim_trace_model
+set_target_properties(sagasim_kafka_store PROPERTIES EXPORT_NAME kafka_store)
+set_target_properties(sagasim_kafka_client PROPERTIES EXPORT_NAME kafka_client)
+set_target_properties(sagasim_kafka_runtime PROPERTIES EXPORT_NAME kafka_runtime)
+install(TARGETS sagasim_core sagasim_sim sagasim_faults sagasim_cli sagasim_trace_model sagasim_kafka_store
+                sagasim_kafka_client sagasim_kafka_runtime
         EXPORT sagasimTargets ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 install(EXPORT sagasimTargets NAMESPACE sagasim:: DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/sagasim")
 if(TARGET sagasim_properties)

@@ -51,6 +51,13 @@ void check_mutant(const SagaDefinition& saga, const std::string& name, std::stri
   throw InputError(where, "", fmt::format("unknown mutant '{}' of the {} saga (known: {})", name, saga.name(), names));
 }
 
+std::unique_ptr<SagaRun> SagaDefinition::start_live(const Scenario& scenario, const RunOptions&, const LivePlan&) const {
+  throw InputError(scenario.source, "/saga/name",
+                   fmt::format("the {} saga has no production mode (its SagaDefinition does not define start_live; "
+                               "docs/writing-your-own-saga.md, section 8)",
+                               name()));
+}
+
 json SagaDefinition::chaos_faults(const Scenario& s) const {
   // Every class at moderate rates, spread over this saga's services and
   // topics: the second service gets extra members, the last topic loses a

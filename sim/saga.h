@@ -37,6 +37,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -189,6 +190,31 @@ class SagaRun {
   // completed, compensated, undecided, in the saga's words) and paths (which
   // ways through the saga it took).
   virtual void finish(const FinalView& view, RunResult& result, std::vector<inv::Violation>& violations) = 0;
+
+  // Production mode: `check` judges a live deployment with finish(), in a
+  // process that placed nothing itself. Before finish() it hands the run each
+  // record an outside client placed (in log order, duplicates included), so
+  // the run knows its instances and when each began, as place() would have
+  // told it. The default ignores them (a saga whose finish() reads its
+  // instances from the stores alone).
+  virtual void placed(const Event& /*record*/) {}
+};
+
+// Production mode (`serve`, `place`, `check` on real Kafka; cli/live.h): how
+// many instances a live run places, and the prefix of their ids. Ids must
+// never repeat on a cluster (a second start for a known id is a duplicate),
+// so every live run has its own prefix.
+struct LivePlan {
+  size_t count = 0;
+  std::string id_prefix;  // "r1795672541-3f2a": ids are "<prefix>-<the saga's own id>"
+};
+
+// A record that ends a saga instance, and how (`place --wait` times the
+// sagas by it): the instance's id (the key its placement was sent with) and
+// its outcome ("confirmed", "cancelled: out_of_stock").
+struct Decision {
+  std::string entity;
+  std::string outcome;
 };
 
 class SagaDefinition {
@@ -250,6 +276,35 @@ class SagaDefinition {
   virtual size_t workload_size(const nlohmann::json& /*scenario*/) const { return 0; }
 
   virtual std::unique_ptr<SagaRun> start(const Scenario& scenario, const RunOptions& options) const = 0;
+
+  // ---- Production mode (cli/live.h: serve, place, check on real Kafka) ----
+  //
+  // The production commands run the same SagaRun on a real broker:
+  //   serve SERVICE  make_services() gives the service (a variant's, with
+  //                  --mutant); open() gives its opening state, written
+  //                  once into its database (the other services' parts are
+  //                  dropped);
+  //   place          start_live(plan) places plan.count instances through a
+  //                  Kafka client (placement_at is ignored: --rate paces it);
+  //   check          a start_live run with count 0 is told of every placed
+  //                  record (SagaRun::placed), then finish() judges the live
+  //                  stores and the topics' records. Every process of one
+  //                  deployment is given the same scenario and seed, so each
+  //                  computes the same opening state (checked: serve records
+  //                  a digest of it in each database).
+  //
+  // live_scenario: the scenario (JSON) production mode uses when no
+  // --scenario is given; null: --scenario is required.
+  virtual nlohmann::json live_scenario() const { return nullptr; }
+  // A run whose workload places plan.count instances with ids under
+  // plan.id_prefix, over the scenario's reference data (the opening state must
+  // not depend on the count). Default: InputError, this saga has no
+  // production mode.
+  virtual std::unique_ptr<SagaRun> start_live(const Scenario& scenario, const RunOptions& options,
+                                              const LivePlan& plan) const;
+  // The decision a record carries, if it is one (`place --wait`). Default:
+  // none, and `place --wait` says the saga does not tell.
+  virtual std::optional<Decision> decision(const Event& /*record*/) const { return std::nullopt; }
 };
 
 // The variant or runtime mutant called `name` ("" is the saga as written),

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <sagasim/core/error.h>
 #include <sagasim/core/service.h>
 #include <sagasim/sim/random.h>
 #include <sagasim/sim/scenario.h>
@@ -24,6 +25,7 @@ enum class Bug { None, KeepsLateReservation };
 constexpr std::string_view kRequests = "trip-requests";
 constexpr std::string_view kCommands = "trip-commands";
 constexpr std::string_view kReplies = "trip-replies";
+constexpr std::string_view kOutcomes = "trip-outcomes";  // the traveller is told
 constexpr const char* kProviders[] = {"flight", "hotel", "car"};
 
 struct BookTrip {
@@ -66,6 +68,28 @@ struct Released : Reply {
 void to_json(json& j, const Reserved& r) { to_json(j, static_cast<const Reply&>(r)); }
 void to_json(json& j, const Unavailable& r) { to_json(j, static_cast<const Reply&>(r)); }
 void to_json(json& j, const Released& r) { to_json(j, static_cast<const Reply&>(r)); }
+void from_json(const json& j, Reserved& r) { from_json(j, static_cast<Reply&>(r)); }
+void from_json(const json& j, Unavailable& r) { from_json(j, static_cast<Reply&>(r)); }
+void from_json(const json& j, Released& r) { from_json(j, static_cast<Reply&>(r)); }
+
+struct TripDecided {  // orchestrator -> the traveller: booked, or cancelled and why
+  static constexpr std::string_view kType = "TripDecided";
+  static constexpr int kVersion = 1;
+  std::string trip_id, outcome;  // "booked", "cancelled: timeout", ...
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TripDecided, trip_id, outcome)
+
+// Every service reads and writes the same types (on the wire, and in
+// production mode on real Kafka).
+void register_trip_payloads(PayloadRegistry& r) {
+  r.add<BookTrip>();
+  r.add<Reserve>();
+  r.add<Release>();
+  r.add<Reserved>();
+  r.add<Unavailable>();
+  r.add<Released>();
+  r.add<TripDecided>();
+}
 
 const Reply* reply_of(const Event& e) {
   if (e.type == Reserved::kType) return &e.payload_as<Reserved>();
@@ -163,6 +187,7 @@ class TripOrchestrator final : public Service {
       } else {
         t.status = TripStatus::Confirmed;
         txn.cancel_timer(t.trip_id);
+        ctx.emit(kOutcomes, t.trip_id, TripDecided{t.trip_id, "booked"});
       }
     } else if (event.type == Unavailable::kType) {
       if (!pending) return;
@@ -182,6 +207,7 @@ class TripOrchestrator final : public Service {
     ctx.txn().put(kTrips, t.trip_id, std::move(t));
   }
 
+  void register_payloads(PayloadRegistry& r) const override { register_trip_payloads(r); }
   RecordPtr decode_record(std::string_view table, const json& j) const override {
     if (table == kTrips) return std::make_shared<RecordOf<Trip>>(j.get<Trip>());
     return Service::decode_record(table, j);
@@ -192,6 +218,7 @@ class TripOrchestrator final : public Service {
     t.status = TripStatus::Cancelled;
     t.reason = std::move(reason);
     ctx.txn().cancel_timer(t.trip_id);
+    ctx.emit(kOutcomes, t.trip_id, TripDecided{t.trip_id, "cancelled: " + t.reason});
     for (const std::string& p : std::vector<std::string>(t.held)) release(t, p, ctx);
   }
   void release(Trip& t, const std::string& provider, Context& ctx) {
@@ -246,6 +273,7 @@ class Provider final : public Service {
     }
   }
 
+  void register_payloads(PayloadRegistry& r) const override { register_trip_payloads(r); }
   RecordPtr decode_record(std::string_view table, const json& j) const override {
     if (table == kItems) return std::make_shared<RecordOf<Item>>(j.get<Item>());
     if (table == kBookings) return std::make_shared<RecordOf<Booking>>(j.get<Booking>());
@@ -305,10 +333,33 @@ std::vector<TripSpec> trips_of(const Settings& settings, uint64_t seed) {
   return trips;
 }
 
+// Production mode (`trip-sim place --count N`): N trips "<prefix>-t-<n>",
+// each wanting the items of the scenario's trips in turn.
+std::vector<TripSpec> live_trips(const Settings& settings, uint64_t seed, const sim::LivePlan& plan) {
+  const std::vector<TripSpec> shapes = trips_of(settings, seed);
+  std::vector<TripSpec> out;
+  if (shapes.empty()) return out;
+  out.reserve(plan.count);
+  for (size_t i = 0; i < plan.count; ++i) {
+    TripSpec t = shapes[i % shapes.size()];
+    t.id = fmt::format("{}-t-{}", plan.id_prefix, i + 1);
+    t.at = Duration{0};
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 class TripRun final : public sim::SagaRun {
  public:
-  TripRun(const sim::Scenario& s, const Settings& settings, uint64_t seed, Bug bug)
-      : scenario_(s), settings_(settings), bug_(bug), trips_(trips_of(settings, seed)) {}
+  TripRun(const sim::Scenario& s, const Settings& settings, uint64_t seed, Bug bug,
+          const sim::LivePlan* live = nullptr)
+      : scenario_(s), settings_(settings), bug_(bug),
+        trips_(live ? live_trips(settings, seed, *live) : trips_of(settings, seed)) {}
+
+  // Production mode: `check` tells the run which trips travellers placed.
+  void placed(const Event& e) override {
+    if (e.type == BookTrip::kType && placed_ids_.insert(e.key).second) placed_.emplace_back(e.key, e.occurred_at.us);
+  }
 
   std::vector<std::unique_ptr<Service>> make_services() override {
     std::vector<std::unique_ptr<Service>> out;
@@ -419,6 +470,7 @@ class TripRun final : public sim::SagaRun {
   std::vector<std::pair<std::string, int64_t>> placed_;
   std::map<std::string, int64_t> decided_at_;
   std::vector<inv::Violation> violations_;
+  std::set<std::string> placed_ids_;
 };
 
 class TripSaga final : public sim::SagaDefinition {
@@ -432,7 +484,7 @@ class TripSaga final : public sim::SagaDefinition {
   }
   std::vector<std::string> services(std::string_view) const override { return {"trip", "flight", "hotel", "car"}; }
   std::vector<std::string> topics(std::string_view) const override {
-    return {std::string(kRequests), std::string(kCommands), std::string(kReplies)};
+    return {std::string(kRequests), std::string(kCommands), std::string(kReplies), std::string(kOutcomes)};
   }
 
   void parse_settings(JsonObject& saga, sim::Scenario& out) const override {
@@ -516,6 +568,20 @@ class TripSaga final : public sim::SagaDefinition {
     // The CLI has checked the name (sim::check_mutant); a runtime mutant leaves the saga as written.
     const Bug bug = o.mutant == kKeepsLateReservation ? Bug::KeepsLateReservation : Bug::None;
     return std::make_unique<TripRun>(s, s.settings<Settings>(), o.seed, bug);
+  }
+
+  // Production mode: the same run on real Kafka (trip-sim serve, place, check).
+  std::unique_ptr<sim::SagaRun> start_live(const sim::Scenario& s, const sim::RunOptions& o,
+                                           const sim::LivePlan& plan) const override {
+    const Settings& settings = s.settings<Settings>();
+    if (plan.count > 0 && settings.trips.empty() && settings.generate == 0)
+      throw sagasim::InputError(s.source, "/workload/trips", "the live workload needs trips to copy (a list or a count)");
+    const Bug bug = o.mutant == kKeepsLateReservation ? Bug::KeepsLateReservation : Bug::None;
+    return std::make_unique<TripRun>(s, settings, o.seed, bug, &plan);
+  }
+  std::optional<sim::Decision> decision(const Event& e) const override {
+    if (e.type != TripDecided::kType) return std::nullopt;
+    return sim::Decision{e.key, e.payload_as<TripDecided>().outcome};
   }
 };
 

@@ -51,17 +51,27 @@ json ms_json(Duration d) {
 
 class OrderSagaRun final : public SagaRun {
  public:
-  OrderSagaRun(const Scenario& scenario, const RunOptions& options)
+  OrderSagaRun(const Scenario& scenario, const RunOptions& options, const sim::LivePlan* live = nullptr)
       : scenario_(scenario),
         settings_(scenario.settings<OrderSettings>()),
         mutant_(mutant_of(options.mutant)),
         style_(scenario.style == kOrchestration ? saga::Style::Orchestration : saga::Style::Choreography),
-        workload_(materialize_workload(settings_.workload, options.seed)),
+        workload_(materialize_workload(live ? live_workload(settings_.workload, *live) : settings_.workload, options.seed)),
         baseline_(baseline_of(workload_)),
         monitor_(baseline_) {
+    if (live)
+      for (OrderSpec& o : workload_.orders) o.id = fmt::format("{}-{}", live->id_prefix, o.id);
     // Orders arrive in time order (ties by their place in the list).
     std::stable_sort(workload_.orders.begin(), workload_.orders.end(),
                      [](const OrderSpec& a, const OrderSpec& b) { return a.at < b.at; });
+  }
+
+  // A live run's workload: the scenario's customers and SKUs (drawn first
+  // from the seed, so the same whatever the count) and plan.count orders.
+  static Workload live_workload(Workload w, const sim::LivePlan& plan) {
+    w.orders.clear();
+    w.order_count = static_cast<int>(std::min<size_t>(plan.count, kMaxOrders));
+    return w;
   }
 
   // A runtime mutant (sim/saga.h) is the simulator's business: the services
@@ -113,6 +123,12 @@ class OrderSagaRun final : public SagaRun {
   }
 
   void on_commit(const WriteSet& ws, Time now) override { monitor_.on_commit(ws, now); }
+
+  // Production mode: the first PlaceOrder of each order id starts it.
+  void placed(const Event& e) override {
+    if (e.type != saga::PlaceOrder::kType || !placed_ids_.insert(e.key).second) return;
+    placed_.push_back(inv::PlacedOrder{e.key, e.occurred_at.us});
+  }
 
   void finish(const FinalView& view, RunResult& r, std::vector<inv::Violation>& all) override {
     inv::SagaState state;
@@ -176,9 +192,44 @@ class OrderSagaRun final : public SagaRun {
   inv::Baseline baseline_;
   inv::SafetyMonitor monitor_;
   std::vector<inv::PlacedOrder> placed_;
+  std::set<std::string> placed_ids_;  // placed(): ids seen
 };
 
 }  // namespace
+
+json OrderSaga::live_scenario() const {
+  // Enough money and stock that most orders confirm, little enough that
+  // some fail for lack of either: every compensation path runs.
+  return {{"format_version", 1},
+          {"name", "live"},
+          {"description", "the built-in live workload of sagasim serve, place and check"},
+          {"saga", {{"name", "order"}, {"order_timeout_ms", 30000}, {"liveness_bound_ms", 120000}}},
+          {"workload",
+           {{"customers", {{"count", 50}, {"balance_cents", {{"min", 200000}, {"max", 2000000}}}}},
+            {"skus", {{"count", 20}, {"stock", {{"min", 100}, {"max", 1000}}}}},
+            {"orders",
+             {{"count", 0},
+              {"lines", {{"min", 1}, {"max", 3}}},
+              {"quantity", {{"min", 1}, {"max", 3}}},
+              {"price_cents", {{"min", 100}, {"max", 5000}}}}}}}};
+}
+
+std::unique_ptr<sim::SagaRun> OrderSaga::start_live(const Scenario& scenario, const RunOptions& options,
+                                                    const sim::LivePlan& plan) const {
+  const Workload& w = scenario.settings<OrderSettings>().workload;
+  if (w.customers.empty() && w.customer_count == 0)
+    throw InputError(scenario.source, "/workload", "the live workload needs customers (\"customers\" or a count)");
+  if (w.skus.empty() && w.sku_count == 0)
+    throw InputError(scenario.source, "/workload", "the live workload needs SKUs (\"skus\" or a count)");
+  return std::make_unique<OrderSagaRun>(scenario, options, &plan);
+}
+
+std::optional<sim::Decision> OrderSaga::decision(const Event& e) const {
+  if (e.type == saga::OrderConfirmed::kType) return sim::Decision{e.key, "confirmed"};
+  if (e.type == saga::OrderCancelled::kType)
+    return sim::Decision{e.key, "cancelled: " + e.payload_as<saga::OrderCancelled>().reason};
+  return std::nullopt;
+}
 
 std::shared_ptr<const sim::SagaDefinition> order_saga() {
   static const std::shared_ptr<const sim::SagaDefinition> saga = std::make_shared<OrderSaga>();

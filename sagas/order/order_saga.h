@@ -40,6 +40,13 @@ class OrderSaga final : public sim::SagaDefinition {
   void tidy_workload(nlohmann::json& best, const std::function<bool(const nlohmann::json&)>& fails) const override;
   size_t workload_size(const nlohmann::json& scenario) const override;
   std::unique_ptr<sim::SagaRun> start(const sim::Scenario& scenario, const sim::RunOptions& options) const override;
+  // Production mode: the built-in live workload (50 customers, 20 SKUs, a
+  // 30 s order timeout), live runs of N orders "<prefix>-o-<n>", and
+  // OrderConfirmed / OrderCancelled as the decisions.
+  nlohmann::json live_scenario() const override;
+  std::unique_ptr<sim::SagaRun> start_live(const sim::Scenario& scenario, const sim::RunOptions& options,
+                                           const sim::LivePlan& plan) const override;
+  std::optional<sim::Decision> decision(const Event& record) const override;
 };
 
 // The definition (one shared instance).

@@ -184,13 +184,13 @@ def main():
         dl = sum(1 for i in ("payment-1", "payment-2", "inventory-1", "order-1") for l in lines_of(i)
                  if l.get("msg") == "dead-lettered a poison record")
         check("each dead letter is logged", dl == 5, dl)
-        r = sagasim("check", *KAFKA, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"])
+        r = sagasim("check", *KAFKA, *STYLE, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"])
         check("check fails records_readable on the three poison records, naming where each is",
               r.returncode == 1 and "records_readable                     FAIL (3)" in r.stdout
               and "money_conserved                      PASS" in r.stdout
               and re.search(r"VIOLATION records_readable: dead-lettered, unreadable: .*order-requests.*offset", r.stdout),
               r.stdout + r.stderr)
-        r = sagasim("check", *KAFKA, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"],
+        r = sagasim("check", *KAFKA, *STYLE, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"],
                     "--allow-poison")
         check("check --allow-poison counts them and passes",
               r.returncode == 0 and "(3 poison, dead-lettered)" in r.stdout
@@ -265,7 +265,7 @@ def main():
         check(f"all {ORDERS} orders placed and decided", placer.returncode == 0, out + err)
         if placer.returncode == 0:
             log(f"place-orders: {out.strip()}")
-        r = sagasim("check", *KAFKA, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"],
+        r = sagasim("check", *KAFKA, *STYLE, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"],
                     "--wait", "120", "--allow-poison")
         log("check:\n" + r.stdout + r.stderr)
         check("sagasim check passes after the crashes", r.returncode == 0, r.stdout + r.stderr)
@@ -283,7 +283,7 @@ def main():
 
         # ---- 5. the live run as a trace ----------------------------------------
         trace = work / "live.trace.jsonl"
-        r = sagasim("check", *KAFKA, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"],
+        r = sagasim("check", *KAFKA, *STYLE, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"],
                     "--trace", str(trace), "--allow-poison")
         check("check --trace writes the live run", r.returncode == 0 and trace.exists(), r.stdout + r.stderr)
         if trace.exists():
@@ -335,7 +335,7 @@ def main():
         db.execute("UPDATE records SET json = ? WHERE tbl = 'accounts' AND key = ?", (json.dumps(acct), row[0]))
         db.commit()
         db.close()
-        r = sagasim("check", *KAFKA, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"])
+        r = sagasim("check", *KAFKA, *STYLE, "--db", DBS["order"], "--db", DBS["payment"], "--db", DBS["inventory"])
         check("a balance changed behind the saga's back fails money_conserved",
               r.returncode == 1 and "money_conserved                      FAIL" in r.stdout, r.stdout + r.stderr)
     finally:
