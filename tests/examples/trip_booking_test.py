@@ -7,7 +7,14 @@ coverage and JSON, its broken variant (--mutant) is caught by a sweep and
 minimised by shrink, its traces are byte-identical per seed and `trip-sim replay`
 reproduces them, `trip-sim export` reads them, its property tests (RapidCheck)
 pass and catch and shrink the broken variant. The order saga's headers, the
-production runtime and the CLI's internals must not be installed.
+production runtime's headers and the CLI's internals must not be installed.
+
+Production mode for the team's own saga: on a real broker this test starts
+itself (scripts/kafka-local), `trip-sim serve` runs the four trip services,
+`trip-sim place` books trips and times them, `trip-sim check` passes; then, on
+a fresh broker, the broken variant served with --mutant and a 1 ms trip
+timeout (every reservation lands late) fails `check` naming the invariant.
+SAGASIM_SKIP_KAFKA=1 skips this part.
 
 usage: trip_booking_test.py BUILD_DIR SOURCE_DIR"""
 import os
@@ -31,6 +38,98 @@ def run(*args, env=None, timeout=900):
     return r
 
 
+def production(sim, scenario, tmp):
+    import json
+    import signal
+    import time
+    port = int(os.environ.get("SAGASIM_TRIP_LIVE_PORT", "29392"))
+    kafka_dir = tmp / "kafka"
+    kafka_local = ROOT / "scripts" / "kafka-local"
+    props = tmp / "client.properties"
+    props.write_text(f"bootstrap.servers=127.0.0.1:{port}\nsession.timeout.ms=6000\nheartbeat.interval.ms=1000\n")
+    K = ["--kafka", props]
+    services = ["trip", "flight", "hotel", "car"]
+
+    def deployment(name, scenario_file, mutant=None):
+        """Starts a fresh broker and the four services; returns (procs, dbs)."""
+        r = run(kafka_local, "start", "--dir", kafka_dir, "--port", port, "--fresh", "--timeout", "120", timeout=300)
+        check(f"{name}: the local broker starts", r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:])
+        dbs = {s: tmp / f"{name}-{s}.db" for s in services}
+        procs = {}
+        for s in services:
+            extra = ["--mutant", mutant] if mutant and s == "trip" else []
+            logf = open(tmp / f"{name}-{s}.log", "w")
+            procs[s] = subprocess.Popen([str(a) for a in [sim, "serve", s, *K, "--db", dbs[s], "--scenario", scenario_file,
+                                                          *extra]], stdout=logf, stderr=logf)
+        return procs, dbs
+
+    def stop(procs):
+        for p in procs.values():
+            p.send_signal(signal.SIGTERM)
+        codes = [p.wait(timeout=60) for p in procs.values()]
+        run(kafka_local, "stop", "--dir", kafka_dir)
+        return codes
+
+    procs, dbs = deployment("live", scenario)
+    try:
+        r = run(sim, "place", *K, "--scenario", scenario, "--count", "40", "--rate", "50", "--wait", "90",
+                "--run-id", "trip-live", "--json", timeout=300)
+        try:
+            placed = json.loads(r.stdout)
+        except ValueError:
+            placed = {}
+        check("trip-sim place books 40 trips on real Kafka and sees every decision",
+              r.returncode == 0 and placed.get("decided") == 40, r.stdout + r.stderr)
+        check("the live trips take more than one path", len(placed.get("outcomes", {})) >= 2, placed.get("outcomes"))
+        r = run(sim, "check", *K, "--scenario", scenario, *[a for s in services for a in ("--db", dbs[s])],
+                "--wait", "60", "--json", timeout=300)
+        try:
+            checked = json.loads(r.stdout)
+        except ValueError:
+            checked = {}
+        check("trip-sim check passes on the live trip deployment", r.returncode == 0 and checked.get("ok") is True,
+              r.stdout[-3000:] + r.stderr[-2000:])
+        check("the check saw the 40 trips, in the saga's words",
+              checked.get("instances", {}).get("total") == 40 and checked.get("instances", {}).get("noun") == "trips",
+              checked.get("instances"))
+        r = run(sim, "check", *K, "--scenario", scenario, "--seed", "2",
+                *[a for s in services for a in ("--db", dbs[s])], timeout=300)
+        check("check refuses databases opened from another workload (another seed), exit 2",
+              r.returncode == 2 and "opening state" in r.stderr, r.stdout + r.stderr)
+        r = run(sim, "check", *K, "--scenario", scenario, "--db", dbs["trip"], timeout=300)
+        check("check names a missing service database, exit 2", r.returncode == 2 and "no flight database" in r.stderr,
+              r.stderr)
+    finally:
+        codes = stop(procs)
+    check("every trip service stops cleanly on SIGTERM", codes == [0, 0, 0, 0], codes)
+
+    # The broken variant: a 1 ms timeout cancels every trip before its first
+    # reservation comes back; the orchestrator as written releases each late
+    # one, the broken one keeps it.
+    late = json.loads(scenario.read_text())
+    late["saga"]["trip_timeout_ms"] = 1
+    late_file = tmp / "trip-late.json"
+    late_file.write_text(json.dumps(late))
+    for mutant in (None, "keeps-late-reservation"):
+        name = "broken" if mutant else "late"
+        procs, dbs = deployment(name, late_file, mutant)
+        try:
+            r = run(sim, "place", *K, "--scenario", late_file, "--count", "20", "--wait", "90", "--run-id", name,
+                    timeout=300)
+            check(f"{name}: 20 trips placed and decided", r.returncode == 0, r.stdout + r.stderr)
+            r = run(sim, "check", *K, "--scenario", late_file, *[a for s in services for a in ("--db", dbs[s])],
+                    "--wait", "60", timeout=300)
+            if mutant:
+                check("the broken variant on real Kafka fails check: cancelled_trip_holds_nothing",
+                      r.returncode == 1 and "cancelled_trip_holds_nothing" in r.stdout
+                      and "VIOLATION cancelled_trip_holds_nothing trip" in r.stdout, r.stdout[-3000:] + r.stderr)
+            else:
+                check("the saga as written passes check with every reservation late",
+                      r.returncode == 0, r.stdout[-3000:] + r.stderr)
+        finally:
+            stop(procs)
+
+
 with tempfile.TemporaryDirectory(prefix="sagasim-example-") as tmp:
     tmp = pathlib.Path(tmp)
     prefix, build = tmp / "prefix", tmp / "build"
@@ -40,10 +139,12 @@ with tempfile.TemporaryDirectory(prefix="sagasim-example-") as tmp:
     for public in ["core/service.h", "core/violation.h", "sim/saga.h", "sim/registry.h", "sim/scenario.h",
                    "faults/world.h", "properties/properties.h", "cli/main.h"]:
         check(f"public header {public} installed", (inc / public).exists())
-    for internal in ["sagas", "services", "invariants", "kafka", "cli/commands.h", "cli/live.h"]:
+    for internal in ["sagas", "services", "invariants", "kafka", "cli/commands.h", "cli/live.h"]:  # headers
         check(f"internal {internal} not installed", not (inc / internal).exists())
     libs = " ".join(p.name for p in (prefix / "lib").glob("*.a"))
     check("the order saga's libraries are not installed", "order" not in libs, libs)
+    check("the Kafka runtime's libraries are (sagasim::cli's serve, place, check link them)",
+          "libsagasim_kafka_runtime.a" in libs, libs)
     main_lines = [l for l in (EXAMPLE / "main.cc").read_text().splitlines() if l.strip()]
     check("trip-sim's main is a few lines", len(main_lines) <= 15, len(main_lines))
     check("package config installed", (prefix / "lib" / "cmake" / "sagasim" / "sagasimConfig.cmake").exists())
@@ -132,5 +233,9 @@ with tempfile.TemporaryDirectory(prefix="sagasim-example-") as tmp:
         check("the shrunk counterexample replays failing with the mutant", r.returncode == 1, r.stdout + r.stderr)
         r = run(sim, "run", shrunk, "--seed", str(seed))
         check("and passes without the bug", r.returncode == 0, r.stdout + r.stderr)
+
+    # ---- production mode: the team's saga on a real broker ------------------
+    if os.environ.get("SAGASIM_SKIP_KAFKA") != "1":
+        production(sim, scenario, tmp)
 
 check.finish()
