@@ -189,6 +189,7 @@ int check_command(const Program& program, const CheckArgs& args) {
       return false;
     }
     const std::unique_ptr<sim::SagaRun> run = make_run();
+    static_cast<sim::InstanceWords&>(snap.result.instances) = saga.instance_words();
     LiveOpening scratch;
     run->open(scratch);
     for (const kafka::ReadRecord& r : records.value()) {
