@@ -54,6 +54,14 @@ check("check without a database file", run("check", *K, "--db", str(tmp / "missi
 not_store = tmp / "notes.db"
 not_store.write_text("this is not a database")
 check("check with a file that is not a store", run("check", *K, "--db", str(not_store)), "notes.db", "not a sagasim store")
+check("a runtime mutant is the simulator's, not the Kafka runtime's",
+      run("serve", "payment", *K, "--db", str(tmp / "p.db"), "--mutant", "outbox-before-commit"), "outbox-before-commit",
+      "Kafka runtime")
+check("an unknown mutant names the saga's variants",
+      run("serve", "payment", *K, "--db", str(tmp / "p.db"), "--mutant", "no-such-bug"), "no-such-bug",
+      "payment-no-dedupe")
+check("an unknown style names the known ones",
+      run("check", *K, "--db", str(tmp / "p.db"), "--style", "sideways"), "sideways", "orchestration")
 print(f"{passed} passed, {failed} failed")
 subprocess.run(["rm", "-rf", str(tmp)])
 sys.exit(1 if failed else 0)
