@@ -42,7 +42,7 @@ def production(sim, scenario, tmp):
     import json
     import signal
     import time
-    port = int(os.environ.get("SAGASIM_TRIP_LIVE_PORT", "29392"))
+    port = int(os.environ.get("SAGASIM_TRIP_LIVE_PORT", "29492"))
     kafka_dir = tmp / "kafka"
     kafka_local = ROOT / "scripts" / "kafka-local"
     props = tmp / "client.properties"
