@@ -279,12 +279,7 @@ int check_command(const Program& program, const CheckArgs& args) {
   if (args.json) {
     nlohmann::json j = {{"ok", violations.empty()},
                         {"saga", std::string(saga.name())},
-                        {"instances",
-                         {{"noun", n.noun},
-                          {"total", n.total},
-                          {"completed", n.completed},
-                          {"compensated", n.compensated},
-                          {"undecided", n.undecided}}},
+                        {"instances", instances_json(n)},
                         {"paths", snap.result.paths},
                         {"records", snap.records},
                         {"poison_records", snap.poison},

@@ -78,6 +78,11 @@ int export_command(const ExportArgs& args);
 // style, or a mutant the saga does not have or that changes nothing in that style.
 faults::RunSpec load_spec(const Program& program, const std::string& path, const std::string& style,
                           const std::string& mutant);
+// InputError (naming --style) unless `style` is one of the saga's styles.
+void check_style(const sim::SagaDefinition& saga, const std::string& style);
+// A run's or a live check's instances in fixed words: {"noun", "total",
+// "completed", "compensated", "undecided"}.
+nlohmann::json instances_json(const sim::InstanceSummary& instances);
 // " --style X" when one was given (for reproduce lines), else "".
 std::string style_flag(const std::string& style);
 // " --mutant X" when one was given, else "".

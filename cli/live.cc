@@ -75,14 +75,7 @@ LiveSetup live_setup(const Program& program, const LiveArgs& args) {
   }
   out.saga = out.scenario.saga;
   if (!args.style.empty()) {
-    const std::vector<std::string> styles = out.saga->styles();
-    if (styles.empty())
-      throw InputError("--style", "", fmt::format("the {} saga has no styles to choose from", out.saga->name()));
-    if (std::find(styles.begin(), styles.end(), args.style) == styles.end()) {
-      std::string known;
-      for (const auto& s : styles) known += (known.empty() ? "" : ", ") + s;
-      throw InputError("--style", "", fmt::format("unknown style '{}' (known: {})", args.style, known));
-    }
+    check_style(*out.saga, args.style);
     out.scenario = sim::with_style(out.scenario, args.style);
   }
   if (!args.mutant.empty() && sim::runtime_mutant(args.mutant) != sim::RuntimeMutant::None)

@@ -8,10 +8,11 @@
 // Commands: run, sweep, shrink, replay, export, mutants, for every scenario
 // that names one of the registered sagas ("saga": {"name": ...}); `--mutant`
 // takes the saga's own variants (SagaDefinition::variants()) and the
-// runtime's mutants. Reproduce lines name the program as it was invoked.
+// runtime's mutants. Production mode on real Kafka: serve, place (alias
+// place-orders) and check, for every saga with SagaDefinition::start_live
+// (cli/live.h). Reproduce lines name the program as it was invoked.
 // The `sagasim` binary is this function with the built-in order saga and the
-// order saga's production commands (serve, place-orders, check, schema),
-// added as Commands.
+// order saga's schema command, added as a Command.
 //
 // Exit codes: 0 every invariant holds; 1 an invariant failed or a replay
 // diverged; 2 bad input (a message naming the file and JSON path, or the

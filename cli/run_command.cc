@@ -34,18 +34,26 @@ faults::RunSpec load_spec(const Program& program, const std::string& path, const
                           const std::string& mutant) {
   faults::RunSpec spec = faults::load_run_spec(path, program.sagas);
   if (!style.empty()) {
-    const std::vector<std::string> styles = spec.scenario.saga->styles();
-    if (styles.empty())
-      throw InputError("--style", "", fmt::format("the {} saga has no styles to choose from", spec.scenario.saga->name()));
-    if (std::find(styles.begin(), styles.end(), style) == styles.end()) {
-      std::string known;
-      for (const auto& s : styles) known += (known.empty() ? "" : ", ") + s;
-      throw InputError("--style", "", fmt::format("unknown style '{}' (known: {})", style, known));
-    }
+    check_style(*spec.scenario.saga, style);
     spec = faults::make_run_spec(sim::with_style(spec.scenario, style));
   }
   sim::check_mutant(*spec.scenario.saga, mutant, spec.scenario.style);
   return spec;
+}
+
+void check_style(const sim::SagaDefinition& saga, const std::string& style) {
+  const std::vector<std::string> styles = saga.styles();
+  if (styles.empty()) throw InputError("--style", "", fmt::format("the {} saga has no styles to choose from", saga.name()));
+  if (std::find(styles.begin(), styles.end(), style) == styles.end()) {
+    std::string known;
+    for (const auto& s : styles) known += (known.empty() ? "" : ", ") + s;
+    throw InputError("--style", "", fmt::format("unknown style '{}' (known: {})", style, known));
+  }
+}
+
+nlohmann::json instances_json(const sim::InstanceSummary& n) {
+  return {{"noun", n.noun}, {"total", n.total}, {"completed", n.completed}, {"compensated", n.compensated},
+          {"undecided", n.undecided}};
 }
 
 std::string style_flag(const std::string& style) { return style.empty() ? "" : " --style " + style; }
@@ -123,8 +131,7 @@ int run_command(const Program& program, const RunArgs& args) {
     // In the saga's words ("orders": {"confirmed": ...}) and in fixed ones, for tools reading any saga.
     j[n.noun] = {{"total", n.total}, {n.completed_word, n.completed}, {n.compensated_word, n.compensated},
                  {n.undecided_word, n.undecided}};
-    j["instances"] = {{"noun", n.noun}, {"total", n.total}, {"completed", n.completed}, {"compensated", n.compensated},
-                      {"undecided", n.undecided}};
+    j["instances"] = instances_json(n);
     j["paths"] = r.paths;
     nlohmann::ordered_json inv = nlohmann::ordered_json::object();
     nlohmann::ordered_json violations = nlohmann::ordered_json::array();
