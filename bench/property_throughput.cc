@@ -1,5 +1,5 @@
 // Property-test throughput: how many generated 50-order cases with faults
-// (tests/properties/saga_case.h) one core checks per second, generation,
+// (tests/sagas/order/saga_case.h) one core checks per second, generation,
 // simulation and every invariant included. Not a test: prints one figure.
 //
 //   build/bench/property_throughput [CASES]

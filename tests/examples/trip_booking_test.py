@@ -11,7 +11,9 @@ production runtime's headers and the CLI's internals must not be installed.
 
 Production mode for the team's own saga: on a real broker this test starts
 itself (scripts/kafka-local), `trip-sim serve` runs the four trip services,
-`trip-sim place` books trips and times them, `trip-sim check` passes; then, on
+`trip-sim place` books trips and times them while the orchestrator and a
+provider are SIGKILLed and restarted and the broker itself is restarted, and
+`trip-sim check` passes; then, on
 a fresh broker, the broken variant served with --mutant and a 1 ms trip
 timeout (every reservation lands late) fails `check` naming the invariant.
 SAGASIM_SKIP_KAFKA=1 skips this part.
@@ -55,13 +57,14 @@ def production(sim, scenario, tmp):
         r = run(kafka_local, "start", "--dir", kafka_dir, "--port", port, "--fresh", "--timeout", "120", timeout=300)
         check(f"{name}: the local broker starts", r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:])
         dbs = {s: tmp / f"{name}-{s}.db" for s in services}
-        procs = {}
-        for s in services:
-            extra = ["--mutant", mutant] if mutant and s == "trip" else []
-            logf = open(tmp / f"{name}-{s}.log", "w")
-            procs[s] = subprocess.Popen([str(a) for a in [sim, "serve", s, *K, "--db", dbs[s], "--scenario", scenario_file,
-                                                          *extra]], stdout=logf, stderr=logf)
+        procs = {s: serve(name, s, dbs[s], scenario_file, mutant) for s in services}
         return procs, dbs
+
+    def serve(name, service, db, scenario_file, mutant=None):
+        extra = ["--mutant", mutant] if mutant and service == "trip" else []
+        logf = open(tmp / f"{name}-{service}.log", "a")
+        return subprocess.Popen([str(a) for a in [sim, "serve", service, *K, "--db", db, "--scenario", scenario_file,
+                                                  *extra]], stdout=logf, stderr=logf)
 
     def stop(procs):
         for p in procs.values():
@@ -84,14 +87,30 @@ def production(sim, scenario, tmp):
     other_file.write_text(json.dumps(other))
     procs, dbs = deployment("live", scenario)
     try:
-        r = run(sim, "place", *K, "--scenario", scenario, "--count", "40", "--rate", "50", "--wait", "90",
-                "--run-id", "trip-live", "--json", timeout=300)
+        # 80 trips at 20/s while the orchestrator and a provider are SIGKILLed
+        # and restarted, and the broker itself is restarted.
+        placer = subprocess.Popen([str(a) for a in [sim, "place", *K, "--scenario", scenario, "--count", "80", "--rate",
+                                                    "20", "--wait", "240", "--run-id", "trip-live", "--json"]],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t0 = time.time()
+        for victim, at in (("hotel", 1.0), ("trip", 2.5)):
+            time.sleep(max(0.0, t0 + at - time.time()))
+            procs[victim].send_signal(signal.SIGKILL)
+            procs[victim].wait()
+            time.sleep(0.7)
+            procs[victim] = serve("live", victim, dbs[victim], scenario)
+        time.sleep(max(0.0, t0 + 3.5 - time.time()))
+        r = run(kafka_local, "stop", "--dir", kafka_dir)
+        check("live: the broker stops mid-run", r.returncode == 0, r.stdout + r.stderr)
+        r = run(kafka_local, "start", "--dir", kafka_dir, "--port", port, "--timeout", "120", timeout=300)
+        check("live: the broker starts again on its data", r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:])
+        out, err = placer.communicate(timeout=400)
         try:
-            placed = json.loads(r.stdout)
+            placed = json.loads(out)
         except ValueError:
             placed = {}
-        check("trip-sim place books 40 trips on real Kafka and sees every decision",
-              r.returncode == 0 and placed.get("decided") == 40, r.stdout + r.stderr)
+        check("trip-sim place books 80 trips on real Kafka through two SIGKILLs and a broker restart, and sees "
+              "every decision", placer.returncode == 0 and placed.get("decided") == 80, out + err)
         check("the live trips take more than one path", len(placed.get("outcomes", {})) >= 2, placed.get("outcomes"))
         r = run(sim, "check", *K, "--scenario", scenario, *[a for s in services for a in ("--db", dbs[s])],
                 "--wait", "60", "--json", timeout=300)
@@ -99,10 +118,10 @@ def production(sim, scenario, tmp):
             checked = json.loads(r.stdout)
         except ValueError:
             checked = {}
-        check("trip-sim check passes on the live trip deployment", r.returncode == 0 and checked.get("ok") is True,
-              r.stdout[-3000:] + r.stderr[-2000:])
-        check("the check saw the 40 trips, in the saga's words",
-              checked.get("instances", {}).get("total") == 40 and checked.get("instances", {}).get("noun") == "trips",
+        check("trip-sim check passes on the live trip deployment after the crashes",
+              r.returncode == 0 and checked.get("ok") is True, r.stdout[-3000:] + r.stderr[-2000:])
+        check("the check saw the 80 trips, in the saga's words",
+              checked.get("instances", {}).get("total") == 80 and checked.get("instances", {}).get("noun") == "trips",
               checked.get("instances"))
         r = run(sim, "check", *K, "--scenario", other_file, *[a for s in services for a in ("--db", dbs[s])],
                 timeout=300)

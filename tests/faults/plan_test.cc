@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "faults/plan.h"
-#include "sagas/order/order_saga.h"
+#include "tests/testing/tally_saga.h"
 
 namespace sagasim::faults {
 namespace {
@@ -12,14 +12,12 @@ using nlohmann::json;
 std::string error_of(json fault) {
   json j = {{"format_version", 1},
             {"name", "t"},
-            {"saga", {{"name", "order"}}},
-            {"topology", {{"partitions", 2}, {"instances", {{"payment", 2}}}}},
-            {"workload", {{"customers", {{"count", 1}, {"balance_cents", 1}}},
-                          {"skus", {{"count", 1}, {"stock", 1}}},
-                          {"orders", {{"count", 1}}}}},
+            {"saga", {{"name", "tally"}}},
+            {"topology", {{"partitions", 2}, {"instances", {{"vault", 2}}}}},
+            {"workload", {{"accounts", {1}}, {"asks", {{"count", 1}}}}},
             {"faults", json::array({{{"class", "stall"}, {"at_ms", 1}}, fault})}};
   try {
-    parse_plan(sim::parse_scenario(j, "x.json", saga::order_saga()));
+    parse_plan(sim::parse_scenario(j, "x.json", testing::tally_saga()));
   } catch (const InputError& e) {
     return e.what();
   }
@@ -32,18 +30,18 @@ TEST(FaultPlan, RejectsBadEntriesNamingTheJsonPath) {
   EXPECT_EQ(error_of({{"class", "stall"}, {"at_ms", 1}, {"duration_ms", -5}}),
             "x.json at /faults/1/duration_ms: -5 is out of range [0.001, 31536000000]");
   EXPECT_EQ(error_of({{"class", "crash"}, {"target", "shipping"}, {"probability", 0.1}}),
-            "x.json at /faults/1/target: unknown target 'shipping' (want a service, an instance such as payment-1)");
-  EXPECT_EQ(error_of({{"class", "crash"}, {"target", "payment-3"}, {"probability", 0.1}}),
-            "x.json at /faults/1/target: no instance 'payment-3': the topology starts 2 payment instance(s)");
-  EXPECT_EQ(error_of({{"class", "join"}, {"target", "payment-1"}, {"at_ms", 1}}),
-            "x.json at /faults/1/target: unknown service 'payment-1' (want order, payment or inventory)");
+            "x.json at /faults/1/target: unknown target 'shipping' (want a service, an instance such as vault-1)");
+  EXPECT_EQ(error_of({{"class", "crash"}, {"target", "vault-3"}, {"probability", 0.1}}),
+            "x.json at /faults/1/target: no instance 'vault-3': the topology starts 2 vault instance(s)");
+  EXPECT_EQ(error_of({{"class", "join"}, {"target", "vault-1"}, {"at_ms", 1}}),
+            "x.json at /faults/1/target: unknown service 'vault-1' (want desk, vault or ledger)");
   EXPECT_EQ(error_of({{"class", "lost_commit"}, {"probability", 1.5}}),
             "x.json at /faults/1/probability: 1.5 is out of range [0, 1]");
   EXPECT_EQ(error_of({{"class", "lost_commit"}, {"probability", -0.1}}),
             "x.json at /faults/1/probability: -0.1 is out of range [0, 1]");
   EXPECT_EQ(error_of({{"class", "partition_unavailable"}, {"topic", "shipments"}, {"at_ms", 1}}),
-            "x.json at /faults/1/topic: no topic 'shipments' (topics: order-requests, orders, payments, inventory)");
-  EXPECT_EQ(error_of({{"class", "partition_unavailable"}, {"topic", "orders"}, {"partition", 2}, {"at_ms", 1}}),
+            "x.json at /faults/1/topic: no topic 'shipments' (topics: asks, takes, answers, grants, receipts)");
+  EXPECT_EQ(error_of({{"class", "partition_unavailable"}, {"topic", "takes"}, {"partition", 2}, {"at_ms", 1}}),
             "x.json at /faults/1/partition: 2 is out of range [-1, 1]");
   EXPECT_EQ(error_of({{"class", "stall"}}), "x.json at /faults/1: needs at_ms (when it happens) or probability (how often)");
   EXPECT_EQ(error_of({{"class", "stall"}, {"at_ms", 1}, {"probability", 0.5}}),
@@ -60,12 +58,10 @@ TEST(FaultPlan, RejectsBadEntriesNamingTheJsonPath) {
 TEST(FaultPlan, SwarmKeepsASeedDependentSubsetOfClasses) {
   json j = {{"format_version", 1},
             {"name", "t"},
-            {"saga", {{"name", "order"}}},
+            {"saga", {{"name", "tally"}}},
             {"broker", {{"request_timeout_ms", 1000}}},
-            {"workload", {{"customers", {{"count", 1}, {"balance_cents", 1}}},
-                          {"skus", {{"count", 1}, {"stock", 1}}},
-                          {"orders", {{"count", 1}}}}}};
-  const FaultPlan base = default_chaos_plan(sim::parse_scenario(j, "x.json", saga::order_saga()));
+            {"workload", {{"accounts", {1}}, {"asks", {{"count", 1}}}}}};
+  const FaultPlan base = default_chaos_plan(sim::parse_scenario(j, "x.json", testing::tally_saga()));
   std::set<FaultClass> all;
   for (const auto& f : base.faults) all.insert(f.cls);
   EXPECT_EQ(all.size(), static_cast<size_t>(kFaultClassCount));
@@ -84,7 +80,7 @@ TEST(FaultPlan, SwarmKeepsASeedDependentSubsetOfClasses) {
   // With librdkafka's default 30 s request timeout a single lost ack would
   // outlast the liveness bound, so the default plan leaves ack loss out.
   j["broker"]["request_timeout_ms"] = 30000;
-  for (const auto& f : default_chaos_plan(sim::parse_scenario(j, "x.json", saga::order_saga())).faults)
+  for (const auto& f : default_chaos_plan(sim::parse_scenario(j, "x.json", testing::tally_saga())).faults)
     EXPECT_TRUE(f.cls != FaultClass::ProducerRetry && f.cls != FaultClass::LeaderFailover &&
                 f.cls != FaultClass::NetworkPartition);
 }

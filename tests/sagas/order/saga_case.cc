@@ -99,7 +99,7 @@ json to_scenario(const Case& c, const std::string& name) {
   faults = faults_json(topology(c), c.faults);
   json j = {{"format_version", 1},
           {"name", name},
-          {"description", "A generated property-test case (tests/properties)."},
+          {"description", "A generated property-test case (tests/sagas/order)."},
           {"seed", c.seed},
           {"topology",
            {{"partitions", c.partitions},

@@ -10,7 +10,7 @@
 #include "sagas/order/order_saga.h"
 
 #include "sim/simulation.h"
-#include "tests/sim/small_scenario.h"
+#include "tests/sagas/order/small_scenario.h"
 
 namespace sagasim::sim {
 namespace {
