@@ -1,10 +1,12 @@
 // The sagasim subcommands. Each returns the process exit code:
-// 0 success, 1 an invariant failed (or a replay diverged), 2 bad input.
+// 0 success, 1 an invariant failed (or a replay diverged), 2 bad input;
+// cli::main turns anything else that escapes into 3 (a harness error).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "faults/world.h"
 #include "sim/registry.h"
@@ -14,6 +16,7 @@ namespace sagasim::cli {
 inline constexpr const char* kVersion = "0.1.0";
 inline constexpr int kExitViolation = 1;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitInternalError = 3;  // a bug in the harness itself: not the saga's, not the input's
 
 // The program the commands run in: its sagas and its name ("sagasim",
 // "trip-sim"), which reproduce lines start with.
@@ -42,8 +45,19 @@ struct SweepArgs {
   bool json = false;
   std::string mutant;
   std::string style;
+  std::string shard;     // "K/N" (else the scheduler's environment: cli/sweep_report.h)
+  std::string duration;  // "10m": stop then; without seeds, run fresh ones from root_seed
+  std::optional<uint64_t> root_seed;
+  std::string out;       // seed records (JSON Lines) for `merge`
 };
 int sweep_command(const Program& program, const SweepArgs& args);
+
+struct MergeArgs {
+  std::vector<std::string> files;
+  bool json = false;
+  std::string junit;  // JUnit XML for CI dashboards
+};
+int merge_command(const Program& program, const MergeArgs& args);
 
 struct MutantsArgs {
   std::string saga;  // only this saga's (default: every registered saga's)

@@ -3,6 +3,8 @@
 //
 //   PROGRAM run SCENARIO.json [--seed N] [--trace FILE] [--json] [--swarm] [--mutant NAME] [--style S]
 //   PROGRAM sweep SCENARIO.json --seeds A..B [--jobs N] [--swarm] [--keep-going] [--json] [--mutant NAME] [--style S]
+//                 [--shard K/N] [--duration 10m [--root-seed N]] [--out RECORDS.jsonl]
+//   PROGRAM merge RECORDS.jsonl... [--json] [--junit FILE]
 //   PROGRAM replay TRACE.jsonl
 //   PROGRAM export TRACE.jsonl --perfetto OUT.json
 //   PROGRAM mutants [--saga NAME] [--verbose]
@@ -10,7 +12,8 @@
 //
 // Exit codes: 0 every invariant holds; 1 an invariant failed (the violation
 // and the command that reproduces it are printed) or a replay diverged;
-// 2 bad input (a message naming the file and the JSON path, or the argument).
+// 2 bad input (a message naming the file and the JSON path, or the argument);
+// 3 an error in the harness itself (a bug to report; a scheduler may retry it).
 #include "cli/main.h"
 
 #include <filesystem>
@@ -38,7 +41,8 @@ int main(int argc, char** argv, const sim::SagaRegistry& sagas, std::vector<std:
                program.name};
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
-  app.footer("Exit codes: 0 all invariants hold, 1 an invariant failed or a replay diverged, 2 bad input.");
+  app.footer("Exit codes: 0 all invariants hold, 1 an invariant failed or a replay diverged, 2 bad input,\n"
+             "3 an error in the harness itself (any other code, or a signal, is a crash of the harness).");
 
   // CLI11 would read "--seed -1" as 2^64-1 and saturate "--seed
   // 99999999999999999999": a seed must be the exact decimal integer it says.
@@ -68,7 +72,8 @@ int main(int argc, char** argv, const sim::SagaRegistry& sagas, std::vector<std:
   SweepArgs sweep_args;
   CLI::App* sweep = app.add_subcommand("sweep", "Run a scenario for many seeds and report failures and coverage");
   sweep->add_option("scenario", sweep_args.scenario, "Scenario file")->required();
-  sweep->add_option("--seeds", sweep_args.seeds, "Seeds to run, inclusive: A..B (for example 1..10000)")->required();
+  sweep->add_option("--seeds", sweep_args.seeds,
+                    "Seeds to run, inclusive: A..B (for example 1..10000); required unless --duration");
   sweep->add_option("--jobs,-j", sweep_args.jobs, "Worker threads (each run is single-threaded)")
       ->check(CLI::Range(1, 256));
   sweep->add_flag("--swarm", sweep_args.swarm, "Swarm mode: every seed picks its own fault mix");
@@ -79,7 +84,36 @@ int main(int argc, char** argv, const sim::SagaRegistry& sagas, std::vector<std:
   sweep->add_option("--mutant", sweep_args.mutant,
                     fmt::format("Sweep a deliberately broken variant (see `{} mutants`)", program.name));
   sweep->add_option("--style", sweep_args.style, "Run the saga in this style instead of the scenario's");
-  sweep->footer("Exit codes: 0 no run failed, 1 a run failed, 2 bad input.");
+  sweep->add_option("--shard", sweep_args.shard,
+                    "Run shard K of N (K from 0): the seeds at positions K, K+N, K+2N... of the sweep, so N shards "
+                    "cover it exactly once. Without it a scheduler's shard is read from the environment: "
+                    "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT (a Slurm job array), JOB_COMPLETION_INDEX/"
+                    "SAGASIM_SHARD_COUNT (a Kubernetes Indexed Job) or SAGASIM_SHARD=K/N (docs/scaling.md)")
+      ->type_name("K/N");
+  sweep->add_option("--duration", sweep_args.duration,
+                    "Stop after this long (90s, 10m, 2h). Without --seeds: run fresh seeds drawn from --root-seed "
+                    "until then (a nightly run); every failing seed is printed and replays alone");
+  sweep->add_option("--root-seed", sweep_args.root_seed,
+                    "With --duration and no --seeds: the root the fresh seeds are drawn from (default: from the "
+                    "clock; required when sharded, the same for every shard)")
+      ->check(seed_check);
+  sweep->add_option("--out", sweep_args.out,
+                    fmt::format("Write seed records (JSON Lines): each failing seed as it fails, then a summary; "
+                                "`{} merge` adds up the shards' files",
+                                program.name))
+      ->type_name("FILE");
+  sweep->footer("Exit codes: 0 no run failed, 1 a run failed, 2 bad input, 3 an error in the harness.");
+
+  MergeArgs merge_args;
+  CLI::App* merge = app.add_subcommand(
+      "merge", "Add up the seed records of a sweep's shards (sweep --out): one report, every failing seed, one exit code");
+  merge->add_option("files", merge_args.files, "Seed record files (JSON Lines), one per shard")->required();
+  merge->add_flag("--json", merge_args.json, "Print one JSON object instead of the human summary");
+  merge->add_option("--junit", merge_args.junit,
+                    "Also write JUnit XML (a test case per shard and per failing seed) for CI dashboards")
+      ->type_name("FILE");
+  merge->footer("Exit codes: 0 no run failed, 1 a run failed, 2 bad input (unreadable records, shards of different "
+                "sweeps, a shard missing or unfinished).");
 
   ShrinkArgs shrink_args;
   CLI::App* shrink = app.add_subcommand(
@@ -138,6 +172,7 @@ int main(int argc, char** argv, const sim::SagaRegistry& sagas, std::vector<std:
   try {
     if (run->parsed()) return run_command(program, run_args);
     if (sweep->parsed()) return sweep_command(program, sweep_args);
+    if (merge->parsed()) return merge_command(program, merge_args);
     if (replay->parsed()) return replay_command(program, trace_path);
     if (export_cmd->parsed()) return export_command(export_args);
     if (mutants->parsed()) return mutants_command(program, mutants_args);
@@ -147,6 +182,9 @@ int main(int argc, char** argv, const sim::SagaRegistry& sagas, std::vector<std:
   } catch (const InputError& e) {
     std::cerr << program.name << ": " << e.what() << "\n";
     return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << program.name << ": internal error (a bug in the harness, please report it): " << e.what() << "\n";
+    return kExitInternalError;
   }
   return 0;
 }

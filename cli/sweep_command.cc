@@ -1,12 +1,16 @@
 // sagasim sweep: one scenario, many seeds, N worker threads. Each run is the
 // same single-threaded deterministic simulation `sagasim run` does; threads
-// only share the seed counter and the tallies.
+// only share the seed counter and the tallies. A sweep may be one shard of
+// many (--shard K/N, or a scheduler's environment: cli/sweep_report.h), run
+// for a time instead of a range (--duration), and write seed records that
+// `merge` adds up (--out).
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <fstream>
 #include <cmath>
 #include <iostream>
 #include <map>
@@ -18,7 +22,9 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "cli/sweep_report.h"
 #include "faults/world.h"
+#include "sim/random.h"
 
 namespace sagasim::cli {
 
@@ -44,69 +50,153 @@ std::pair<uint64_t, uint64_t> parse_seeds(const std::string& text) {
   return {a, b};
 }
 
-struct Failure {
-  uint64_t seed;
-  std::string first_violation;
-};
+// "90", "90s", "10m", "2h": a positive number of seconds, minutes or hours.
+std::chrono::seconds parse_duration(const std::string& text) {
+  double n = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, n);
+  const std::string_view unit(ptr, static_cast<size_t>(end - ptr));
+  const double scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+  if (ec != std::errc() || scale == 0 || !(n > 0) || n * scale > 31 * 24 * 3600.0)
+    throw InputError("--duration", "", fmt::format("'{}': want a time such as 90s, 10m or 2h (up to 31 days)", text));
+  return std::chrono::seconds(static_cast<int64_t>(std::ceil(n * scale)));
+}
 
-// A sweep keeps every failing seed but the first violation of the lowest
-// ones only, so that --keep-going over a long range of failing seeds stays
-// small: 8 bytes per failing seed.
-constexpr size_t kDetailsKept = 1000;
-
-void keep_lowest(std::vector<Failure>& details, size_t n) {
-  std::sort(details.begin(), details.end(), [](const Failure& a, const Failure& b) { return a.seed < b.seed; });
+void keep_lowest(std::vector<SweepFailure>& details, size_t n) {
+  std::sort(details.begin(), details.end(), [](const SweepFailure& a, const SweepFailure& b) { return a.seed < b.seed; });
   if (details.size() > n) details.resize(n);
 }
 
 }  // namespace
 
 int sweep_command(const Program& program, const SweepArgs& args) {
-  const auto [first, last] = parse_seeds(args.seeds);
   const std::string& mutant = args.mutant;
-  const faults::RunSpec spec = load_spec(program, args.scenario, args.style, mutant);
-  const uint64_t total = last - first + 1;
+  const bool timed = !args.duration.empty();
+  if (args.seeds.empty() && !timed)
+    throw InputError("--seeds", "", "give the seeds to run (--seeds A..B), or a time to run fresh seeds for (--duration)");
+  uint64_t first = 0, last = 0;
+  if (!args.seeds.empty()) std::tie(first, last) = parse_seeds(args.seeds);
+  const std::optional<std::chrono::seconds> duration =
+      timed ? std::optional<std::chrono::seconds>(parse_duration(args.duration)) : std::nullopt;
 
-  std::atomic<uint64_t> next{first};
+  // Which shard: --shard, else the scheduler's environment, else all of it.
+  Shard shard = args.shard.empty() ? shard_from_environment().value_or(Shard{}) : parse_shard(args.shard, "--shard");
+  // Fresh seeds (--duration without --seeds) come from a root seed: seed i of
+  // the sweep is splitmix64 of root + i, so a failing one replays alone and
+  // shards with one root draw disjoint seeds.
+  std::optional<uint64_t> root;
+  if (timed && args.seeds.empty()) {
+    if (args.root_seed) {
+      root = *args.root_seed;
+    } else if (shard.sharded()) {
+      throw InputError("--root-seed", "",
+                       "a sharded --duration sweep needs one --root-seed for every shard, so that they draw "
+                       "disjoint seeds (any number; the nightly date is a good one)");
+    } else {
+      root = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) ^
+             (static_cast<uint64_t>(getpid()) << 40);
+    }
+  } else if (args.root_seed) {
+    throw InputError("--root-seed", "", "only for --duration without --seeds (a range names its seeds itself)");
+  }
+  auto seed_at = [&](uint64_t position) {
+    if (!root) return first + position;
+    uint64_t state = *root + position;
+    return sim::splitmix64(state);
+  };
+  // The positions this shard runs: shard.index, + count, ... (all of a range
+  // unless time runs out first; unbounded for fresh seeds).
+  const uint64_t range = root ? UINT64_MAX : last - first + 1;
+  const uint64_t planned = root ? 0 : (range > shard.index ? (range - shard.index - 1) / shard.count + 1 : 0);
+
+  const faults::RunSpec spec = load_spec(program, args.scenario, args.style, mutant);
+
+  SweepReport report;
+  report.scenario = spec.scenario.name;
+  report.scenario_file = args.scenario;
+  report.scenario_digest = json_digest(spec.scenario.spec);
+  report.saga = std::string(spec.scenario.saga->name());
+  report.style = spec.scenario.style;
+  report.mutant = mutant;
+  report.swarm = args.swarm;
+  report.commit = build_commit();
+  report.first = first;
+  report.last = last;
+  report.root = root;
+  report.shards = {shard};
+  report.jobs = args.jobs;
+  report.planned = planned;
+  {
+    const faults::FaultPlan plan = args.swarm ? (spec.plan.empty() ? faults::default_chaos_plan(spec.scenario) : spec.plan)
+                                              : spec.plan;
+    for (faults::FaultClass c : faults::all_fault_classes()) {
+      bool in_plan = false;
+      for (const auto& f : plan.faults) in_plan = in_plan || f.cls == c;
+      if (in_plan) report.planned_classes.emplace_back(faults::to_string(c));
+    }
+    report.saga_paths = spec.scenario.saga->paths(spec.scenario.style);
+  }
+  auto reproduce = [&](uint64_t seed) {
+    return fmt::format("{} run {} --seed {}{}{}{} --trace trace.jsonl", program.name, shell_quote(args.scenario), seed,
+                       style_flag(args.style), args.swarm ? " --swarm" : "", mutant_flag(mutant));
+  };
+
+  // Seed records: failures as they are found (a sweep killed at its deadline
+  // keeps them), the summary at the end.
+  std::ofstream out;
+  if (!args.out.empty()) {
+    out.open(args.out, std::ios::trunc);
+    if (!out) throw InputError(args.out, "", "cannot write the seed records (--out)");
+  }
+
+  if (shard.sharded() || root) {
+    std::string seeds = root ? fmt::format("fresh seeds from --root-seed {}{}", *root,
+                                           duration ? fmt::format(" for {} s", duration->count()) : "")
+                             : fmt::format("{} of the {} seeds {}..{}", thousands(planned), thousands(range), first, last);
+    fmt::print(stderr, "sweep: shard {}/{}{}: {}\n", shard.index, shard.count,
+               shard.source.empty() ? "" : fmt::format(" (from {})", shard.source), seeds);
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto deadline = duration ? t0 + *duration : std::chrono::steady_clock::time_point::max();
+  std::atomic<uint64_t> next{0};  // the next of this shard's positions, counted from 0
   std::atomic<uint64_t> done{0};
   std::atomic<bool> stop{false};
-  std::mutex mu;  // guards the tallies below
-  std::map<std::string, uint64_t> faults_fired;
-  std::map<std::string, uint64_t> paths;
-  std::map<std::string, uint64_t> runs_with_fault;
-  std::vector<uint64_t> failing_seeds;
-  std::vector<Failure> failures;  // the lowest kDetailsKept failing seeds, with their first violation
-  uint64_t runs_not_quiet = 0;
+  std::mutex mu;  // guards the report and the records file
+  std::vector<SweepFailure> failures;
 
   auto worker = [&] {
     for (;;) {
       if (stop.load()) return;
-      const uint64_t seed = next.fetch_add(1);
-      if (seed > last || seed < first) return;
+      if (duration && std::chrono::steady_clock::now() >= deadline) return;
+      const uint64_t j = next.fetch_add(1);
+      if (!root && j >= planned) return;
+      const uint64_t seed = seed_at(shard.index + j * shard.count);
       const sim::RunResult r = faults::run(spec, faults::RunConfig{seed, args.swarm, nullptr, kVersion, mutant});
       std::lock_guard<std::mutex> lock(mu);
       for (const auto& [f, n] : r.faults_fired) {
-        faults_fired[f] += n;
-        ++runs_with_fault[f];
+        report.faults_fired[f] += n;
+        ++report.runs_with_fault[f];
       }
-      for (const auto& [p, n] : r.paths) paths[p] += static_cast<uint64_t>(n);
-      runs_not_quiet += !r.quiesced;
+      for (const auto& [p, n] : r.paths) report.paths[p] += static_cast<uint64_t>(n);
+      report.runs_not_quiet += !r.quiesced;
       if (!r.ok()) {
         std::string first_violation;
         for (const auto& i : r.invariants)
           if (!i.pass && first_violation.empty())
             first_violation = fmt::format("{}: {}{}{}", i.name, i.violations.front().entity,
                                           i.violations.front().entity.empty() ? "" : " ", i.violations.front().message);
-        failing_seeds.push_back(seed);
-        failures.push_back({seed, std::move(first_violation)});
-        if (failures.size() >= 2 * kDetailsKept) keep_lowest(failures, kDetailsKept);
+        SweepFailure f{seed, std::move(first_violation), reproduce(seed)};
+        if (out.is_open()) out << SweepReport::failure_record(f, shard).dump() << "\n" << std::flush;
+        report.failing_seeds.push_back(seed);
+        failures.push_back(std::move(f));
+        if (failures.size() >= 2 * SweepReport::kDetailsKept) keep_lowest(failures, SweepReport::kDetailsKept);
         if (!args.keep_going) stop.store(true);
       }
       done.fetch_add(1);
     }
   };
 
-  const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int i = 0; i < args.jobs; ++i) threads.emplace_back(worker);
 
@@ -118,109 +208,67 @@ int sweep_command(const Program& program, const SweepArgs& args) {
     const uint64_t d = done.load();
     const double secs = elapsed_s();
     const double rate = secs > 0 ? static_cast<double>(d) / secs : 0;
-    const double eta = rate > 0 ? static_cast<double>(total - d) / rate : 0;
+    // Left: by the count of a range, or by the clock for a timed sweep.
+    const double left = duration ? std::max(0.0, static_cast<double>(duration->count()) - secs)
+                                 : (rate > 0 ? static_cast<double>(planned - std::min(planned, d)) / rate : 0);
+    const double fraction = duration ? std::min(1.0, secs / static_cast<double>(duration->count()))
+                                     : planned ? static_cast<double>(d) / static_cast<double>(planned) : 1.0;
     size_t failed;
     {
       std::lock_guard<std::mutex> lock(mu);
-      failed = failing_seeds.size();
+      failed = report.failing_seeds.size();
     }
+    const std::string of = root ? "" : fmt::format("/{}", planned);
     if (tty) {
       const int width = 30;
-      const int filled = static_cast<int>(static_cast<double>(width) * static_cast<double>(d) / static_cast<double>(total));
-      fmt::print(stderr, "\r[{}{}] {}/{} runs · {:.0f} runs/s · ETA {:.0f}s · {} failed   {}", std::string(filled, '#'),
-                 std::string(width - filled, '.'), d, total, rate, eta, failed, final ? "\n" : "");
+      const int filled = static_cast<int>(static_cast<double>(width) * fraction);
+      fmt::print(stderr, "\r[{}{}] {}{} runs · {:.0f} runs/s · {} {:.0f}s · {} failed   {}", std::string(filled, '#'),
+                 std::string(width - filled, '.'), d, of, rate, duration ? "left" : "ETA", left, failed,
+                 final ? "\n" : "");
     } else if (final || secs - last_line >= 5) {
       last_line = secs;
-      fmt::print(stderr, "sweep: {}/{} runs, {:.0f} runs/s, ETA {:.0f}s, {} failed\n", d, total, rate, eta, failed);
+      fmt::print(stderr, "sweep: {}{} runs, {:.0f} runs/s, {} {:.0f}s, {} failed\n", d, of, rate,
+                 duration ? "left" : "ETA", left, failed);
     }
   };
-  while (done.load() < total && !stop.load()) {
+  auto finished = [&] {
+    if (stop.load()) return true;
+    if (duration && std::chrono::steady_clock::now() >= deadline) return true;
+    return !root && done.load() >= planned;
+  };
+  while (!finished()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     progress(false);
   }
   for (auto& t : threads) t.join();
   progress(true);
-  const double secs = elapsed_s();
-  const uint64_t runs = done.load();
-  const double runs_per_s = secs > 0 ? static_cast<double>(runs) / secs : 0;
-  keep_lowest(failures, kDetailsKept);
-  std::sort(failing_seeds.begin(), failing_seeds.end());
 
-  // Coverage: the classes the plan(s) could fire and the paths the saga has.
-  std::vector<std::string> not_fired, not_seen;
-  {
-    const faults::FaultPlan plan = args.swarm ? (spec.plan.empty() ? faults::default_chaos_plan(spec.scenario) : spec.plan)
-                                              : spec.plan;
-    for (faults::FaultClass c : faults::all_fault_classes()) {
-      bool planned = false;
-      for (const auto& f : plan.faults) planned = planned || f.cls == c;
-      if (planned && !faults_fired.count(std::string(faults::to_string(c))))
-        not_fired.emplace_back(faults::to_string(c));
-    }
-    for (const std::string& p : spec.scenario.saga->paths(spec.scenario.style))
-      if (!paths.count(p)) not_seen.push_back(p);
+  report.wall_s = elapsed_s();
+  report.runs = done.load();
+  if (root) report.planned = report.runs;
+  if (duration && !root && report.runs < planned && !stop.load()) report.planned = report.runs;  // time ran out
+  keep_lowest(failures, SweepReport::kDetailsKept);
+  report.failures = std::move(failures);
+  std::sort(report.failing_seeds.begin(), report.failing_seeds.end());
+  if (out.is_open()) {
+    out << report.summary_record().dump() << "\n";
+    out.close();
+    if (!out) throw InputError(args.out, "", "writing the seed records failed");
   }
-  auto reproduce = [&](uint64_t seed) {
-    return fmt::format("{} run {} --seed {}{}{}{} --trace trace.jsonl", program.name, shell_quote(args.scenario), seed,
-                       style_flag(args.style), args.swarm ? " --swarm" : "",
-                       mutant_flag(mutant));
-  };
 
   if (args.json) {
-    nlohmann::ordered_json j;
-    j["scenario"] = spec.scenario.name;
-    j["seeds"] = {{"first", first}, {"last", last}};
-    j["swarm"] = args.swarm;
-    j["jobs"] = args.jobs;
-    j["runs"] = runs;
-    j["failures"] = failing_seeds.size();
-    nlohmann::ordered_json details = nlohmann::ordered_json::array();
-    for (const auto& f : failures)
-      details.push_back({{"seed", f.seed}, {"violation", f.first_violation}, {"reproduce", reproduce(f.seed)}});
-    j["failing_seeds"] = failing_seeds;
-    j["failure_details"] = details;  // the lowest 1,000 failing seeds
-    j["faults_fired"] = faults_fired;
-    j["runs_with_fault"] = runs_with_fault;
-    j["classes_not_fired"] = not_fired;
-    j["paths"] = paths;
-    j["paths_not_seen"] = not_seen;
-    j["runs_not_quiet"] = runs_not_quiet;
-    j["wall_s"] = std::round(secs * 100) / 100;
-    j["runs_per_s"] = std::round(runs_per_s * 10) / 10;
-    std::cout << j.dump(2) << "\n";
+    std::cout << report.to_json().dump(2) << "\n";
   } else {
-    fmt::print("sweep       {} seeds {}..{}{} on {} worker(s)\n", spec.scenario.name, first, last,
-               args.swarm ? " (swarm)" : "", args.jobs);
-    fmt::print("runs        {} in {:.1f} s · {:.1f} runs/s{}\n", thousands(runs), secs, runs_per_s,
-               runs < total ? fmt::format(" (stopped at the first failure; --keep-going runs all {})", total) : "");
-    std::string fired;
-    for (const auto& [f, n] : faults_fired)
-      fired += fmt::format("\n              {:<24} {:>10} times in {} runs", f, thousands(n), thousands(runs_with_fault[f]));
-    fmt::print("faults      {}{}\n", fired.empty() ? "none fired" : "fired:", fired);
-    if (!not_fired.empty()) {
-      std::string s;
-      for (const auto& c : not_fired) s += (s.empty() ? "" : ", ") + c;
-      fmt::print("            planned but never fired: {}\n", s);
-    }
-    std::string ps;
-    const std::string noun = spec.scenario.saga->instance_noun();
-    for (const auto& [p, n] : paths) ps += fmt::format("\n              {:<28} {:>10} {}", p, thousands(n), noun);
-    fmt::print("saga paths  {}\n", ps);
-    if (!not_seen.empty()) {
-      std::string s;
-      for (const auto& p : not_seen) s += (s.empty() ? "" : ", ") + p;
-      fmt::print("            never seen: {}\n", s);
-    }
-    if (runs_not_quiet) fmt::print("            {} run(s) hit run.max_virtual_ms before going quiet\n", runs_not_quiet);
-    if (failing_seeds.empty()) {
-      fmt::print("failures    none\n");
-    } else {
-      fmt::print("failures    {} (seeds{})\n", failing_seeds.size(), failing_seeds.size() > 20 ? ", first 20" : "");
-      for (size_t i = 0; i < failures.size() && i < 20; ++i)
-        fmt::print("  seed {}: {}\n    {}\n", failures[i].seed, failures[i].first_violation, reproduce(failures[i].seed));
-    }
+    const std::string seeds = root ? fmt::format("fresh seeds from root {}", *root)
+                                   : fmt::format("seeds {}..{}", first, last);
+    const std::string of_shard = shard.sharded() ? fmt::format(", shard {}/{}", shard.index, shard.count) : "";
+    report.print(fmt::format("sweep       {} {}{}{} on {} worker(s)", spec.scenario.name, seeds, of_shard,
+                             args.swarm ? " (swarm)" : "", args.jobs),
+                 spec.scenario.saga->instance_noun());
+    if (duration && !root && report.runs < planned && !stop.load())
+      fmt::print("            the --duration ran out after {} of {} seeds\n", thousands(report.runs), thousands(planned));
   }
-  return failing_seeds.empty() ? 0 : kExitViolation;
+  return report.failing_seeds.empty() ? 0 : kExitViolation;
 }
 
 }  // namespace sagasim::cli
