@@ -49,6 +49,7 @@ struct SweepArgs {
   std::string duration;  // "10m": stop then; without seeds, run fresh ones from root_seed
   std::optional<uint64_t> root_seed;
   std::string out;       // seed records (JSON Lines) for `merge`
+  bool require_coverage = false;  // fail when a planned fault class or a declared saga path was never seen
 };
 int sweep_command(const Program& program, const SweepArgs& args);
 
@@ -56,6 +57,7 @@ struct MergeArgs {
   std::vector<std::string> files;
   bool json = false;
   std::string junit;  // JUnit XML for CI dashboards
+  bool require_coverage = false;
 };
 int merge_command(const Program& program, const MergeArgs& args);
 

@@ -102,7 +102,11 @@ int main(int argc, char** argv, const sim::SagaRegistry& sagas, std::vector<std:
                                 "`{} merge` adds up the shards' files",
                                 program.name))
       ->type_name("FILE");
-  sweep->footer("Exit codes: 0 no run failed, 1 a run failed, 2 bad input, 3 an error in the harness.");
+  sweep->add_flag("--require-coverage", sweep_args.require_coverage,
+                  "Fail (exit 1) when a fault class the plan can fire never fired, or a saga path the saga declares "
+                  "was never taken: a sweep that did not exercise what it claims to is not a pass");
+  sweep->footer("Exit codes: 0 no run failed, 1 a run failed (or --require-coverage was not met), 2 bad input, 3 an "
+                "error in the harness.");
 
   MergeArgs merge_args;
   CLI::App* merge = app.add_subcommand(
@@ -112,7 +116,10 @@ int main(int argc, char** argv, const sim::SagaRegistry& sagas, std::vector<std:
   merge->add_option("--junit", merge_args.junit,
                     "Also write JUnit XML (a test case per shard and per failing seed) for CI dashboards")
       ->type_name("FILE");
-  merge->footer("Exit codes: 0 no run failed, 1 a run failed, 2 bad input (unreadable records, shards of different "
+  merge->add_flag("--require-coverage", merge_args.require_coverage,
+                  "Fail (exit 1) when, over all shards, a planned fault class never fired or a declared saga path "
+                  "was never taken");
+  merge->footer("Exit codes: 0 no run failed, 1 a run failed (or --require-coverage was not met), 2 bad input (unreadable records, shards of different "
                 "sweeps, a shard missing or unfinished).");
 
   ShrinkArgs shrink_args;

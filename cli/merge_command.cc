@@ -152,7 +152,8 @@ int merge_command(const Program& program, const MergeArgs& args) {
                             total.swarm ? " (swarm)" : "", count, total.commit),
                 saga ? saga->instance_noun() : "instances");
   }
-  return total.failing_seeds.empty() ? 0 : kExitViolation;
+  if (!total.failing_seeds.empty()) return kExitViolation;
+  return args.require_coverage ? total.coverage_verdict(program.name) : 0;
 }
 
 }  // namespace sagasim::cli

@@ -268,7 +268,8 @@ int sweep_command(const Program& program, const SweepArgs& args) {
     if (duration && !root && report.runs < planned && !stop.load())
       fmt::print("            the --duration ran out after {} of {} seeds\n", thousands(report.runs), thousands(planned));
   }
-  return report.failing_seeds.empty() ? 0 : kExitViolation;
+  if (!report.failing_seeds.empty()) return kExitViolation;
+  return args.require_coverage ? report.coverage_verdict(program.name) : 0;
 }
 
 }  // namespace sagasim::cli

@@ -110,6 +110,18 @@ std::vector<std::string> SweepReport::paths_not_seen() const {
   return out;
 }
 
+int SweepReport::coverage_verdict(const std::string& program) const {
+  const auto nf = classes_not_fired();
+  const auto ns = paths_not_seen();
+  if (nf.empty() && ns.empty()) return 0;
+  std::string what;
+  if (!nf.empty()) what += fmt::format("fault class(es) planned but never fired: {}", joined(nf));
+  if (!ns.empty()) what += fmt::format("{}saga path(s) never seen: {}", what.empty() ? "" : "; ", joined(ns));
+  fmt::print(stderr, "{}: coverage required (--require-coverage) and not reached in {} runs: {}\n", program,
+             thousands(runs), what);
+  return kExitViolation;
+}
+
 nlohmann::ordered_json SweepReport::failure_record(const SweepFailure& f, const Shard& shard) {
   nlohmann::ordered_json j;
   j["kind"] = "failure";
@@ -273,6 +285,7 @@ nlohmann::ordered_json SweepReport::to_json() const {
   j["classes_not_fired"] = classes_not_fired();
   j["paths"] = paths;
   j["paths_not_seen"] = paths_not_seen();
+  j["coverage_complete"] = classes_not_fired().empty() && paths_not_seen().empty();
   j["runs_not_quiet"] = runs_not_quiet;
   j["wall_s"] = std::round(wall_s * 100) / 100;
   j["runs_per_s"] = wall_s > 0 ? std::round(static_cast<double>(runs) / wall_s * 10) / 10 : 0.0;

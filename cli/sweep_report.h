@@ -74,6 +74,11 @@ struct SweepReport {
 
   std::vector<std::string> classes_not_fired() const;
   std::vector<std::string> paths_not_seen() const;
+  // --require-coverage: the exit code of a sweep whose runs all passed (0, or
+  // 1 with a line on stderr naming what was never seen). A sweep that never
+  // fired a class its plan has, or never took a path its saga declares, did
+  // not test what it claims to.
+  int coverage_verdict(const std::string& program) const;
 
   // The --out summary record, and back (InputError naming `where`).
   nlohmann::ordered_json summary_record() const;

@@ -181,6 +181,30 @@ with tempfile.TemporaryDirectory(prefix="sagasim-shard-") as tmp:
               f"rc={r.returncode} {r.stderr[-500:]}")
     r = run("merge", *n2, "--junit", tmp / "no-such-dir" / "x.xml")
     check("an unwritable --junit: exit 2", r.returncode == 2 and "--junit" in r.stderr, r.stderr[-300:])
+    # Coverage gates: the project's CI sweep of the chaos scenario must fire
+    # every fault class and take every saga path, in both styles.
+    for style in ("choreography", "orchestration"):
+        r = run("sweep", CHAOS, "--seeds", "1..500", "--swarm", "--jobs", "2", "--require-coverage", "--json",
+                "--style", style)
+        check(f"chaos, 500 swarm seeds, {style}: every class fired and every path seen (--require-coverage)",
+              r.returncode == 0 and js(r).get("coverage_complete") is True, r.stderr[-800:])
+    happy = str(ROOT / "scenarios" / "happy-path.json")
+    r = run("sweep", happy, "--seeds", "1..2", "--require-coverage")
+    check("a sweep that never takes a declared path fails --require-coverage, naming the path",
+          r.returncode == 1 and "never seen:" in r.stderr and "failures    none" in r.stdout, r.stderr[-800:])
+    r = run("sweep", happy, "--seeds", "1..2")
+    check("the same sweep without the gate passes", r.returncode == 0, r.stderr[-300:])
+    r = run("merge", *n2, "--require-coverage")
+    check("merge --require-coverage judges the union of the shards (a violation still comes first: exit 1)",
+          r.returncode == 1, r.stderr[-300:])
+    cov = []
+    for k in range(2):
+        out = tmp / f"cov{k}.jsonl"
+        run("sweep", CHAOS, "--seeds", "1..400", "--swarm", "--shard", f"{k}/2", "--out", out, "--jobs", "2")
+        cov.append(out)
+    r = run("merge", *cov, "--require-coverage", "--json")
+    check("merge --require-coverage passes when the shards together saw everything",
+          r.returncode == 0 and js(r).get("coverage_complete") is True, r.stdout[-500:] + r.stderr[-500:])
     r = run("sweep", "--help")
     check("sweep --help explains sharding and the schedulers' variables",
           all(w in r.stdout for w in ("--shard", "SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "--duration", "--out")),
