@@ -119,10 +119,16 @@ def sweep_on_slurm(tmp, cluster, slurm_args):
                       f"  --out {shlex.quote(str(records))}/shard-$SLURM_ARRAY_TASK_ID.jsonl\n")
     job_env = dict(env, SLURM_CONF=str(cluster / "slurm.conf"))
     t0 = time.monotonic()
-    sb = subprocess.run(["sbatch", f"--array=0-{TASKS - 1}", "--wait", "--parsable", "--job-name=sagasim-sweep",
-                         "--cpus-per-task=1", f"--chdir={tmp}", f"--output={tmp}/task-%a.out",
-                         f"--error={tmp}/task-%a.err", str(script)],
-                        capture_output=True, text=True, timeout=300, env=job_env)
+    try:
+        sb = subprocess.run(["sbatch", f"--array=0-{TASKS - 1}", "--wait", "--parsable", "--job-name=sagasim-sweep",
+                             "--cpus-per-task=1", f"--chdir={tmp}", f"--output={tmp}/task-%a.out",
+                             f"--error={tmp}/task-%a.err", str(script)],
+                            capture_output=True, text=True, timeout=300, env=job_env)
+    except subprocess.TimeoutExpired:
+        queue = subprocess.run(["sh", "-c", "squeue; sinfo -N -l"], capture_output=True, text=True, timeout=60,
+                               env=job_env)
+        check("the job array finishes within 300 s", False, queue.stdout + queue.stderr)
+        return
     print(f"sbatch --array=0-{TASKS - 1} --wait: {time.monotonic() - t0:.1f} s")
     # sbatch --wait exits with the highest exit code of the array's tasks: 1,
     # since every shard of this variant has failing seeds.
