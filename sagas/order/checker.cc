@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -11,10 +12,11 @@ namespace sagasim::inv {
 using namespace saga;
 
 namespace {
-constexpr std::string_view kAll[] = {kMoneyConserved,    kStockConserved,
-                                     kNeverNegative,     kEffectsAtMostOnce,
-                                     kTerminalWithinBound, kConfirmedIffChargedAndReserved,
-                                     kCancelledCompensated, kBrokerGuarantees};
+constexpr std::string_view kAll[] = {kMoneyConserved,       kStockConserved,
+                                     kNeverNegative,        kEffectsAtMostOnce,
+                                     kTerminalWithinBound,  kConfirmedIffChargedAndReserved,
+                                     kCancelledCompensated, kEffectsMatchOrder,
+                                     kDecisionsJustified,   kBrokerGuarantees};
 constexpr size_t kMaxViolations = 1000;
 
 int64_t held_cents(const Payment* p) {
@@ -34,11 +36,63 @@ bool order_step_ok(const Order* from, const Order& to) {
   if (!from) return to.status == OrderStatus::Pending;
   return from->status == OrderStatus::Pending && to.status != OrderStatus::Pending;
 }
+
+// Lines as a multiset of SKU -> quantity (the same SKU on two lines adds up).
+std::map<std::string, int64_t> quantities(const std::vector<OrderLine>& lines) {
+  std::map<std::string, int64_t> q;
+  for (const auto& l : lines) q[l.sku] += l.quantity;
+  return q;
+}
+std::string describe(const std::map<std::string, int64_t>& q) {
+  std::string s;
+  for (const auto& [sku, n] : q) s += fmt::format("{}{}x{}", s.empty() ? "" : " ", n, sku);
+  return s.empty() ? "nothing" : s;
+}
 }  // namespace
 
 std::span<const std::string_view> all_invariants() { return kAll; }
 
-SafetyMonitor::SafetyMonitor(Baseline baseline) : baseline_(std::move(baseline)), money_(baseline_.money_cents) {}
+SafetyMonitor::SafetyMonitor(Baseline baseline)
+    : baseline_(std::move(baseline)), money_(baseline_.money_cents), balance_(baseline_.balances),
+      available_(baseline_.stock) {}
+
+void SafetyMonitor::judge_decisions(const WriteSet& ws, Time now) {
+  for (const Put& put : ws.puts) {
+    if (put.before) continue;  // a decision is a new record; later changes are compensations
+    if (put.table == kPaymentsTable) {
+      const Payment* p = record_as<Payment>(put.record);
+      if (!p || (p->status != PaymentStatus::Charged && p->status != PaymentStatus::Declined)) continue;
+      auto it = balance_.find(p->customer_id);
+      if (it == balance_.end()) {
+        if (p->status == PaymentStatus::Charged)
+          add(kDecisionsJustified, put.key, fmt::format("charged {} cents to unknown customer {}", p->amount_cents,
+                                                        p->customer_id), now);
+        continue;
+      }
+      const int64_t balance = it->second;
+      if (p->status == PaymentStatus::Charged && balance < p->amount_cents)
+        add(kDecisionsJustified, put.key,
+            fmt::format("charged {} cents with a balance of {}", p->amount_cents, balance), now);
+      if (p->status == PaymentStatus::Declined && balance >= p->amount_cents)
+        add(kDecisionsJustified, put.key,
+            fmt::format("declined {} cents with a balance of {}: enough to pay", p->amount_cents, balance), now);
+    } else if (put.table == kReservationsTable) {
+      const Reservation* r = record_as<Reservation>(put.record);
+      if (!r || (r->status != ReservationStatus::Held && r->status != ReservationStatus::Rejected)) continue;
+      std::string short_line;
+      for (const auto& [sku, qty] : quantities(r->lines)) {
+        auto it = available_.find(sku);
+        const int64_t have = it == available_.end() ? 0 : it->second;
+        if (have < qty && short_line.empty()) short_line = fmt::format("{}x{} with {} available", qty, sku, have);
+      }
+      if (r->status == ReservationStatus::Held && !short_line.empty())
+        add(kDecisionsJustified, put.key, "reserved " + short_line, now);
+      if (r->status == ReservationStatus::Rejected && short_line.empty())
+        add(kDecisionsJustified, put.key,
+            fmt::format("rejected {} with every SKU available", describe(quantities(r->lines))), now);
+    }
+  }
+}
 
 void SafetyMonitor::add(std::string_view invariant, std::string order, std::string message, Time now) {
   if (violations_.size() >= kMaxViolations) {
@@ -49,12 +103,14 @@ void SafetyMonitor::add(std::string_view invariant, std::string order, std::stri
 }
 
 void SafetyMonitor::on_commit(const WriteSet& ws, Time now) {
+  judge_decisions(ws, now);
   bool money_touched = false;
   for (const Put& put : ws.puts) {
     if (put.table == kAccountsTable) {
       const Account* before = record_as<Account>(put.before);
       const Account* after = record_as<Account>(put.record);
       if (!after) continue;
+      balance_[put.key] = after->balance_cents;
       money_ += after->balance_cents - (before ? before->balance_cents : 0);
       money_touched = true;
       if (after->balance_cents < 0)
@@ -72,6 +128,7 @@ void SafetyMonitor::on_commit(const WriteSet& ws, Time now) {
     } else if (put.table == kStockTable) {
       const StockItem* after = record_as<StockItem>(put.record);
       if (!after) continue;
+      available_[put.key] = after->available;
       if (after->available < 0 || after->reserved < 0)
         add(kNeverNegative, "", fmt::format("sku {} available {} reserved {}", put.key, after->available, after->reserved), now);
       auto it = baseline_.stock.find(put.key);
@@ -145,6 +202,95 @@ std::vector<Violation> check_saga_log(const SagaState& s, const FinalCheckOption
   return out;
 }
 
+namespace {
+
+// The payload as T: the typed one, or (an event logged as another version's
+// type or as plain JSON, as on the wire) read from its JSON form; nullopt
+// when it is neither, or has no payload (the checker's own tests).
+template <class T>
+std::optional<T> payload_of(const Event& e) {
+  if (!e.payload) return std::nullopt;
+  if (auto* p = dynamic_cast<const PayloadOf<T>*>(e.payload.get())) return p->value;
+  try {
+    nlohmann::json j;
+    e.payload->to_json(j);
+    return j.get<T>();
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+// kEffectsMatchOrder: each order's effects against what was asked.
+template <class Add>
+void check_effects(const SagaState& s, Add& add) {
+  auto v = [&](const std::string& order, std::string msg) { add(kEffectsMatchOrder, order, std::move(msg)); };
+  // The client's command: the first PlaceOrder of each order id.
+  std::map<std::string, PlaceOrder> asked;
+  for (const LoggedEvent& le : s.log)
+    if (le.event->type == PlaceOrder::kType && !asked.count(le.event->key))
+      if (auto cmd = payload_of<PlaceOrder>(*le.event)) asked.emplace(le.event->key, std::move(*cmd));
+  for (const auto& [id, o] : s.orders) {
+    if (o.amount_cents != order_amount_cents(o.lines))
+      v(id, fmt::format("the order's amount is {} cents but its lines cost {}", o.amount_cents,
+                        order_amount_cents(o.lines)));
+    if (auto a = asked.find(id); a != asked.end()) {
+      const PlaceOrder& cmd = a->second;
+      if (cmd.customer_id != o.customer_id || cmd.lines != o.lines || cmd.amount_cents != o.amount_cents)
+        v(id, fmt::format("the order record ({} cents, {} for {}) is not the PlaceOrder ({} cents, {} for {})",
+                          o.amount_cents, describe(quantities(o.lines)), o.customer_id, cmd.amount_cents,
+                          describe(quantities(cmd.lines)), cmd.customer_id));
+    }
+    if (auto p = s.payments.find(id); p != s.payments.end() && p->second.status != PaymentStatus::Voided) {
+      const Payment& pay = p->second;
+      if (pay.amount_cents != o.amount_cents || pay.customer_id != o.customer_id)
+        v(id, fmt::format("payment {} of {} cents to {}; the order is {} cents from {}", to_string(pay.status),
+                          pay.amount_cents, pay.customer_id, o.amount_cents, o.customer_id));
+    }
+    if (auto r = s.reservations.find(id); r != s.reservations.end() && r->second.status != ReservationStatus::Voided) {
+      if (quantities(r->second.lines) != quantities(o.lines))
+        v(id, fmt::format("reservation {} holds {}; the order is {}", to_string(r->second.status),
+                          describe(quantities(r->second.lines)), describe(quantities(o.lines))));
+    }
+  }
+  // The events as they went out.
+  for (const LoggedEvent& le : s.log) {
+    const std::string& t = le.event->type;
+    const bool charge = t == PaymentProcessed::kType, refund = t == PaymentRefunded::kType,
+               reserve = t == ItemsReserved::kType;
+    if (!charge && !refund && !reserve) continue;
+    auto it = s.orders.find(le.event->correlation_id);
+    if (it == s.orders.end()) continue;
+    const Order& o = it->second;
+    if (charge) {
+      const auto p = payload_of<PaymentProcessed>(*le.event);
+      if (!p) continue;
+      const PaymentProcessed& e = *p;
+      if (e.amount_cents != o.amount_cents || e.customer_id != o.customer_id)
+        v(o.order_id, fmt::format("{} charged {} cents to {}; the order is {} cents from {}", le.event->event_id,
+                                  e.amount_cents, e.customer_id, o.amount_cents, o.customer_id));
+      if (!e.lines.empty() && quantities(e.lines) != quantities(o.lines))
+        v(o.order_id, fmt::format("{} passes on {}; the order is {}", le.event->event_id, describe(quantities(e.lines)),
+                                  describe(quantities(o.lines))));
+    } else if (refund) {
+      const auto p = payload_of<PaymentRefunded>(*le.event);
+      if (!p) continue;
+      const PaymentRefunded& e = *p;
+      if (e.amount_cents != o.amount_cents)
+        v(o.order_id, fmt::format("{} refunded {} cents of a {}-cent charge", le.event->event_id, e.amount_cents,
+                                  o.amount_cents));
+    } else {
+      const auto p = payload_of<ItemsReserved>(*le.event);
+      if (!p) continue;
+      const ItemsReserved& e = *p;
+      if (quantities(e.lines) != quantities(o.lines))
+        v(o.order_id, fmt::format("{} reserved {}; the order is {}", le.event->event_id, describe(quantities(e.lines)),
+                                  describe(quantities(o.lines))));
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline, const FinalCheckOptions& options) {
   std::vector<Violation> out;
   auto add = [&](std::string_view inv, std::string order, std::string msg) {
@@ -206,6 +352,8 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
     if (!seen.ids[1].empty() && seen.ids[0].empty()) add(kEffectsAtMostOnce, order, "refund without a charge");
     if (!seen.ids[3].empty() && seen.ids[2].empty()) add(kEffectsAtMostOnce, order, "release without a reservation");
   }
+
+  check_effects(s, add);
 
   if (!options.quiesced) return out;
 

@@ -27,6 +27,21 @@ inline constexpr std::string_view kEffectsAtMostOnce = "effects_at_most_once";
 inline constexpr std::string_view kTerminalWithinBound = "orders_terminal_within_bound";
 inline constexpr std::string_view kConfirmedIffChargedAndReserved = "confirmed_iff_charged_and_reserved";
 inline constexpr std::string_view kCancelledCompensated = "cancelled_fully_compensated";
+// Effects compared with what was asked: the order record is the client's
+// PlaceOrder and its amount is the sum of its lines (the price is the
+// lines'); every charge is the order's amount from the order's customer (the
+// Payment record and each PaymentProcessed), every refund the charge's
+// amount, every reservation (record and ItemsReserved) exactly the order's
+// lines by SKU and quantity, and what a release gives back is what the
+// reservation held (the reservation record, which stock conservation ties
+// to the stock).
+inline constexpr std::string_view kEffectsMatchOrder = "effects_match_order";
+// Every business decision justified by the state it was made in, at the
+// commit that made it: a charge only with balance >= amount, a decline only
+// with balance < amount (or an unknown customer); a reservation only when
+// every SKU had its quantity available, a rejection only when some SKU was
+// short. Judged at each commit (SafetyMonitor), not from the final state.
+inline constexpr std::string_view kDecisionsJustified = "decisions_justified";
 
 // Orchestration style only: once quiet, the orchestrator's saga log records
 // every decision, and for a cancelled order every charge or reservation it
@@ -37,10 +52,12 @@ inline constexpr std::string_view kSagaLogComplete = "saga_log_complete";
 // adds kSagaLogComplete before kBrokerGuarantees).
 std::span<const std::string_view> all_invariants();
 
-// What the world started with: the reference for conservation.
+// What the world started with: the reference for conservation, and the
+// opening balances the decisions are judged from.
 struct Baseline {
   int64_t money_cents = 0;                    // sum of opening balances
   std::map<std::string, int64_t> stock;       // sku -> opening quantity
+  std::map<std::string, int64_t> balances;    // customer -> opening balance
 };
 
 class SafetyMonitor {
@@ -56,9 +73,14 @@ class SafetyMonitor {
 
  private:
   void add(std::string_view invariant, std::string order, std::string message, Time now);
+  // kDecisionsJustified for the new payment and reservation records of one
+  // commit, against the balances and stock committed before it.
+  void judge_decisions(const WriteSet& ws, Time now);
 
   Baseline baseline_;
   int64_t money_ = 0;  // balances + held charges, kept up to date by deltas
+  std::map<std::string, int64_t> balance_;    // customer -> committed balance
+  std::map<std::string, int64_t> available_;  // sku -> committed available quantity
   std::vector<Violation> violations_;
   std::map<std::string, int64_t> decided_at_;
   size_t dropped_ = 0;

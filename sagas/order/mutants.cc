@@ -33,6 +33,10 @@ constexpr MutantInfo kMutants[] = {
      "orchestration: cancelling an order does not refund the charge the saga log records"},
     {Mutant::BreakingSchemaChange, "breaking-schema-change",
      "order ships a new version of OrderCreated and ChargePayment with amount_cents renamed total_cents, unchecked"},
+    {Mutant::PaymentForwardsFirstLine, "payment-forwards-first-line",
+     "payment passes only the order's first line on to inventory, which reserves less than was ordered"},
+    {Mutant::PaymentDeclinesExactBalance, "payment-declines-exact-balance",
+     "payment declines an order whose amount equals the customer's balance (balance > amount where >= was meant)"},
 };
 }  // namespace
 
@@ -44,6 +48,7 @@ bool mutant_applies(Mutant m, std::string_view style) {
     case Mutant::PaymentNoTombstone:          // no tombstones: compensations follow what they undo
     case Mutant::InventoryReleaseUnreserved:  // nor to release a rejected reservation
     case Mutant::InventoryNoTombstone:
+    case Mutant::PaymentForwardsFirstLine:    // the orchestrator sends inventory the lines itself
       return style != "orchestration";
     case Mutant::OrchestratorIgnoresLateReply:
     case Mutant::OrchestratorSkipsRefund:

@@ -27,6 +27,8 @@ enum class Mutant {
   OrchestratorIgnoresLateReply,   // orchestration: after the decision, replies are dropped (no late compensation)
   OrchestratorSkipsRefund,        // orchestration: cancelling does not refund a charge it heard of
   BreakingSchemaChange,           // order writes its charge request with amount_cents renamed: an unchecked schema change
+  PaymentForwardsFirstLine,       // choreography: PaymentProcessed carries only the order's first line to inventory
+  PaymentDeclinesExactBalance,    // payment declines when the balance equals the amount (> where >= was meant)
 };
 
 struct MutantInfo {

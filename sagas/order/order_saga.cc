@@ -39,7 +39,10 @@ constexpr std::string_view kAllPaths[] = {"confirmed",      "payment_failed",   
 
 inv::Baseline baseline_of(const Workload& w) {
   inv::Baseline b;
-  for (const auto& c : w.customers) b.money_cents += c.balance_cents;
+  for (const auto& c : w.customers) {
+    b.money_cents += c.balance_cents;
+    b.balances[c.id] = c.balance_cents;
+  }
   for (const auto& s : w.skus) b.stock[s.sku] += s.stock;
   return b;
 }

@@ -59,7 +59,9 @@ void PaymentService::charge(const std::string& order_id, const std::string& cust
     return;  // charged, declined or voided already
   const Account* account = txn.get_as<Account>(kAccountsTable, customer_id);
   Payment p{order_id, customer_id, amount_cents, PaymentStatus::Declined};
-  if (!account || account->balance_cents < amount_cents) {
+  const bool enough = account && (mutant_ == Mutant::PaymentDeclinesExactBalance ? account->balance_cents > amount_cents
+                                                                                 : account->balance_cents >= amount_cents);
+  if (!enough) {
     std::string reason = account ? fmt::format("balance {} < amount {}", account->balance_cents, amount_cents)
                                  : "unknown customer " + customer_id;
     ctx.emit(kPaymentsTopic, order_id, PaymentFailed{order_id, std::move(reason)});
@@ -68,7 +70,9 @@ void PaymentService::charge(const std::string& order_id, const std::string& cust
     a.balance_cents -= amount_cents;
     p.status = PaymentStatus::Charged;
     txn.put(kAccountsTable, a.customer_id, std::move(a));
-    ctx.emit(kPaymentsTopic, order_id, PaymentProcessed{order_id, customer_id, amount_cents, lines});
+    std::vector<OrderLine> passed_on = lines;
+    if (mutant_ == Mutant::PaymentForwardsFirstLine && passed_on.size() > 1) passed_on.resize(1);
+    ctx.emit(kPaymentsTopic, order_id, PaymentProcessed{order_id, customer_id, amount_cents, std::move(passed_on)});
   }
   txn.put(kPaymentsTable, order_id, std::move(p));
 }

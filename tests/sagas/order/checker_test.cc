@@ -17,6 +17,7 @@ Baseline baseline() {
   Baseline b;
   b.money_cents = 1000;
   b.stock = {{"sku-1", 5}};
+  b.balances = {{"c-1", 1000}};
   return b;
 }
 
@@ -159,11 +160,11 @@ TEST(SafetyMonitor, CatchesIllegalTransitions) {
   MemoryStore store;
   SafetyMonitor m(baseline());
   Transaction t1(store, "inv");
-  t1.put(kReservationsTable, "o-1", Reservation{"o-1", {}, ReservationStatus::Rejected});
+  t1.put(kReservationsTable, "o-1", Reservation{"o-1", {{"sku-1", 9, 100}}, ReservationStatus::Rejected});
   t1.commit();
   m.on_commit(t1.writes(), Time{1});
   Transaction t2(store, "inv");
-  t2.put(kReservationsTable, "o-1", Reservation{"o-1", {}, ReservationStatus::Held});  // a second decision
+  t2.put(kReservationsTable, "o-1", Reservation{"o-1", {{"sku-1", 9, 100}}, ReservationStatus::Held});  // a second decision
   t2.commit();
   m.on_commit(t2.writes(), Time{2});
   ASSERT_EQ(m.violations().size(), 1u);
@@ -180,6 +181,122 @@ TEST(SafetyMonitor, CatchesStockThatDoesNotAddUp) {
   m.on_commit(t.writes(), Time{1});
   ASSERT_EQ(m.violations().size(), 1u);
   EXPECT_EQ(m.violations()[0].invariant, kStockConserved);
+}
+
+// Each decision against the state committed before it: a decline with
+// enough money, a charge without it, a reservation beyond the stock and a
+// rejection with everything available are each caught; the justified ones
+// (the boundary included: balance == amount pays) are not.
+TEST(SafetyMonitor, JudgesEveryDecisionAgainstTheStateItWasMadeIn) {
+  auto judge = [](auto&& build) {
+    MemoryStore store;
+    {
+      Transaction setup(store, "setup");  // the opening state: c-1 has 1000 cents, sku-1 5 units
+      setup.put(kAccountsTable, "c-1", Account{"c-1", 1000});
+      setup.put(kStockTable, "sku-1", StockItem{"sku-1", 5, 0});
+      setup.commit();
+    }
+    SafetyMonitor m(baseline());
+    Transaction t(store, "svc-1");
+    build(t);
+    t.commit();
+    m.on_commit(t.writes(), Time{1});
+    std::vector<std::string> out;
+    for (const auto& v : m.violations()) out.push_back(v.invariant + " " + v.entity);
+    return out;
+  };
+  const std::vector<std::string> none;
+  const std::vector<std::string> unjustified = {std::string(kDecisionsJustified) + " o-1"};
+  EXPECT_EQ(judge([](Transaction& t) {
+              t.put(kAccountsTable, "c-1", Account{"c-1", 0});
+              t.put(kPaymentsTable, "o-1", Payment{"o-1", "c-1", 1000, PaymentStatus::Charged});
+            }),
+            none);  // exactly the balance: paid
+  EXPECT_EQ(judge([](Transaction& t) { t.put(kPaymentsTable, "o-1", Payment{"o-1", "c-1", 1000, PaymentStatus::Declined}); }),
+            unjustified);  // declined at exactly the balance
+  EXPECT_EQ(judge([](Transaction& t) { t.put(kPaymentsTable, "o-1", Payment{"o-1", "c-1", 1001, PaymentStatus::Declined}); }),
+            none);
+  EXPECT_EQ(judge([](Transaction& t) {
+              t.put(kAccountsTable, "c-1", Account{"c-1", 0});
+              t.put(kPaymentsTable, "o-1", Payment{"o-1", "c-1", 1001, PaymentStatus::Charged});
+            }),
+            (std::vector<std::string>{std::string(kDecisionsJustified) + " o-1", std::string(kMoneyConserved) + " "}));
+  EXPECT_EQ(judge([](Transaction& t) {
+              t.put(kStockTable, "sku-1", StockItem{"sku-1", 0, 5});
+              t.put(kReservationsTable, "o-1", Reservation{"o-1", {{"sku-1", 5, 100}}, ReservationStatus::Held});
+            }),
+            none);  // exactly the stock: reserved
+  EXPECT_EQ(judge([](Transaction& t) {
+              t.put(kReservationsTable, "o-1", Reservation{"o-1", {{"sku-1", 3, 100}, {"sku-1", 3, 100}},
+                                                           ReservationStatus::Held});
+            }),
+            unjustified);  // two lines of one SKU add up to more than there is
+  EXPECT_EQ(judge([](Transaction& t) {
+              t.put(kReservationsTable, "o-1", Reservation{"o-1", {{"sku-1", 5, 100}}, ReservationStatus::Rejected});
+            }),
+            unjustified);
+  EXPECT_EQ(judge([](Transaction& t) {
+              t.put(kReservationsTable, "o-1", Reservation{"o-1", {{"sku-2", 1, 100}}, ReservationStatus::Rejected});
+            }),
+            none);  // an SKU nobody stocks is short
+}
+
+EventPtr typed(std::string id, std::string order, auto payload) {
+  auto e = std::make_shared<Event>();
+  e->event_id = std::move(id);
+  e->type = std::string(decltype(payload)::kType);
+  e->correlation_id = e->key = std::move(order);
+  e->payload = std::make_shared<PayloadOf<decltype(payload)>>(std::move(payload));
+  return e;
+}
+
+// Effects against intent: each record or event that does something other
+// than what the order asked for is caught, naming the order.
+TEST(CheckFinal, EffectsThatDifferFromTheOrderFail) {
+  const std::set<std::string> caught{std::string(kEffectsMatchOrder)};
+  {
+    auto s = healthy();  // the reservation holds one unit where two were ordered
+    s.reservations["o-1"].lines = {{"sku-1", 1, 150}};
+    s.stock["sku-1"] = StockItem{"sku-1", 4, 1};
+    EXPECT_EQ(failing(s), caught);
+  }
+  {
+    auto s = healthy();  // charged 1 cent for a 300-cent order
+    s.payments["o-1"].amount_cents = 1;
+    s.accounts["c-1"].balance_cents = 999;
+    EXPECT_EQ(failing(s), caught);
+  }
+  {
+    auto s = healthy();  // an order whose amount is not its lines' price
+    s.orders["o-1"].amount_cents = 1;
+    s.payments["o-1"].amount_cents = 1;
+    s.accounts["c-1"].balance_cents = 999;
+    EXPECT_EQ(failing(s), caught);
+  }
+  {
+    auto s = healthy();  // the order service recorded other lines than the client's PlaceOrder
+    s.log.push_back({"order-requests", 0, 0, typed("e-1", "o-1", PlaceOrder{"o-1", "c-1", {{"sku-1", 3, 100}}, 300})});
+    EXPECT_EQ(failing(s), caught);
+    s.log.back().event = typed("e-1", "o-1", PlaceOrder{"o-1", "c-1", {{"sku-1", 2, 150}}, 300});
+    EXPECT_TRUE(failing(s).empty());
+  }
+  {
+    auto s = healthy();  // a charge that passes on fewer lines than the order has
+    s.log.push_back({"payments", 0, 0, typed("e-2", "o-1", PaymentProcessed{"o-1", "c-1", 300, {}})});
+    EXPECT_TRUE(failing(s).empty());  // orchestration: the charge carries no lines
+    s.log.back().event = typed("e-2", "o-1", PaymentProcessed{"o-1", "c-1", 300, {{"sku-9", 2, 150}}});
+    EXPECT_EQ(failing(s), caught);
+  }
+  {
+    auto s = healthy();  // a refund of another amount than the charge, and a reservation event
+    s.log.push_back({"payments", 0, 0, typed("e-4", "o-2", PaymentProcessed{"o-2", "c-1", 100, {{"sku-1", 1, 100}}})});
+    s.log.push_back({"payments", 0, 1, typed("e-3", "o-2", PaymentRefunded{"o-2", 100})});
+    EXPECT_TRUE(failing(s).empty());
+    s.log.back().event = typed("e-3", "o-2", PaymentRefunded{"o-2", 50});
+    EXPECT_EQ(failing(s), caught);
+    s.log.back().event = typed("e-3", "o-2", ItemsReserved{"o-2", {{"sku-1", 2, 100}}});
+    EXPECT_EQ(failing(s), caught);
+  }
 }
 
 // Orchestration: the saga log must account for every decision and compensation.

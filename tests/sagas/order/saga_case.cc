@@ -2,6 +2,7 @@
 
 #include "sagas/order/order_saga.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -38,6 +39,43 @@ rc::Gen<Order> gen_order() {
       rc::gen::set(&Order::at_ms, uniform(0, 2000)));
 }
 
+// Business rules are wrong at their boundaries (>, where >= was meant), and
+// values drawn over a whole range rarely land there. Each customer's balance
+// is, by a draw that shrinks towards the first choice, exactly the amount of
+// their first order (one time in six), one cent less (one in six), or left
+// as drawn; each SKU's stock likewise exactly, or one unit less than, what
+// the first order that wants it asks for.
+void put_at_boundaries(Case& c) {
+  std::vector<size_t> by_time(c.orders.size());
+  for (size_t i = 0; i < by_time.size(); ++i) by_time[i] = i;
+  std::stable_sort(by_time.begin(), by_time.end(),
+                   [&](size_t a, size_t b) { return c.orders[a].at_ms < c.orders[b].at_ms; });
+  for (size_t k = 0; k < c.balances.size(); ++k) {
+    const int choice = *uniform(0, 5);  // 0 exactly, 1 one short, else as drawn
+    if (choice >= 2) continue;
+    for (size_t i : by_time) {
+      const Order& o = c.orders[i];
+      if (static_cast<size_t>(o.customer) % c.balances.size() != k) continue;
+      int amount = 0;
+      for (const Line& l : o.lines) amount += l.quantity * l.price_cents;
+      c.balances[k] = std::max(0, amount - choice);
+      break;
+    }
+  }
+  for (size_t k = 0; k < c.stock.size(); ++k) {
+    const int choice = *uniform(0, 5);  // 0 exactly, 1 one short, else as drawn
+    if (choice >= 2) continue;
+    for (size_t i : by_time) {
+      int wanted = 0;
+      for (const Line& l : c.orders[i].lines)
+        if (static_cast<size_t>(l.sku) % c.stock.size() == k) wanted += l.quantity;
+      if (wanted == 0) continue;
+      c.stock[k] = std::max(0, wanted - choice);
+      break;
+    }
+  }
+}
+
 rc::Gen<Case> gen_with(int max_orders, int max_faults, std::vector<int> classes, bool force_plain_producer,
                        int exact_orders = 0) {
   return rc::gen::exec([=] {
@@ -54,6 +92,7 @@ rc::Gen<Case> gen_with(int max_orders, int max_faults, std::vector<int> classes,
                    : *rc::gen::resize(max_orders, rc::gen::nonEmpty(rc::gen::container<std::vector<Order>>(gen_order())));
     c.faults = *rc::gen::resize(max_faults, rc::gen::container<std::vector<Fault>>(gen_fault(classes)));
     c.seed = *uniform<uint64_t>(1, 1000);
+    put_at_boundaries(c);
     return c;
   });
 }
