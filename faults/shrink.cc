@@ -116,10 +116,17 @@ ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
   if (!fails(best))
     throw InternalError("the explicit form of the scenario does not fail like the original; please report this");
 
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 5; ++round) {
     const json before = best;
     sim::reduce_list(best, json::json_pointer("/faults"), fails);
     def.shrink_workload(best, fails);
+    // Smaller faults: shorter, earlier, milder, rarer (a fault that needed a
+    // long outage to matter may need a short one once the workload is small).
+    for (size_t i = 0; i < best["faults"].size(); ++i)
+      for (const char* key : {"duration_ms", "downtime_ms", "election_ms", "extra_ms", "at_ms", "from_ms"})
+        sim::reduce_number(best, json::json_pointer(fmt::format("/faults/{}/{}", i, key)), fails, 0, 1);
+    for (size_t i = 0; i < best["faults"].size(); ++i)
+      sim::reduce_number(best, json::json_pointer(fmt::format("/faults/{}/probability", i)), fails, 0, 0.01);
     // Fewer instances and partitions.
     for (const std::string& svc : spec.scenario.services()) {
       while (true) {

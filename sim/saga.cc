@@ -1,6 +1,7 @@
 #include "sim/saga.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -120,6 +121,40 @@ void reduce_list(json& best, const json::json_pointer& pointer, const std::funct
     if (chunk == 1 && !removed) break;
     if (!removed) chunk = std::max<size_t>(1, chunk / 2);
   }
+}
+
+bool reduce_number(json& best, const json::json_pointer& pointer, const std::function<bool(const json&)>& fails,
+                   double lo, double step) {
+  if (!best.contains(pointer) || !best.at(pointer).is_number()) return false;
+  const bool integer = best.at(pointer).is_number_integer();
+  const double start = best.at(pointer).get<double>();
+  if (!(start > lo)) return false;
+  auto with = [&](double v) {
+    json candidate = best;
+    if (integer) {
+      candidate.at(pointer) = static_cast<int64_t>(v);
+    } else {
+      candidate.at(pointer) = v;
+    }
+    return candidate;
+  };
+  // The smallest failing value in [lo, hi], hi known to fail; bisect in steps.
+  double low = lo, high = start;
+  if (json c = with(low); fails(c)) {
+    best = std::move(c);
+    return true;
+  }
+  while (high - low > step) {
+    const double mid = low + std::floor((high - low) / 2 / step) * step;
+    if (mid <= low) break;
+    if (json c = with(mid); fails(c)) {
+      high = mid;
+      best = std::move(c);
+    } else {
+      low = mid;
+    }
+  }
+  return high < start;
 }
 
 }  // namespace sagasim::sim

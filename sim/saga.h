@@ -319,5 +319,12 @@ std::vector<VariantInfo> all_mutants(const SagaDefinition& saga);
 // then single items, keeping each removal after which `fails` still holds.
 void reduce_list(nlohmann::json& best, const nlohmann::json::json_pointer& pointer,
                  const std::function<bool(const nlohmann::json&)>& fails);
+// Makes the number at `pointer` in `best` as small as it can, down to `lo`,
+// while `fails` holds: tries `lo`, then bisects towards it (integers stay
+// integers; a fraction is bisected in whole steps of `step`). Stock, balances,
+// durations: a counterexample with small numbers needs fewer instances to
+// reach the same state. Returns whether it changed anything.
+bool reduce_number(nlohmann::json& best, const nlohmann::json::json_pointer& pointer,
+                   const std::function<bool(const nlohmann::json&)>& fails, double lo = 0, double step = 1);
 
 }  // namespace sagasim::sim

@@ -345,7 +345,8 @@ json OrderSaga::explicit_workload(const Scenario& scenario, uint64_t seed) const
 }
 
 void OrderSaga::shrink_workload(json& best, const std::function<bool(const json&)>& fails) const {
-  sim::reduce_list(best, json::json_pointer("/workload/orders"), fails);
+  using Ptr = json::json_pointer;
+  sim::reduce_list(best, Ptr("/workload/orders"), fails);
   // Fewer lines per order.
   for (size_t i = 0; i < best["workload"]["orders"].size(); ++i)
     while (best["workload"]["orders"][i]["lines"].size() > 1) {
@@ -354,6 +355,23 @@ void OrderSaga::shrink_workload(json& best, const std::function<bool(const json&
       if (!fails(candidate)) break;
       best = std::move(candidate);
     }
+  // Smaller numbers: stock and balances (a shortage that took twenty orders
+  // to reach takes one when the stock is small), quantities and prices, and
+  // earlier placements. Then fewer orders again: what needed them may not.
+  bool smaller = false;
+  for (size_t k = 0; k < best["workload"]["skus"].size(); ++k)
+    smaller |= sim::reduce_number(best, Ptr(fmt::format("/workload/skus/{}/stock", k)), fails);
+  for (size_t k = 0; k < best["workload"]["customers"].size(); ++k)
+    smaller |= sim::reduce_number(best, Ptr(fmt::format("/workload/customers/{}/balance_cents", k)), fails);
+  for (size_t i = 0; i < best["workload"]["orders"].size(); ++i) {
+    for (size_t l = 0; l < best["workload"]["orders"][i]["lines"].size(); ++l) {
+      const std::string line = fmt::format("/workload/orders/{}/lines/{}", i, l);
+      smaller |= sim::reduce_number(best, Ptr(line + "/quantity"), fails, 1);
+      smaller |= sim::reduce_number(best, Ptr(line + "/price_cents"), fails, 1);
+    }
+    smaller |= sim::reduce_number(best, Ptr(fmt::format("/workload/orders/{}/at_ms", i)), fails);
+  }
+  if (smaller) sim::reduce_list(best, Ptr("/workload/orders"), fails);
 }
 
 void OrderSaga::tidy_workload(json& best, const std::function<bool(const json&)>& fails) const {
