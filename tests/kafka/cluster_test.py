@@ -153,21 +153,29 @@ def main():
                   head and "ReplicationFactor: 3" in head.group(0) and "min.insync.replicas=2" in head.group(0),
                   head.group(0) if head else described)
 
+        # Leadership only moves when a broker fails (and the preferred-leader
+        # rebalance, every 5 minutes, has nothing to move back), so the leader
+        # asked now still leads when it is killed, and the kill itself is not
+        # delayed by a tool's JVM starting while orders flow.
+        victim = leader("payments", 0)
+        check("partition 0 of payments has a leader", victim is not None, victim)
+        if victim is None:
+            return check.finish()
+        log(f"payments/0 is led by broker {victim}")
+
         placer = subprocess.Popen([SAGASIM, "place", *KAFKA, "--count", str(ORDERS), "--rate", str(RATE),
                                    "--wait", "240", "--run-id", "cluster", "--json"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         t_place = time.time()
         log(f"placing {ORDERS} orders at {RATE:g}/s")
 
-        time.sleep(1.0)  # the schedule of faults, not a wait for readiness
+        # The schedule of faults (not waits for readiness): placing takes
+        # ORDERS/RATE = 7.5 s, and the broker dies 2.5 s into it.
+        time.sleep(1.0)
         sigkill("payment-1")
         time.sleep(1.0)
         start("payment-1")
-
-        victim = leader("payments", 0)
-        check("partition 0 of payments has a leader", victim is not None, victim)
-        if victim is None:
-            return check.finish()
+        time.sleep(max(0.0, t_place + 2.5 - time.time()))
         r = kafka_local("kill-node", str(victim))
         t_kill = time.time()
         check(f"SIGKILL broker {victim}, the leader of payments/0", r.returncode == 0, r.stdout + r.stderr)
@@ -207,10 +215,15 @@ def main():
         timings["place (until every order decided)"] = time.time() - t_place
         check(f"all {ORDERS} orders placed and decided", placer.returncode == 0, out + err)
         try:
-            placed = json.loads(out)
-            log(f"place: {json.dumps(placed)}")
+            log(f"place: {json.dumps(json.loads(out))}")
         except json.JSONDecodeError:
             log(f"place: {out}{err}")
+        # place paces its sends from when its setup is done, so the last order
+        # went out at least (ORDERS-1)/RATE after t_place: a kill before that
+        # was mid-run.
+        check("the broker died while orders were being placed", t_kill - t_place < (ORDERS - 1) / RATE,
+              f"killed {t_kill - t_place:.1f} s after place started; placing takes at least "
+              f"{(ORDERS - 1) / RATE:.1f} s")
 
         # The restarted broker catches up: no partition left under-replicated.
         _, caught_up = wait_for("the restarted broker to rejoin every ISR",
