@@ -48,10 +48,19 @@ struct BrokerConfig {
   Duration rebalance_delay = Duration::millis(100);
 };
 
-using TopicId = uint32_t;
-using ProducerId = uint32_t;
-using GroupId = uint32_t;
-using MemberId = uint32_t;
+// The broker's handles, each an index into one of its tables. Distinct types
+// (as PartitionId and Offset in core/types.h): a MemberId cannot be passed
+// where a GroupId is expected, nor an integer where either is. Only the broker
+// makes them; to_int gives the index back (for its tables and for Actor tasks).
+enum class TopicId : uint32_t {};
+enum class ProducerId : uint32_t {};
+enum class GroupId : uint32_t {};
+enum class MemberId : uint32_t {};
+
+constexpr uint32_t to_int(TopicId t) { return static_cast<uint32_t>(t); }
+constexpr uint32_t to_int(ProducerId p) { return static_cast<uint32_t>(p); }
+constexpr uint32_t to_int(GroupId g) { return static_cast<uint32_t>(g); }
+constexpr uint32_t to_int(MemberId m) { return static_cast<uint32_t>(m); }
 
 class ProducerListener {
  public:
@@ -84,8 +93,8 @@ class SimBroker final : public Actor {
 
   TopicId add_topic(std::string name, int32_t partitions);
   TopicId topic_id(std::string_view name) const;  // InternalError if unknown
-  const std::string& topic_name(TopicId t) const { return topics_[t].name; }
-  int32_t partitions(TopicId t) const { return static_cast<int32_t>(topics_[t].partitions.size()); }
+  const std::string& topic_name(TopicId t) const { return topics_[to_int(t)].name; }
+  int32_t partitions(TopicId t) const { return static_cast<int32_t>(topics_[to_int(t)].partitions.size()); }
 
   void set_hooks(FaultHooks* hooks) { hooks_ = hooks; }
 
@@ -101,7 +110,7 @@ class SimBroker final : public Actor {
   void crash_producer(ProducerId p);
   void send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie);
   // Test and fault hook: the next `n` acks to this producer are lost.
-  void lose_acks(ProducerId p, int n) { producers_[p].acks_to_lose += n; }
+  void lose_acks(ProducerId p, int n) { producers_[to_int(p)].acks_to_lose += n; }
   // The producer cannot reach the broker until `until`: new requests wait,
   // in-flight acks are lost (ambiguous: the producer retries after the heal).
   void isolate_producer(ProducerId p, Time until);
@@ -116,7 +125,7 @@ class SimBroker final : public Actor {
   // the timeout; the caller rejoins it with a new member afterwards.
   // Returns true when the member will be evicted.
   bool pause_member(MemberId m, Time until);
-  bool member_active(MemberId m) const { return members_[m].state == MemberState::Active; }
+  bool member_active(MemberId m) const { return members_[to_int(m)].state == MemberState::Active; }
 
   GroupId add_group(std::string name, std::span<const std::string_view> topics);
   MemberId join(GroupId g, std::string name, ConsumerListener* listener);
@@ -125,12 +134,12 @@ class SimBroker final : public Actor {
   void done(MemberId m, const Delivery& d, Offset next, CommitMode mode);
 
   // Introspection (tests, checks, summaries).
-  size_t log_size(TopicId t, PartitionId p) const { return topics_[t].partitions[to_int(p)].log.size(); }
+  size_t log_size(TopicId t, PartitionId p) const { return topics_[to_int(t)].partitions[to_int(p)].log.size(); }
   const EventPtr& record(TopicId t, PartitionId p, Offset o) const {
-    return topics_[t].partitions[to_int(p)].log[to_int(o)].event;
+    return topics_[to_int(t)].partitions[to_int(p)].log[to_int(o)].event;
   }
   int64_t committed(GroupId g, TopicId t, PartitionId p) const;
-  uint32_t generation(GroupId g) const { return groups_[g].generation; }
+  uint32_t generation(GroupId g) const { return groups_[to_int(g)].generation; }
   // The partitions a member owns now, as "topic-partition" strings.
   std::vector<std::string> assignment(MemberId m) const;
   uint64_t deliveries() const { return deliveries_; }
@@ -191,12 +200,13 @@ class SimBroker final : public Actor {
     bool ack_lost = false;               // appended, but its ack will not arrive
     bool acked = false;
   };
+  static constexpr MemberId kNoOwner{UINT32_MAX};  // a cursor nobody is assigned
   struct Cursor {
     TopicId topic;
     PartitionId partition;
     int64_t committed = 0;
     int64_t position = 0;
-    int32_t owner = -1;  // MemberId or -1
+    MemberId owner = kNoOwner;
     bool busy = false;   // a delivery is scheduled or being handled
     uint32_t epoch = 0;
     int64_t last_delivered = -1;  // self-check: offsets within one epoch are consecutive

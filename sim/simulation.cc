@@ -295,11 +295,13 @@ RunResult Simulation::finish() {
   r.quiesced = scheduler_.empty();
 
   View view(*this, r.quiesced);
-  for (TopicId t = 0; t < static_cast<TopicId>(scenario_.topics.size()); ++t)
+  for (uint32_t ti = 0; ti < scenario_.topics.size(); ++ti) {
+    const TopicId t{ti};
     for (int32_t p = 0; p < broker_.partitions(t); ++p)
       for (size_t o = 0; o < broker_.log_size(t, PartitionId{p}); ++o)
         view.log_.push_back(inv::LoggedEvent{broker_.topic_name(t), p, static_cast<int64_t>(o),
                                              broker_.record(t, PartitionId{p}, Offset{static_cast<int64_t>(o)})});
+  }
 
   std::vector<inv::Violation> all;
   static_cast<InstanceWords&>(r.instances) = scenario_.saga->instance_words();

@@ -122,7 +122,7 @@ class Simulation final : public Actor {
   struct ServiceRuntime {
     std::unique_ptr<Service> service;
     MemoryStore store;
-    GroupId group = 0;
+    GroupId group{};
     std::vector<std::unique_ptr<Instance>> instances;
     int next_instance = 1;
     ServiceClock clock;
@@ -150,7 +150,7 @@ class Simulation final : public Actor {
   Trace trace_;
   SimBroker broker_;
   std::vector<ServiceRuntime> services_;
-  ProducerId client_ = 0;
+  ProducerId client_{};
   std::unique_ptr<ClientPort> client_port_;
   uint64_t event_counter_ = 0;
   uint64_t duplicates_skipped_ = 0;
@@ -218,8 +218,8 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   bool up_ = false;
   Time paused_until_;
   bool sweep_scheduled_ = false;
-  ProducerId producer_ = 0;
-  MemberId member_ = 0;
+  ProducerId producer_{};
+  MemberId member_{};
   std::vector<Waiting> waiting_;
   std::vector<uint32_t> free_waiting_;
   struct InFlightRow {

@@ -30,7 +30,7 @@ struct Got {
 struct TestConsumer : ConsumerListener {
   SimBroker* broker = nullptr;
   Scheduler* scheduler = nullptr;
-  MemberId id = 0;
+  MemberId id{};
   bool hold = false;
   int commits_left = 1 << 30;  // then CommitMode::Skip
   std::vector<Got> got;
