@@ -59,7 +59,7 @@ ProducerId SimBroker::add_producer(std::string name, bool idempotent, ProducerLi
   return ProducerId{static_cast<uint32_t>(producers_.size() - 1)};
 }
 
-void SimBroker::crash_producer(ProducerId p) { producers_[to_int(p)].alive = false; }
+void SimBroker::crash_producer(ProducerId p) { producer_at(p).alive = false; }
 
 uint32_t SimBroker::alloc_slot(InFlight f) {
   if (!free_slots_.empty()) {
@@ -73,8 +73,10 @@ uint32_t SimBroker::alloc_slot(InFlight f) {
 }
 
 void SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie) {
-  Producer& prod = producers_[to_int(p)];
-  const Topic& tp = topics_[to_int(topic)];
+  Producer& prod = producer_at(p);
+  const Topic& tp = topic_at(topic);
+  SAGASIM_ASSERT(event != nullptr, "send() needs an event");
+  SAGASIM_ASSERT(prod.alive, "send() through a crashed producer");
   const PartitionId part = partition_for_key(event->key, partitions(topic));
   if (prod.lanes.size() <= to_int(topic)) prod.lanes.resize(topics_.size());
   if (prod.lanes[to_int(topic)].empty()) prod.lanes[to_int(topic)].resize(tp.partitions.size());
@@ -243,7 +245,7 @@ void SimBroker::timeout(uint32_t slot) {
 }
 
 void SimBroker::isolate_producer(ProducerId p, Time until) {
-  Producer& prod = producers_[to_int(p)];
+  Producer& prod = producer_at(p);
   prod.blocked_until = std::max(prod.blocked_until, until);
   // Acks on their way back are lost; the requests time out and are retried.
   for (size_t i = 0; i < inflight_.size(); ++i)
@@ -251,7 +253,7 @@ void SimBroker::isolate_producer(ProducerId p, Time until) {
 }
 
 void SimBroker::set_partition_down(TopicId t, PartitionId p, Time until) {
-  Partition& part = topics_[to_int(t)].partitions[to_int(p)];
+  Partition& part = partition_at(t, p);
   part.down_until = std::max(part.down_until, until);
 }
 
@@ -263,7 +265,7 @@ void SimBroker::failover(TopicId t, PartitionId p, Duration election) {
 }
 
 bool SimBroker::pause_member(MemberId m, Time until) {
-  Member& mem = members_[to_int(m)];
+  Member& mem = member_at(m);
   mem.paused_until = std::max(mem.paused_until, until);
   if (until - scheduler_.now() < config_.session_timeout) return false;
   scheduler_.after(config_.session_timeout, this, kEvict, to_int(m));
@@ -278,16 +280,17 @@ GroupId SimBroker::add_group(std::string name, std::span<const std::string_view>
     const TopicId t = topic_id(tn);
     g.topic_base.push_back({t, static_cast<uint32_t>(g.cursors.size())});
     for (int32_t p = 0; p < partitions(t); ++p) g.cursors.push_back(Cursor{t, PartitionId{p}});
-    topics_[to_int(t)].subscribers.push_back(id);
+    topic_at(t).subscribers.push_back(id);
   }
   groups_.push_back(std::move(g));
   return id;
 }
 
 MemberId SimBroker::join(GroupId g, std::string name, ConsumerListener* listener) {
+  SAGASIM_ASSERT(listener != nullptr, "a member needs a listener to deliver to");
+  auto& ms = group_at(g).members;
   members_.push_back(Member{std::move(name), g, listener});
   const MemberId id{static_cast<uint32_t>(members_.size() - 1)};
-  auto& ms = groups_[to_int(g)].members;
   ms.push_back(id);
   std::sort(ms.begin(), ms.end(),
             [&](MemberId a, MemberId b) { return members_[to_int(a)].name < members_[to_int(b)].name; });
@@ -296,7 +299,7 @@ MemberId SimBroker::join(GroupId g, std::string name, ConsumerListener* listener
 }
 
 void SimBroker::leave(MemberId m) {
-  Member& mem = members_[to_int(m)];
+  Member& mem = member_at(m);
   auto& ms = groups_[to_int(mem.group)].members;
   mem.state = MemberState::Gone;
   if (auto it = std::find(ms.begin(), ms.end(), m); it != ms.end()) {
@@ -306,7 +309,7 @@ void SimBroker::leave(MemberId m) {
 }
 
 void SimBroker::crash_member(MemberId m) {
-  Member& mem = members_[to_int(m)];
+  Member& mem = member_at(m);
   if (mem.state != MemberState::Active) return;
   mem.state = MemberState::Crashed;
   // No more fetches: the process is gone. Its partitions stay assigned to it
@@ -407,10 +410,15 @@ void SimBroker::deliver(GroupId g, uint32_t ci, uint32_t epoch) {
 }
 
 void SimBroker::done(MemberId m, const Delivery& d, Offset next, CommitMode mode) {
+  const Member& mem = member_at(m);
+  SAGASIM_ASSERT(mem.group == d.group, "done() for a delivery of another group");
   Group& grp = groups_[to_int(d.group)];
+  SAGASIM_ASSERT(d.cursor < grp.cursors.size(), "done() for a cursor the group does not have");
   Cursor& c = grp.cursors[d.cursor];
-  const Member& mem = members_[to_int(m)];
   const Topic& topic = topics_[to_int(c.topic)];
+  SAGASIM_ASSERT(to_int(next) >= 0, "done() with a negative next offset");
+  SAGASIM_ASSERT(static_cast<uint64_t>(to_int(next)) <= topic.partitions[to_int(c.partition)].log.size(),
+                 "done() with a next offset past the log end");
   if (mode == CommitMode::Commit && hooks_ &&
       hooks_->lose_commit(mem.name, topic.name, to_int(c.partition), identity_of(*d.event, mem.name)))
     mode = CommitMode::Skip;  // the commit request is lost; the consumer moves on regardless
@@ -430,14 +438,15 @@ void SimBroker::done(MemberId m, const Delivery& d, Offset next, CommitMode mode
 }
 
 int64_t SimBroker::committed(GroupId g, TopicId t, PartitionId p) const {
-  for (const auto& c : groups_[to_int(g)].cursors)
+  partition_at(t, p);  // asserts that the partition exists
+  for (const auto& c : group_at(g).cursors)
     if (c.topic == t && c.partition == p) return c.committed;
   return -1;
 }
 
 std::vector<std::string> SimBroker::assignment(MemberId m) const {
   std::vector<std::string> out;
-  for (const auto& c : groups_[to_int(members_[to_int(m)].group)].cursors)
+  for (const auto& c : groups_[to_int(member_at(m).group)].cursors)
     if (c.owner == m) out.push_back(fmt::format("{}-{}", topics_[to_int(c.topic)].name, to_int(c.partition)));
   return out;
 }
