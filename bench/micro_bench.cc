@@ -114,7 +114,7 @@ BENCHMARK(BM_CodecDecodeWithoutSchemas);
 // Broker: one append and its delivery to one consumer, per iteration.
 struct Sink : sim::ConsumerListener {
   sim::SimBroker* b = nullptr;
-  sim::MemberId id = 0;
+  sim::MemberId id{};
   void on_record(const sim::Delivery& d) override { b->done(id, d, next(d.offset), sim::CommitMode::Commit); }
 };
 

@@ -40,12 +40,12 @@ TopicId SimBroker::add_topic(std::string name, int32_t partitions) {
   t.name = std::move(name);
   t.partitions.resize(static_cast<size_t>(partitions));
   topics_.push_back(std::move(t));
-  return static_cast<TopicId>(topics_.size() - 1);
+  return TopicId{static_cast<uint32_t>(topics_.size() - 1)};
 }
 
 TopicId SimBroker::topic_id(std::string_view name) const {
   for (size_t i = 0; i < topics_.size(); ++i)
-    if (topics_[i].name == name) return static_cast<TopicId>(i);
+    if (topics_[i].name == name) return TopicId{static_cast<uint32_t>(i)};
   throw InternalError(fmt::format("unknown topic '{}'", name));
 }
 
@@ -56,10 +56,10 @@ ProducerId SimBroker::add_producer(std::string name, bool idempotent, ProducerLi
   prod.listener = listener;
   prod.max_in_flight = max_in_flight;
   producers_.push_back(std::move(prod));
-  return static_cast<ProducerId>(producers_.size() - 1);
+  return ProducerId{static_cast<uint32_t>(producers_.size() - 1)};
 }
 
-void SimBroker::crash_producer(ProducerId p) { producers_[p].alive = false; }
+void SimBroker::crash_producer(ProducerId p) { producer_at(p).alive = false; }
 
 uint32_t SimBroker::alloc_slot(InFlight f) {
   if (!free_slots_.empty()) {
@@ -73,18 +73,21 @@ uint32_t SimBroker::alloc_slot(InFlight f) {
 }
 
 void SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie) {
-  Producer& prod = producers_[p];
+  Producer& prod = producer_at(p);
+  const Topic& tp = topic_at(topic);
+  SAGASIM_ASSERT(event != nullptr, "send() needs an event");
+  SAGASIM_ASSERT(prod.alive, "send() through a crashed producer");
   const PartitionId part = partition_for_key(event->key, partitions(topic));
-  if (prod.lanes.size() <= topic) prod.lanes.resize(topics_.size());
-  if (prod.lanes[topic].empty()) prod.lanes[topic].resize(topics_[topic].partitions.size());
-  Producer::Lane& lane = prod.lanes[topic][static_cast<size_t>(to_int(part))];
+  if (prod.lanes.size() <= to_int(topic)) prod.lanes.resize(topics_.size());
+  if (prod.lanes[to_int(topic)].empty()) prod.lanes[to_int(topic)].resize(tp.partitions.size());
+  Producer::Lane& lane = prod.lanes[to_int(topic)][static_cast<size_t>(to_int(part))];
   const uint64_t seq = lane.next_seq++;
   InFlight f{p, topic, part, seq, std::move(event), cookie, scheduler_.now()};
   f.identity = identity_of(*f.event, prod.name);
   Duration latency = draw(config_.produce_latency, f, 1);
   if (hooks_) {
-    f.fate = hooks_->on_produce(prod.name, topics_[topic].name, to_int(part), f.identity);
-    latency = latency + hooks_->extra_produce_latency(prod.name, topics_[topic].name, to_int(part));
+    f.fate = hooks_->on_produce(prod.name, tp.name, to_int(part), f.identity);
+    latency = latency + hooks_->extra_produce_latency(prod.name, tp.name, to_int(part));
   }
   const uint32_t slot = alloc_slot(std::move(f));
   // One connection per partition leader: requests arrive in the order sent,
@@ -98,8 +101,8 @@ void SimBroker::fire(uint32_t kind, uint32_t x, uint64_t y) {
     case kArrive: arrive(x); break;
     case kAck: ack(x); break;
     case kTimeout: timeout(x); break;
-    case kDeliver: deliver(x, static_cast<uint32_t>(y >> 32), static_cast<uint32_t>(y)); break;
-    case kRebalanceDone: finish_rebalance(x); break;
+    case kDeliver: deliver(GroupId{x}, static_cast<uint32_t>(y >> 32), static_cast<uint32_t>(y)); break;
+    case kRebalanceDone: finish_rebalance(GroupId{x}); break;
     case kEvict:
       // pause_member scheduled this only for a pause lasting at least a whole
       // session, and pauses only grow: the member is still silent now, even
@@ -107,18 +110,18 @@ void SimBroker::fire(uint32_t kind, uint32_t x, uint64_t y) {
       if (members_[x].state == MemberState::Active && members_[x].paused_until >= scheduler_.now()) {
         Member& m = members_[x];
         m.state = MemberState::Crashed;  // silent for a whole session: the coordinator gives up on it
-        auto& ms = groups_[m.group].members;
-        if (auto it = std::find(ms.begin(), ms.end(), x); it != ms.end()) ms.erase(it);
+        auto& ms = groups_[to_int(m.group)].members;
+        if (auto it = std::find(ms.begin(), ms.end(), MemberId{x}); it != ms.end()) ms.erase(it);
         m.state = MemberState::Gone;
         start_rebalance(m.group);
       }
       break;
     case kSessionTimeout: {
       Member& m = members_[x];
-      Group& g = groups_[m.group];
+      Group& g = groups_[to_int(m.group)];
       if (m.state == MemberState::Crashed &&
-          std::find(g.members.begin(), g.members.end(), x) != g.members.end()) {
-        g.members.erase(std::find(g.members.begin(), g.members.end(), x));
+          std::find(g.members.begin(), g.members.end(), MemberId{x}) != g.members.end()) {
+        g.members.erase(std::find(g.members.begin(), g.members.end(), MemberId{x}));
         m.state = MemberState::Gone;
         start_rebalance(m.group);
       }
@@ -135,9 +138,9 @@ void SimBroker::retry_later(uint32_t slot, Time at) {
 
 void SimBroker::arrive(uint32_t slot) {
   InFlight& f = inflight_[slot];
-  Topic& topic = topics_[f.topic];
+  Topic& topic = topics_[to_int(f.topic)];
   Partition& part = topic.partitions[to_int(f.partition)];
-  const Producer& prod = producers_[f.producer];
+  const Producer& prod = producers_[to_int(f.producer)];
   const Time now = scheduler_.now();
 
   // A retriable error: the partition has no leader, or a fault says so. An
@@ -155,8 +158,8 @@ void SimBroker::arrive(uint32_t slot) {
     f.fate = ProduceFate::Ok;  // the retry goes through
     retry_later(slot, now + config_.retry_backoff);
     if (keeps_order) {
-      Producer& p = producers_[f.producer];
-      auto& lane = p.lanes[f.topic][static_cast<size_t>(to_int(f.partition))];
+      Producer& p = producers_[to_int(f.producer)];
+      auto& lane = p.lanes[to_int(f.topic)][static_cast<size_t>(to_int(f.partition))];
       lane.last_arrival = std::max(lane.last_arrival, now + config_.retry_backoff);
     }
     return;
@@ -195,13 +198,13 @@ void SimBroker::arrive(uint32_t slot) {
     trace_.record(now, Step{.kind = StepKind::Publish, .actor = prod.name, .topic = topic.name,
                             .partition = to_int(f.partition), .offset = offset, .event = f.event.get()});
     for (GroupId g : topic.subscribers) {
-      Group& grp = groups_[g];
+      Group& grp = groups_[to_int(g)];
       for (const auto& [t, base] : grp.topic_base)
         if (t == f.topic) pump(g, base + static_cast<uint32_t>(to_int(f.partition)));
     }
   }
 
-  Producer& p = producers_[f.producer];
+  Producer& p = producers_[to_int(f.producer)];
   if (f.fate == ProduceFate::LoseAck || p.acks_to_lose > 0) {
     // The ack is lost on the way back: the producer times out and retries.
     if (f.fate == ProduceFate::LoseAck) f.fate = ProduceFate::Ok;
@@ -214,7 +217,7 @@ void SimBroker::arrive(uint32_t slot) {
 
 void SimBroker::ack(uint32_t slot) {
   InFlight& pending = inflight_[slot];
-  Producer& p = producers_[pending.producer];
+  Producer& p = producers_[to_int(pending.producer)];
   if (pending.ack_lost) {  // a leader failover or a network partition swallowed it
     pending.ack_lost = false;
     scheduler_.at(std::max(scheduler_.now(), pending.sent_at + config_.request_timeout), this, kTimeout, slot);
@@ -228,7 +231,7 @@ void SimBroker::ack(uint32_t slot) {
 
 void SimBroker::timeout(uint32_t slot) {
   InFlight& f = inflight_[slot];
-  Producer& p = producers_[f.producer];
+  Producer& p = producers_[to_int(f.producer)];
   if (!p.alive) {
     f.event.reset();
     free_slots_.push_back(slot);
@@ -242,7 +245,7 @@ void SimBroker::timeout(uint32_t slot) {
 }
 
 void SimBroker::isolate_producer(ProducerId p, Time until) {
-  Producer& prod = producers_[p];
+  Producer& prod = producer_at(p);
   prod.blocked_until = std::max(prod.blocked_until, until);
   // Acks on their way back are lost; the requests time out and are retried.
   for (size_t i = 0; i < inflight_.size(); ++i)
@@ -250,7 +253,7 @@ void SimBroker::isolate_producer(ProducerId p, Time until) {
 }
 
 void SimBroker::set_partition_down(TopicId t, PartitionId p, Time until) {
-  Partition& part = topics_[t].partitions[to_int(p)];
+  Partition& part = partition_at(t, p);
   part.down_until = std::max(part.down_until, until);
 }
 
@@ -262,40 +265,42 @@ void SimBroker::failover(TopicId t, PartitionId p, Duration election) {
 }
 
 bool SimBroker::pause_member(MemberId m, Time until) {
-  Member& mem = members_[m];
+  Member& mem = member_at(m);
   mem.paused_until = std::max(mem.paused_until, until);
   if (until - scheduler_.now() < config_.session_timeout) return false;
-  scheduler_.after(config_.session_timeout, this, kEvict, m);
+  scheduler_.after(config_.session_timeout, this, kEvict, to_int(m));
   return true;
 }
 
 GroupId SimBroker::add_group(std::string name, std::span<const std::string_view> topic_names) {
   Group g;
   g.name = std::move(name);
-  const GroupId id = static_cast<GroupId>(groups_.size());
+  const GroupId id{static_cast<uint32_t>(groups_.size())};
   for (std::string_view tn : topic_names) {
     const TopicId t = topic_id(tn);
     g.topic_base.push_back({t, static_cast<uint32_t>(g.cursors.size())});
     for (int32_t p = 0; p < partitions(t); ++p) g.cursors.push_back(Cursor{t, PartitionId{p}});
-    topics_[t].subscribers.push_back(id);
+    topic_at(t).subscribers.push_back(id);
   }
   groups_.push_back(std::move(g));
   return id;
 }
 
 MemberId SimBroker::join(GroupId g, std::string name, ConsumerListener* listener) {
+  SAGASIM_ASSERT(listener != nullptr, "a member needs a listener to deliver to");
+  auto& ms = group_at(g).members;
   members_.push_back(Member{std::move(name), g, listener});
-  const MemberId id = static_cast<MemberId>(members_.size() - 1);
-  auto& ms = groups_[g].members;
+  const MemberId id{static_cast<uint32_t>(members_.size() - 1)};
   ms.push_back(id);
-  std::sort(ms.begin(), ms.end(), [&](MemberId a, MemberId b) { return members_[a].name < members_[b].name; });
+  std::sort(ms.begin(), ms.end(),
+            [&](MemberId a, MemberId b) { return members_[to_int(a)].name < members_[to_int(b)].name; });
   start_rebalance(g);
   return id;
 }
 
 void SimBroker::leave(MemberId m) {
-  Member& mem = members_[m];
-  auto& ms = groups_[mem.group].members;
+  Member& mem = member_at(m);
+  auto& ms = groups_[to_int(mem.group)].members;
   mem.state = MemberState::Gone;
   if (auto it = std::find(ms.begin(), ms.end(), m); it != ms.end()) {
     ms.erase(it);
@@ -304,40 +309,41 @@ void SimBroker::leave(MemberId m) {
 }
 
 void SimBroker::crash_member(MemberId m) {
-  Member& mem = members_[m];
+  Member& mem = member_at(m);
   if (mem.state != MemberState::Active) return;
   mem.state = MemberState::Crashed;
   // No more fetches: the process is gone. Its partitions stay assigned to it
   // (and stall) until the coordinator notices.
-  for (auto& c : groups_[mem.group].cursors) {
-    if (c.owner == static_cast<int32_t>(m)) {
+  for (auto& c : groups_[to_int(mem.group)].cursors) {
+    if (c.owner == m) {
       c.busy = true;  // nobody fetches for a dead member
       ++c.epoch;
     }
   }
-  scheduler_.after(config_.session_timeout, this, kSessionTimeout, m);
+  scheduler_.after(config_.session_timeout, this, kSessionTimeout, to_int(m));
 }
 
 void SimBroker::start_rebalance(GroupId g) {
-  Group& grp = groups_[g];
+  Group& grp = groups_[to_int(g)];
   // Eager protocol: revoke everything now; assign when the group settles.
   for (auto& c : grp.cursors) {
-    c.owner = -1;
+    c.owner = kNoOwner;
     c.busy = false;
     ++c.epoch;
   }
   if (grp.rebalancing) return;  // the pending completion sees the latest membership
   grp.rebalancing = true;
-  scheduler_.after(config_.rebalance_delay, this, kRebalanceDone, g);
+  scheduler_.after(config_.rebalance_delay, this, kRebalanceDone, to_int(g));
 }
 
 void SimBroker::finish_rebalance(GroupId g) {
-  Group& grp = groups_[g];
+  Group& grp = groups_[to_int(g)];
   grp.rebalancing = false;
   // Members that crashed do not rejoin: the coordinator evicts them now.
   std::erase_if(grp.members, [&](MemberId m) {
-    if (members_[m].state != MemberState::Crashed) return false;
-    members_[m].state = MemberState::Gone;
+    Member& mem = members_[to_int(m)];
+    if (mem.state != MemberState::Crashed) return false;
+    mem.state = MemberState::Gone;
     return true;
   });
   ++grp.generation;
@@ -346,14 +352,14 @@ void SimBroker::finish_rebalance(GroupId g) {
     Cursor& c = grp.cursors[i];
     c.position = c.committed;
     if (grp.members.empty()) continue;
-    c.owner = static_cast<int32_t>(grp.members[i % grp.members.size()]);
+    c.owner = grp.members[i % grp.members.size()];
   }
   for (MemberId m : grp.members) {
-    detail += fmt::format(" {}=[", members_[m].name);
+    detail += fmt::format(" {}=[", members_[to_int(m)].name);
     bool first = true;
     for (const Cursor& c : grp.cursors) {
-      if (c.owner != static_cast<int32_t>(m)) continue;
-      detail += fmt::format("{}{}-{}", first ? "" : ",", topics_[c.topic].name, to_int(c.partition));
+      if (c.owner != m) continue;
+      detail += fmt::format("{}{}-{}", first ? "" : ",", topics_[to_int(c.topic)].name, to_int(c.partition));
       first = false;
     }
     detail += "]";
@@ -364,27 +370,27 @@ void SimBroker::finish_rebalance(GroupId g) {
 }
 
 void SimBroker::pump(GroupId g, uint32_t ci) {
-  Group& grp = groups_[g];
+  Group& grp = groups_[to_int(g)];
   Cursor& c = grp.cursors[ci];
-  if (c.owner < 0 || c.busy || grp.rebalancing) return;
-  const Partition& part = topics_[c.topic].partitions[to_int(c.partition)];
+  if (c.owner == kNoOwner || c.busy || grp.rebalancing) return;
+  const Partition& part = topics_[to_int(c.topic)].partitions[to_int(c.partition)];
   if (c.position >= static_cast<int64_t>(part.log.size())) return;
   c.busy = true;
   const Time at = std::max(scheduler_.now(), part.log[static_cast<size_t>(c.position)].visible_at);
-  scheduler_.at(at, this, kDeliver, g, (static_cast<uint64_t>(ci) << 32) | c.epoch);
+  scheduler_.at(at, this, kDeliver, to_int(g), (static_cast<uint64_t>(ci) << 32) | c.epoch);
 }
 
 void SimBroker::deliver(GroupId g, uint32_t ci, uint32_t epoch) {
-  Group& grp = groups_[g];
+  Group& grp = groups_[to_int(g)];
   Cursor& c = grp.cursors[ci];
-  if (c.epoch != epoch || c.owner < 0) return;  // revoked or reset since scheduled
-  const Member& m = members_[static_cast<size_t>(c.owner)];
+  if (c.epoch != epoch || c.owner == kNoOwner) return;  // revoked or reset since scheduled
+  const Member& m = members_[to_int(c.owner)];
   if (m.state != MemberState::Active) return;
-  const Topic& topic = topics_[c.topic];
+  const Topic& topic = topics_[to_int(c.topic)];
   const Time down = topic.partitions[to_int(c.partition)].down_until;
   if (m.paused_until > scheduler_.now() || down > scheduler_.now()) {
     // A paused member fetches nothing; a leaderless partition serves nothing.
-    scheduler_.at(std::max(m.paused_until, down), this, kDeliver, g, (static_cast<uint64_t>(ci) << 32) | epoch);
+    scheduler_.at(std::max(m.paused_until, down), this, kDeliver, to_int(g), (static_cast<uint64_t>(ci) << 32) | epoch);
     return;
   }
   const StoredRecord& rec = topic.partitions[to_int(c.partition)].log[static_cast<size_t>(c.position)];
@@ -404,37 +410,44 @@ void SimBroker::deliver(GroupId g, uint32_t ci, uint32_t epoch) {
 }
 
 void SimBroker::done(MemberId m, const Delivery& d, Offset next, CommitMode mode) {
-  Group& grp = groups_[d.group];
+  const Member& mem = member_at(m);
+  SAGASIM_ASSERT(mem.group == d.group, "done() for a delivery of another group");
+  Group& grp = groups_[to_int(d.group)];
+  SAGASIM_ASSERT(d.cursor < grp.cursors.size(), "done() for a cursor the group does not have");
   Cursor& c = grp.cursors[d.cursor];
-  const Member& mem = members_[m];
+  const Topic& topic = topics_[to_int(c.topic)];
+  SAGASIM_ASSERT(to_int(next) >= 0, "done() with a negative next offset");
+  SAGASIM_ASSERT(static_cast<uint64_t>(to_int(next)) <= topic.partitions[to_int(c.partition)].log.size(),
+                 "done() with a next offset past the log end");
   if (mode == CommitMode::Commit && hooks_ &&
-      hooks_->lose_commit(mem.name, topics_[c.topic].name, to_int(c.partition), identity_of(*d.event, mem.name)))
+      hooks_->lose_commit(mem.name, topic.name, to_int(c.partition), identity_of(*d.event, mem.name)))
     mode = CommitMode::Skip;  // the commit request is lost; the consumer moves on regardless
   if (mode == CommitMode::Commit) {
     const bool accepted = mem.state == MemberState::Active && d.generation == grp.generation &&
-                          !grp.rebalancing && c.owner == static_cast<int32_t>(m);
+                          !grp.rebalancing && c.owner == m;
     trace_.record(scheduler_.now(),
-                  Step{.kind = StepKind::Commit, .actor = mem.name, .topic = topics_[c.topic].name,
+                  Step{.kind = StepKind::Commit, .actor = mem.name, .topic = topic.name,
                        .partition = to_int(c.partition), .offset = to_int(next),
                        .detail = accepted ? std::string_view() : std::string_view("rejected: not the owner in this generation")});
     if (accepted) c.committed = std::max(c.committed, to_int(next));
   }
-  if (c.epoch != d.epoch || c.owner != static_cast<int32_t>(m)) return;  // reassigned meanwhile
+  if (c.epoch != d.epoch || c.owner != m) return;  // reassigned meanwhile
   c.position = to_int(next);
   c.busy = false;
   pump(d.group, d.cursor);
 }
 
 int64_t SimBroker::committed(GroupId g, TopicId t, PartitionId p) const {
-  for (const auto& c : groups_[g].cursors)
+  partition_at(t, p);  // asserts that the partition exists
+  for (const auto& c : group_at(g).cursors)
     if (c.topic == t && c.partition == p) return c.committed;
   return -1;
 }
 
 std::vector<std::string> SimBroker::assignment(MemberId m) const {
   std::vector<std::string> out;
-  for (const auto& c : groups_[members_[m].group].cursors)
-    if (c.owner == static_cast<int32_t>(m)) out.push_back(fmt::format("{}-{}", topics_[c.topic].name, to_int(c.partition)));
+  for (const auto& c : groups_[to_int(member_at(m).group)].cursors)
+    if (c.owner == m) out.push_back(fmt::format("{}-{}", topics_[to_int(c.topic)].name, to_int(c.partition)));
   return out;
 }
 

@@ -22,14 +22,23 @@
 // The broker drives each assigned partition's fetch on its member's behalf:
 // it hands one record at a time to the member (ConsumerListener::on_record)
 // and waits for `done` before handing the next one.
+//
+// Preconditions, asserted in every build type (core/assert.h): every id
+// passed in is one this broker handed out (a topic, producer, group or
+// member it made), every partition lies inside its topic, every offset read
+// lies inside its log. A violation is a bug in the caller, never a fault:
+// faults reach the broker through FaultHooks and the calls below, with ids
+// it made.
 #pragma once
 
 #include <map>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "core/assert.h"
 #include "core/event.h"
 #include "sim/hooks.h"
 #include "sim/random.h"
@@ -48,10 +57,19 @@ struct BrokerConfig {
   Duration rebalance_delay = Duration::millis(100);
 };
 
-using TopicId = uint32_t;
-using ProducerId = uint32_t;
-using GroupId = uint32_t;
-using MemberId = uint32_t;
+// The broker's handles, each an index into one of its tables. Distinct types
+// (as PartitionId and Offset in core/types.h): a MemberId cannot be passed
+// where a GroupId is expected, nor an integer where either is. Only the broker
+// makes them; to_int gives the index back (for its tables and for Actor tasks).
+enum class TopicId : uint32_t {};
+enum class ProducerId : uint32_t {};
+enum class GroupId : uint32_t {};
+enum class MemberId : uint32_t {};
+
+constexpr uint32_t to_int(TopicId t) { return static_cast<uint32_t>(t); }
+constexpr uint32_t to_int(ProducerId p) { return static_cast<uint32_t>(p); }
+constexpr uint32_t to_int(GroupId g) { return static_cast<uint32_t>(g); }
+constexpr uint32_t to_int(MemberId m) { return static_cast<uint32_t>(m); }
 
 class ProducerListener {
  public:
@@ -84,8 +102,8 @@ class SimBroker final : public Actor {
 
   TopicId add_topic(std::string name, int32_t partitions);
   TopicId topic_id(std::string_view name) const;  // InternalError if unknown
-  const std::string& topic_name(TopicId t) const { return topics_[t].name; }
-  int32_t partitions(TopicId t) const { return static_cast<int32_t>(topics_[t].partitions.size()); }
+  const std::string& topic_name(TopicId t) const { return topic_at(t).name; }
+  int32_t partitions(TopicId t) const { return static_cast<int32_t>(topic_at(t).partitions.size()); }
 
   void set_hooks(FaultHooks* hooks) { hooks_ = hooks; }
 
@@ -99,9 +117,11 @@ class SimBroker final : public Actor {
   // The producer's process died: its in-flight requests may still land, but
   // it will never see an ack or retry. A restarted process adds a new producer.
   void crash_producer(ProducerId p);
+  // Precondition (asserted): `event` is not null, and `p` has not crashed (a
+  // restarted process sends through the new producer it added).
   void send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie);
   // Test and fault hook: the next `n` acks to this producer are lost.
-  void lose_acks(ProducerId p, int n) { producers_[p].acks_to_lose += n; }
+  void lose_acks(ProducerId p, int n) { producer_at(p).acks_to_lose += n; }
   // The producer cannot reach the broker until `until`: new requests wait,
   // in-flight acks are lost (ambiguous: the producer retries after the heal).
   void isolate_producer(ProducerId p, Time until);
@@ -116,21 +136,32 @@ class SimBroker final : public Actor {
   // the timeout; the caller rejoins it with a new member afterwards.
   // Returns true when the member will be evicted.
   bool pause_member(MemberId m, Time until);
-  bool member_active(MemberId m) const { return members_[m].state == MemberState::Active; }
+  bool member_active(MemberId m) const { return member_at(m).state == MemberState::Active; }
 
   GroupId add_group(std::string name, std::span<const std::string_view> topics);
+  // Precondition (asserted): `listener` is not null; it outlives the member.
   MemberId join(GroupId g, std::string name, ConsumerListener* listener);
   void leave(MemberId m);
   void crash_member(MemberId m);
+  // The member is through with `d` and consumes from `next` on (committing it
+  // with CommitMode::Commit). Preconditions (asserted): `d` is a delivery of
+  // the member's own group, and `next` lies inside the partition's log
+  // (0 <= next <= its end). A commit below the committed offset is allowed
+  // (the committed offset never goes back), and so is one from a stale
+  // member or generation: the broker rejects it, as Kafka does.
   void done(MemberId m, const Delivery& d, Offset next, CommitMode mode);
 
   // Introspection (tests, checks, summaries).
-  size_t log_size(TopicId t, PartitionId p) const { return topics_[t].partitions[to_int(p)].log.size(); }
+  size_t log_size(TopicId t, PartitionId p) const { return partition_at(t, p).log.size(); }
   const EventPtr& record(TopicId t, PartitionId p, Offset o) const {
-    return topics_[t].partitions[to_int(p)].log[to_int(o)].event;
+    const Partition& part = partition_at(t, p);
+    SAGASIM_ASSERT(to_int(o) >= 0, "a negative offset");
+    SAGASIM_ASSERT(static_cast<uint64_t>(to_int(o)) < part.log.size(), "an offset at or past the log end");
+    return part.log[static_cast<size_t>(to_int(o))].event;
   }
+  // -1 when the group does not read topic `t`.
   int64_t committed(GroupId g, TopicId t, PartitionId p) const;
-  uint32_t generation(GroupId g) const { return groups_[g].generation; }
+  uint32_t generation(GroupId g) const { return group_at(g).generation; }
   // The partitions a member owns now, as "topic-partition" strings.
   std::vector<std::string> assignment(MemberId m) const;
   uint64_t deliveries() const { return deliveries_; }
@@ -191,12 +222,13 @@ class SimBroker final : public Actor {
     bool ack_lost = false;               // appended, but its ack will not arrive
     bool acked = false;
   };
+  static constexpr MemberId kNoOwner{UINT32_MAX};  // a cursor nobody is assigned
   struct Cursor {
     TopicId topic;
     PartitionId partition;
     int64_t committed = 0;
     int64_t position = 0;
-    int32_t owner = -1;  // MemberId or -1
+    MemberId owner = kNoOwner;
     bool busy = false;   // a delivery is scheduled or being handled
     uint32_t epoch = 0;
     int64_t last_delivered = -1;  // self-check: offsets within one epoch are consecutive
@@ -218,6 +250,39 @@ class SimBroker final : public Actor {
     MemberState state = MemberState::Active;
     Time paused_until;
   };
+
+  // The checked way in from a caller's id: each asserts that the id is one
+  // this broker made (and the partition one of the topic's). Inside, ids
+  // taken from the broker's own tables index them directly.
+  const Topic& topic_at(TopicId t) const {
+    SAGASIM_ASSERT(to_int(t) < topics_.size(), "unknown topic id");
+    return topics_[to_int(t)];
+  }
+  Topic& topic_at(TopicId t) { return const_cast<Topic&>(std::as_const(*this).topic_at(t)); }
+  const Partition& partition_at(TopicId t, PartitionId p) const {
+    const Topic& topic = topic_at(t);
+    SAGASIM_ASSERT(to_int(p) >= 0, "a negative partition");
+    SAGASIM_ASSERT(static_cast<size_t>(to_int(p)) < topic.partitions.size(), "a partition beyond the topic's");
+    return topic.partitions[static_cast<size_t>(to_int(p))];
+  }
+  Partition& partition_at(TopicId t, PartitionId p) {
+    return const_cast<Partition&>(std::as_const(*this).partition_at(t, p));
+  }
+  const Producer& producer_at(ProducerId p) const {
+    SAGASIM_ASSERT(to_int(p) < producers_.size(), "unknown producer id");
+    return producers_[to_int(p)];
+  }
+  Producer& producer_at(ProducerId p) { return const_cast<Producer&>(std::as_const(*this).producer_at(p)); }
+  const Group& group_at(GroupId g) const {
+    SAGASIM_ASSERT(to_int(g) < groups_.size(), "unknown group id");
+    return groups_[to_int(g)];
+  }
+  Group& group_at(GroupId g) { return const_cast<Group&>(std::as_const(*this).group_at(g)); }
+  const Member& member_at(MemberId m) const {
+    SAGASIM_ASSERT(to_int(m) < members_.size(), "unknown member id");
+    return members_[to_int(m)];
+  }
+  Member& member_at(MemberId m) { return const_cast<Member&>(std::as_const(*this).member_at(m)); }
 
   void arrive(uint32_t slot);
   void retry_later(uint32_t slot, Time at);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/assert.h"
 #include "core/types.h"
 
 namespace sagasim::sim {
@@ -26,6 +27,10 @@ class Scheduler {
 
   Time now() const { return now_; }
   // `at` earlier than now is clamped to now: the past cannot be scheduled.
+  // That is part of the contract, not a caller's mistake: a service timer
+  // found already due (a restart, a clock skew) and the timeout of a request
+  // that reached the broker after its deadline are both scheduled so.
+  // `actor` must not be null (asserted).
   void at(Time at, Actor* actor, uint32_t kind, uint32_t x = 0, uint64_t y = 0);
   void after(Duration d, Actor* actor, uint32_t kind, uint32_t x = 0, uint64_t y = 0) {
     at(now_ + d, actor, kind, x, y);
@@ -33,10 +38,15 @@ class Scheduler {
 
   bool empty() const { return heap_.empty(); }
   size_t pending() const { return heap_.size(); }
-  Time next_time() const { return heap_.front().at; }
+  // Precondition (asserted): a task is pending.
+  Time next_time() const {
+    SAGASIM_ASSERT(!heap_.empty(), "next_time() needs a pending task");
+    return heap_.front().at;
+  }
   uint64_t fired() const { return fired_; }
 
   // Pops the earliest task, advances the clock to it and fires it.
+  // Precondition (asserted): a task is pending.
   void step();
   // Steps until no task is left or the next one is later than `until`.
   void run_until(Time until);

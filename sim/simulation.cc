@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/assert.h"
 #include "core/error.h"
 
 namespace sagasim::sim {
@@ -295,11 +296,13 @@ RunResult Simulation::finish() {
   r.quiesced = scheduler_.empty();
 
   View view(*this, r.quiesced);
-  for (TopicId t = 0; t < static_cast<TopicId>(scenario_.topics.size()); ++t)
+  for (uint32_t ti = 0; ti < scenario_.topics.size(); ++ti) {
+    const TopicId t{ti};
     for (int32_t p = 0; p < broker_.partitions(t); ++p)
       for (size_t o = 0; o < broker_.log_size(t, PartitionId{p}); ++o)
         view.log_.push_back(inv::LoggedEvent{broker_.topic_name(t), p, static_cast<int64_t>(o),
                                              broker_.record(t, PartitionId{p}, Offset{static_cast<int64_t>(o)})});
+  }
 
   std::vector<inv::Violation> all;
   static_cast<InstanceWords&>(r.instances) = scenario_.saga->instance_words();
@@ -379,6 +382,7 @@ void Instance::upgrade() {
 }
 
 void Instance::start() {
+  SAGASIM_ASSERT(!up_, "start() of a running instance: it would join and produce twice");
   auto& rt = sim_.services_[service_];
   if (sim_.wire_ && !registry_) build_registry();
   up_ = true;
@@ -409,7 +413,10 @@ void Instance::crash() {
 }
 
 void Instance::restart() {
-  if (up_) return;
+  // Each crash or leave schedules at most one restart, and nothing else starts
+  // a stopped instance but start() and upgrade(): a running one here means
+  // two restarts were scheduled for one stop.
+  SAGASIM_ASSERT(!up_, "restart() of a running instance");
   start();
 }
 
@@ -461,6 +468,8 @@ void Instance::leave() {
 }
 
 void Instance::on_record(const Delivery& d) {
+  // crash() and leave() stop the member; the broker delivers to active ones only.
+  SAGASIM_ASSERT(up_, "a record delivered to a stopped instance");
   auto& rt = sim_.services_[service_];
   Trace& trace = sim_.trace_;
   FaultHooks* hooks = sim_.hooks_;
@@ -556,6 +565,7 @@ void Instance::on_record(const Delivery& d) {
 }
 
 void Instance::relay(const WriteSet& ws, uint32_t slot) {
+  SAGASIM_ASSERT(up_, "a stopped instance relays nothing: its producer died with it");
   for (const OutboxEntry& row : ws.outbox) {
     sim_.broker_.send(producer_, sim_.broker_.topic_id(row.topic), to_wire(row.event), row.seq);
     seq_to_slot_.push_back({row.seq, slot, sim_.hooks_ ? SimBroker::identity_of(*row.event, id_) : 0});
@@ -564,7 +574,9 @@ void Instance::relay(const WriteSet& ws, uint32_t slot) {
 }
 
 void Instance::on_ack(uint64_t seq, TopicId, PartitionId, Offset) {
-  if (!up_) return;
+  // crash() and leave() crash the producer, and the broker acks only live
+  // producers; a restart adds a new one.
+  SAGASIM_ASSERT(up_, "an ack delivered to a stopped instance");
   auto it = std::find_if(seq_to_slot_.begin(), seq_to_slot_.end(), [&](const InFlightRow& e) { return e.seq == seq; });
   if (it == seq_to_slot_.end()) {  // not expected: every send is tracked until its ack
     if (!(seq & kDirectCookie)) sim_.services_[service_].store.mark_published(seq);

@@ -122,7 +122,7 @@ class Simulation final : public Actor {
   struct ServiceRuntime {
     std::unique_ptr<Service> service;
     MemoryStore store;
-    GroupId group = 0;
+    GroupId group{};
     std::vector<std::unique_ptr<Instance>> instances;
     int next_instance = 1;
     ServiceClock clock;
@@ -150,7 +150,7 @@ class Simulation final : public Actor {
   Trace trace_;
   SimBroker broker_;
   std::vector<ServiceRuntime> services_;
-  ProducerId client_ = 0;
+  ProducerId client_{};
   std::unique_ptr<ClientPort> client_port_;
   uint64_t event_counter_ = 0;
   uint64_t duplicates_skipped_ = 0;
@@ -166,6 +166,14 @@ class Simulation final : public Actor {
 // One service instance: a consumer-group member, a producer and an outbox
 // relay over its service's store. Volatile state (positions, in-flight
 // publishes) dies with crash(); the store does not.
+//
+// Lifecycle preconditions, asserted in every build type (core/assert.h):
+// start() and restart() need a stopped instance (one restart per crash or
+// leave; starting twice would join a second member), and records, acks and
+// relays reach only a running one (the broker stops both when the instance
+// crashes). crash(), leave(), stall() and isolate() of a stopped instance are
+// no-ops, not violations: a rolling upgrade or a fault's scheduled end can
+// reach an instance that another fault has already stopped.
 class Instance final : public ConsumerListener, public ProducerListener, public Env {
  public:
   Instance(Simulation& sim, uint32_t service_index, uint32_t index, std::string id);
@@ -176,10 +184,10 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   bool up() const { return up_; }
   // Up, and neither paused nor cut off from the broker.
   bool available() const { return up_ && paused_until_ <= sim_.scheduler_.now(); }
-  void start();
-  void crash();
-  void restart();
-  void leave();
+  void start();    // precondition: not up
+  void crash();    // no-op when not up
+  void restart();  // precondition: not up
+  void leave();    // no-op when not up
   // A frozen process (GC pause, stop-the-world) until `until`.
   void stall(Time until);
   // A network partition between this instance and the broker until `until`.
@@ -193,7 +201,7 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   void on_ack(uint64_t cookie, TopicId topic, PartitionId partition, Offset offset) override;
 
   // Relays the outbox rows of a committed write set; `slot` is the delivery
-  // waiting for them (UINT32_MAX: none).
+  // waiting for them (UINT32_MAX: none). Precondition: up.
   void relay(const WriteSet& ws, uint32_t slot);
   // Republishes committed outbox rows that are neither published nor in flight.
   void relay_sweep();
@@ -218,8 +226,8 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   bool up_ = false;
   Time paused_until_;
   bool sweep_scheduled_ = false;
-  ProducerId producer_ = 0;
-  MemberId member_ = 0;
+  ProducerId producer_{};
+  MemberId member_{};
   std::vector<Waiting> waiting_;
   std::vector<uint32_t> free_waiting_;
   struct InFlightRow {

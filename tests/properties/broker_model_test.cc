@@ -32,7 +32,7 @@ struct Model {
 
 struct Consumer : ConsumerListener {
   SimBroker* broker = nullptr;
-  MemberId id = 0;
+  MemberId id{};
   std::set<std::string>* seen = nullptr;
   void on_record(const Delivery& d) override {
     seen->insert(d.event->event_id);

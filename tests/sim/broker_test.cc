@@ -1,6 +1,7 @@
 #include "sim/broker.h"
 
 #include <map>
+#include <type_traits>
 
 #include <gtest/gtest.h>
 
@@ -8,6 +9,12 @@
 
 namespace sagasim::sim {
 namespace {
+
+// The broker's ids do not mix with each other or with plain integers.
+static_assert(!std::is_convertible_v<MemberId, GroupId>);
+static_assert(!std::is_convertible_v<ProducerId, TopicId>);
+static_assert(!std::is_convertible_v<uint32_t, MemberId>);
+static_assert(!std::is_convertible_v<TopicId, uint32_t>);
 
 EventPtr make_event(std::string id, std::string key) {
   auto e = std::make_shared<Event>();
@@ -30,7 +37,7 @@ struct Got {
 struct TestConsumer : ConsumerListener {
   SimBroker* broker = nullptr;
   Scheduler* scheduler = nullptr;
-  MemberId id = 0;
+  MemberId id{};
   bool hold = false;
   int commits_left = 1 << 30;  // then CommitMode::Skip
   std::vector<Got> got;
@@ -255,6 +262,38 @@ TEST_F(BrokerTest, AcksCarryTheCookieAndOffsetAndStopWhenTheProducerCrashes) {
   run();
   EXPECT_EQ(rec.acks.size(), 2u);                    // no ack to a dead process
   EXPECT_EQ(broker.log_size(t, PartitionId{0}), 3u);  // but the request was on the wire
+}
+
+// The broker's preconditions hold in every build type (core/assert.h).
+using BrokerDeathTest = BrokerTest;
+
+TEST_F(BrokerDeathTest, ACommitPastTheLogEndAborts) {
+  const TopicId t = broker.add_topic("t", 1);
+  const ProducerId p = broker.add_producer("p", true, nullptr);
+  const GroupId g = broker.add_group("g", kTopicT);
+  TestConsumer a;
+  a.hold = true;
+  join(g, "a", a);
+  broker.send(p, t, make_event("e0", "k"), 0);
+  run();
+  ASSERT_EQ(a.held.size(), 1u);
+  ASSERT_EQ(broker.log_size(t, PartitionId{0}), 1u);
+  broker.done(a.id, a.held[0], Offset{1}, CommitMode::Skip);  // the log end itself is fine
+  EXPECT_DEATH(broker.done(a.id, a.held[0], Offset{2}, CommitMode::Commit), "next offset past the log end");
+}
+
+TEST_F(BrokerDeathTest, AnIdOrPartitionTheBrokerDidNotMakeAborts) {
+  const TopicId t = broker.add_topic("t", 2);
+  EXPECT_DEATH(broker.crash_member(MemberId{0}), "unknown member id");
+  EXPECT_DEATH(broker.log_size(TopicId{1}, PartitionId{0}), "unknown topic id");
+  EXPECT_DEATH(broker.set_partition_down(t, PartitionId{2}, scheduler.now()), "a partition beyond the topic's");
+}
+
+TEST_F(BrokerDeathTest, SendingThroughACrashedProducerAborts) {
+  const TopicId t = broker.add_topic("t", 1);
+  const ProducerId p = broker.add_producer("p", true, nullptr);
+  broker.crash_producer(p);
+  EXPECT_DEATH(broker.send(p, t, make_event("e0", "k"), 0), "send\\(\\) through a crashed producer");
 }
 
 }  // namespace

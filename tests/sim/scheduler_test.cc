@@ -68,5 +68,23 @@ TEST(Scheduler, TasksCanScheduleMoreTasks) {
   EXPECT_EQ(s.fired(), 4u);
 }
 
+// The scheduler's preconditions hold in every build type (core/assert.h).
+TEST(SchedulerDeathTest, SteppingWithNothingPendingAborts) {
+  Scheduler s(Time{0});
+  // file:line, the condition, then the message.
+  EXPECT_DEATH(s.step(),
+               "scheduler\\.cc:[0-9]+: assertion failed: !heap_\\.empty\\(\\) \\(step\\(\\) needs a pending task\\)");
+}
+
+TEST(SchedulerDeathTest, AskingForTheNextTimeWithNothingPendingAborts) {
+  Scheduler s(Time{0});
+  EXPECT_DEATH(static_cast<void>(s.next_time()), "next_time\\(\\) needs a pending task");
+}
+
+TEST(SchedulerDeathTest, ATaskWithoutAnActorAborts) {
+  Scheduler s(Time{0});
+  EXPECT_DEATH(s.at(Time{5}, nullptr, 0), "a task needs an actor to fire");
+}
+
 }  // namespace
 }  // namespace sagasim::sim
