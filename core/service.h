@@ -15,6 +15,14 @@
 // must be a pure function of the event, the store and the Env. The runtime
 // calls `process_event`, which skips events already in the inbox and commits
 // the inbox entry, the state and the outbox in one transaction.
+//
+// A Service object is one process's: each instance of a service builds its
+// own when it starts and loses it when it crashes, in the simulator as in
+// production (SagaRun::make_service). Anything a handler keeps in the object
+// instead of the store (a cache, a counter, a "seen" set) is therefore split
+// between instances and gone after a restart, and the simulator shows what
+// that does (the inventory-caches-stock variant). Keep configuration there,
+// never state.
 #pragma once
 
 #include <span>

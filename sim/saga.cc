@@ -123,6 +123,12 @@ void reduce_list(json& best, const json::json_pointer& pointer, const std::funct
   }
 }
 
+std::unique_ptr<Service> SagaRun::make_service(std::string_view name) {
+  for (auto& s : make_services())
+    if (s && s->name() == name) return std::move(s);
+  return nullptr;
+}
+
 bool reduce_number(json& best, const json::json_pointer& pointer, const std::function<bool(const json&)>& fails,
                    double lo, double step) {
   if (!best.contains(pointer) || !best.at(pointer).is_number()) return false;

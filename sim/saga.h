@@ -161,6 +161,12 @@ class SagaRun {
 
   // The services, one per name in SagaDefinition::services(style), in that order.
   virtual std::vector<std::unique_ptr<Service>> make_services() = 0;
+  // One service object, for one process: every instance builds its own when
+  // it starts and loses it when it crashes or leaves, as a real process does,
+  // so state a handler keeps in memory (a cache, a counter) is split between
+  // instances and gone after a restart. Default: the one of that name from
+  // make_services().
+  virtual std::unique_ptr<Service> make_service(std::string_view name);
   // Commits the opening state, before any instance starts. Use small
   // transactions (Transaction(store, "setup")): each one is a commit.
   virtual void open(OpeningState& state) = 0;

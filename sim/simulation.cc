@@ -277,7 +277,7 @@ void Simulation::fire_timers(uint32_t si) {
       break;
     }
   if (!runner) return;  // each instance checks its service's timers when it comes back
-  fire_due_timers(*rt.service, rt.store, *runner, runner->id(), [&](const WriteSet& ws) {
+  fire_due_timers(runner->service(), rt.store, *runner, runner->id(), [&](const WriteSet& ws) {
     trace_.record(scheduler_.now(), Step{.kind = StepKind::Timer, .actor = runner->id(),
                                          .key = ws.timers.empty() ? std::string_view() : std::string_view(ws.timers[0].key)});
     on_committed(*runner, ws);
@@ -385,6 +385,9 @@ void Instance::start() {
   SAGASIM_ASSERT(!up_, "start() of a running instance: it would join and produce twice");
   auto& rt = sim_.services_[service_];
   if (sim_.wire_ && !registry_) build_registry();
+  process_ = sim_.saga_->make_service(rt.service->name());
+  SAGASIM_ASSERT(process_ && process_->name() == rt.service->name(),
+                 "SagaRun::make_service(name) must make the service of that name");
   up_ = true;
   producer_ = sim_.broker_.add_producer(id_, sim_.scenario_.idempotent_producer, this, sim_.scenario_.max_in_flight);
   member_ = sim_.broker_.join(rt.group, id_, this);
@@ -409,7 +412,13 @@ void Instance::crash() {
   waiting_.clear();
   free_waiting_.clear();
   seq_to_slot_.clear();
+  process_.reset();  // whatever the process kept in memory dies with it
   sim_.trace_.record(sim_.scheduler_.now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "crash"});
+}
+
+Service& Instance::service() {
+  SAGASIM_ASSERT(process_ != nullptr, "service() of a stopped instance: a stopped process runs no code");
+  return *process_;
 }
 
 void Instance::restart() {
@@ -464,6 +473,7 @@ void Instance::leave() {
   up_ = false;
   sim_.broker_.leave(member_);
   sim_.broker_.crash_producer(producer_);
+  process_.reset();  // the process ends
   sim_.trace_.record(sim_.scheduler_.now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "leave"});
 }
 
@@ -494,7 +504,7 @@ void Instance::on_record(const Delivery& d) {
     const Event* event = d.event;
     std::optional<Event> decoded;
     if (registry_) event = &decoded.emplace(decode_event(encode_event(*d.event), registry_.get(), ""));
-    outcome = process_event(*rt.service, *this, txn, *event, publish_first ? CommitPolicy::Defer : CommitPolicy::Commit);
+    outcome = process_event(*process_, *this, txn, *event, publish_first ? CommitPolicy::Defer : CommitPolicy::Commit);
   } catch (const InputError& e) {
     // A record this service cannot read. Production sends it to the dead
     // letter topic; here it is traced and skipped so the partition moves on,

@@ -120,6 +120,9 @@ class Simulation final : public Actor {
     Time since;  // true time the drift starts from
   };
   struct ServiceRuntime {
+    // The definition's object: the service's name, subscriptions and codec,
+    // and what tests poke at. Records are handled by each instance's own
+    // object (Instance::service), never by this one.
     std::unique_ptr<Service> service;
     MemoryStore store;
     GroupId group{};
@@ -193,6 +196,10 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   // A network partition between this instance and the broker until `until`.
   void isolate(Time until);
 
+  // This process's own service object (precondition: up): built at start,
+  // thrown away at a crash or leave.
+  Service& service();
+
   // Env: this service's clock, which faults may skew.
   Time now() const override { return sim_.service_now(service_); }
   std::string next_event_id() override { return sim_.next_event_id(); }
@@ -224,6 +231,7 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   uint32_t index_;
   std::string id_;
   bool up_ = false;
+  std::unique_ptr<Service> process_;  // this process's service object, while up
   Time paused_until_;
   bool sweep_scheduled_ = false;
   ProducerId producer_{};

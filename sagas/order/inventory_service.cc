@@ -62,6 +62,19 @@ void InventoryService::handle(const Event& event, Context& ctx) {
   }
 }
 
+const StockItem* InventoryService::stock(Transaction& txn, std::string_view sku) {
+  if (mutant_ != Mutant::InventoryCachesStock) return txn.get_as<StockItem>(kStockTable, sku);
+  if (auto it = cache_.find(sku); it != cache_.end()) return &it->second;
+  const StockItem* item = txn.get_as<StockItem>(kStockTable, sku);
+  if (!item) return nullptr;
+  return &cache_.emplace(std::string(sku), *item).first->second;
+}
+
+void InventoryService::put_stock(Transaction& txn, StockItem s) {
+  if (mutant_ == Mutant::InventoryCachesStock) cache_[s.sku] = s;
+  txn.put(kStockTable, s.sku, std::move(s));
+}
+
 void InventoryService::reserve(const std::string& order_id, const std::vector<OrderLine>& lines, Context& ctx) {
   Transaction& txn = ctx.txn();
   if (txn.get(kReservationsTable, order_id)) return;  // decided or voided already
@@ -74,12 +87,12 @@ void InventoryService::reserve(const std::string& order_id, const std::vector<Or
     else it->second += line.quantity;
   }
   for (const auto& [sku, quantity] : wanted) {
-    const StockItem* item = txn.get_as<StockItem>(kStockTable, sku);
+    const StockItem* item = stock(txn, sku);
     if (mutant_ == Mutant::InventoryPartialReservation && item && item->available >= quantity) {
       StockItem s = *item;  // takes this line now, before knowing the others fit
       s.available -= quantity;
       s.reserved += quantity;
-      txn.put(kStockTable, s.sku, std::move(s));
+      put_stock(txn, std::move(s));
       continue;
     }
     if (!item || item->available < quantity) {
@@ -92,10 +105,10 @@ void InventoryService::reserve(const std::string& order_id, const std::vector<Or
   }
   for (const auto& [sku, quantity] : wanted) {
     if (mutant_ == Mutant::InventoryPartialReservation) break;  // taken above
-    StockItem s = *txn.get_as<StockItem>(kStockTable, sku);
+    StockItem s = *stock(txn, sku);
     s.available -= quantity;
     s.reserved += quantity;
-    txn.put(kStockTable, s.sku, std::move(s));
+    put_stock(txn, std::move(s));
   }
   txn.put(kReservationsTable, order_id, Reservation{order_id, lines, ReservationStatus::Held});
   ctx.emit(kInventoryTopic, order_id, ItemsReserved{order_id, lines});
@@ -108,11 +121,11 @@ void InventoryService::release(const Reservation& current, Context& ctx) {
   if (!releasable) return;
   Reservation r = current;
   for (const OrderLine& line : r.lines) {
-    const StockItem* item = txn.get_as<StockItem>(kStockTable, line.sku);
+    const StockItem* item = stock(txn, line.sku);
     StockItem s = item ? *item : StockItem{line.sku, 0, 0};
     s.available += line.quantity;
     s.reserved -= line.quantity;
-    txn.put(kStockTable, s.sku, std::move(s));
+    put_stock(txn, std::move(s));
   }
   r.status = ReservationStatus::Released;
   ctx.emit(kInventoryTopic, r.order_id, ItemsReleased{r.order_id});

@@ -10,6 +10,8 @@
 // listens to `orders` only.
 #pragma once
 
+#include <map>
+
 #include "core/service.h"
 #include "sagas/order/mutants.h"
 #include "sagas/order/state.h"
@@ -31,8 +33,14 @@ class InventoryService final : public Service {
  private:
   void reserve(const std::string& order_id, const std::vector<OrderLine>& lines, Context& ctx);
   void release(const Reservation& current, Context& ctx);
+  // Stock as the handlers read and write it: from and to the store, except
+  // in the inventory-caches-stock mutant, which keeps what it read or wrote
+  // in this process's memory and reads it from there next time.
+  const StockItem* stock(Transaction& txn, std::string_view sku);
+  void put_stock(Transaction& txn, StockItem s);
   Mutant mutant_;
   Style style_;
+  std::map<std::string, StockItem, std::less<>> cache_;  // the mutant's only
 };
 
 }  // namespace sagasim::saga

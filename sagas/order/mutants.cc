@@ -37,6 +37,8 @@ constexpr MutantInfo kMutants[] = {
      "payment passes only the order's first line on to inventory, which reserves less than was ordered"},
     {Mutant::PaymentDeclinesExactBalance, "payment-declines-exact-balance",
      "payment declines an order whose amount equals the customer's balance (balance > amount where >= was meant)"},
+    {Mutant::InventoryCachesStock, "inventory-caches-stock",
+     "inventory keeps stock levels in process memory and reads them from there, so instances oversell each other's stock"},
 };
 }  // namespace
 

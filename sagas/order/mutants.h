@@ -29,6 +29,7 @@ enum class Mutant {
   BreakingSchemaChange,           // order writes its charge request with amount_cents renamed: an unchecked schema change
   PaymentForwardsFirstLine,       // choreography: PaymentProcessed carries only the order's first line to inventory
   PaymentDeclinesExactBalance,    // payment declines when the balance equals the amount (> where >= was meant)
+  InventoryCachesStock,           // inventory keeps stock in process memory and trusts it over the store
 };
 
 struct MutantInfo {

@@ -154,6 +154,30 @@ TEST(Simulation, ARedeliveredEffectIsSeenByTheSagasChecks) {
   EXPECT_FALSE(once->pass);
 }
 
+// The process model: every instance runs its own service object, built when
+// it starts and thrown away when it crashes. A ledger that keeps its totals
+// in memory is right while its one process lives, and wrong after a restart
+// (its memory starts from nothing while the store does not).
+TEST(Simulation, EachInstanceIsAProcessWhoseMemoryDiesWithIt) {
+  const Scenario s = small_scenario(120, 2);
+  {
+    Simulation sim(s, {.seed = 1});
+    sim.start();
+    EXPECT_NE(&sim.instance("vault-1").service(), &sim.instance("vault-2").service());
+    EXPECT_NE(&sim.instance("vault-1").service(), &sim.service("vault"));  // never the definition's own
+    EXPECT_EQ(sim.instance("vault-1").service().name(), "vault");
+  }
+  const std::string mutant(testing::kLedgerCountsInMemory);
+  Simulation steady(s, {.seed = 1, .mutant = mutant});  // one ledger process, never restarted
+  steady.start();
+  steady.run_until_quiet(Time::max());
+  EXPECT_TRUE(all_pass(steady.finish()));
+  const RunResult restarted = run_with_a_ledger_crash(s, mutant);
+  const InvariantOutcome* once = outcome(restarted, testing::kRecordedOnce);
+  ASSERT_NE(once, nullptr);
+  EXPECT_FALSE(once->pass) << "a restart kept the ledger's memory";
+}
+
 }  // namespace
 }  // namespace sagasim::sim
 

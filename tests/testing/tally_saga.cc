@@ -17,7 +17,7 @@ namespace {
 
 using nlohmann::json;
 
-enum class Bug { None, LedgerNoDedupe, UndoNoTombstone };
+enum class Bug { None, LedgerNoDedupe, UndoNoTombstone, LedgerCountsInMemory };
 
 // --- events -----------------------------------------------------------------
 constexpr std::string_view kAsks = "asks";
@@ -270,9 +270,14 @@ class Ledger final : public Service {
     const Granted& g = event.payload_as<Granted>();
     if (bug_ != Bug::LedgerNoDedupe && txn.get(kEntries, g.id)) return;
     Total t;
-    if (const Total* current = txn.get_as<Total>(kTotals, g.account)) t = *current;
+    if (bug_ == Bug::LedgerCountsInMemory) {
+      t = memory_[g.account];
+    } else if (const Total* current = txn.get_as<Total>(kTotals, g.account)) {
+      t = *current;
+    }
     t.units += g.units;
     ++t.grants;
+    if (bug_ == Bug::LedgerCountsInMemory) memory_[g.account] = t;
     txn.put(kTotals, g.account, std::move(t));
     txn.put(kEntries, g.id, Entry{g.account, g.units});
     ctx.emit(kReceipts, g.id, Recorded{g.id});
@@ -289,6 +294,7 @@ class Ledger final : public Service {
 
  private:
   Bug bug_;
+  std::map<std::string, Total> memory_;  // ledger-counts-in-memory only
 };
 
 // --- settings and workload ----------------------------------------------------
@@ -463,7 +469,8 @@ class TallySaga final : public sim::SagaDefinition {
   sim::InstanceWords instance_words() const override { return {"asks", "granted", "undone", "pending"}; }
   std::vector<sim::VariantInfo> variants() const override {
     return {{std::string(kLedgerNoDedupe), "the ledger has no inbox and no business-key check", {}},
-            {std::string(kUndoNoTombstone), "an Undo that overtakes its Take leaves no tombstone", {}}};
+            {std::string(kUndoNoTombstone), "an Undo that overtakes its Take leaves no tombstone", {}},
+            {std::string(kLedgerCountsInMemory), "the ledger keeps its totals in process memory", {}}};
   }
   std::vector<std::string> services(std::string_view) const override { return {"desk", "vault", "ledger"}; }
   std::vector<std::string> topics(std::string_view) const override {
@@ -532,9 +539,10 @@ class TallySaga final : public sim::SagaDefinition {
     sim::reduce_list(best, json::json_pointer("/workload/asks"), fails);
   }
   std::unique_ptr<sim::SagaRun> start(const sim::Scenario& s, const sim::RunOptions& o) const override {
-    const Bug bug = o.mutant == kLedgerNoDedupe    ? Bug::LedgerNoDedupe
-                    : o.mutant == kUndoNoTombstone ? Bug::UndoNoTombstone
-                                                   : Bug::None;
+    const Bug bug = o.mutant == kLedgerNoDedupe          ? Bug::LedgerNoDedupe
+                    : o.mutant == kUndoNoTombstone       ? Bug::UndoNoTombstone
+                    : o.mutant == kLedgerCountsInMemory  ? Bug::LedgerCountsInMemory
+                                                         : Bug::None;
     return std::make_unique<TallyRun>(s, s.settings<Settings>(), o.seed, bug);
   }
 };

@@ -49,6 +49,10 @@ inline constexpr std::string_view kAnsweredOnce = "vault_answers_each_ask_once";
 // tests can show each kind of check failing.
 inline constexpr std::string_view kLedgerNoDedupe = "ledger-no-dedupe";      // counts a redelivered grant again
 inline constexpr std::string_view kUndoNoTombstone = "undo-no-tombstone";    // a late Take holds for nobody
+// Keeps the running totals in the service object (process memory) and
+// writes them from there: right while one process lives, wrong after a
+// restart or beside a second ledger instance.
+inline constexpr std::string_view kLedgerCountsInMemory = "ledger-counts-in-memory";
 
 std::shared_ptr<const sim::SagaDefinition> tally_saga();
 
