@@ -18,6 +18,10 @@ const std::vector<VariantInfo>& runtime_mutant_list() {
       {"outbox-before-commit", "the runtime publishes a handler's events before committing its local transaction", {}},
       {"commit-before-processing", "the runtime commits the consumer offset when a record arrives, before handling it",
        {}},
+      {"timers-not-rearmed",
+       "a restarted instance does not re-arm its service's timers: one that fell due while it was down waits for "
+       "the next timer to fire",
+       {}},
   };
   return list;
 }
@@ -28,6 +32,7 @@ std::span<const VariantInfo> runtime_mutants() { return runtime_mutant_list(); }
 RuntimeMutant runtime_mutant(std::string_view name) {
   if (name == "outbox-before-commit") return RuntimeMutant::OutboxBeforeCommit;
   if (name == "commit-before-processing") return RuntimeMutant::CommitBeforeProcessing;
+  if (name == "timers-not-rearmed") return RuntimeMutant::TimersNotRearmed;
   return RuntimeMutant::None;
 }
 

@@ -74,6 +74,7 @@ enum class RuntimeMutant {
   None,
   OutboxBeforeCommit,      // publishes a transaction's outbox before its local commit
   CommitBeforeProcessing,  // commits the consumer offset before handling the record
+  TimersNotRearmed,        // a restarted instance does not look for timers that fell due while it was down
 };
 std::span<const VariantInfo> runtime_mutants();
 RuntimeMutant runtime_mutant(std::string_view name);  // None for any other name
@@ -150,6 +151,18 @@ class FinalView {
   // liveness cannot be judged then, only safety.
   virtual bool quiesced() const = 0;
   virtual Time now() const = 0;
+  // When a timer of `service` due at `service_due` (on the service's own
+  // clock, which a clock_skew fault may skew) and set no earlier than
+  // `set_at` (true time) fires, in true time: when it is due (or set, if
+  // later) if an instance of the service is running then, else when the
+  // first one is back (a timer belongs to the service's store, and any
+  // running instance fires it). nullopt when no instance ever runs again, or
+  // when the runtime cannot tell (a live deployment): deadlines are then not
+  // judged.
+  virtual std::optional<Time> timer_fires_at(std::string_view /*service*/, Time /*service_due*/,
+                                             Time /*set_at*/) const {
+    return std::nullopt;
+  }
 };
 
 // One run's worth of a saga. Made by SagaDefinition::start, used by one

@@ -80,6 +80,11 @@ class Simulation::View final : public FinalView {
   std::span<const inv::LoggedEvent> log() const override { return log_; }
   bool quiesced() const override { return quiesced_; }
   Time now() const override { return sim_.scheduler_.now(); }
+  std::optional<Time> timer_fires_at(std::string_view service, Time service_due, Time set_at) const override {
+    for (uint32_t si = 0; si < sim_.services_.size(); ++si)
+      if (sim_.services_[si].service->name() == service) return sim_.timer_fires_at(si, service_due, set_at);
+    return std::nullopt;
+  }
   std::vector<inv::LoggedEvent> log_;
 
  private:
@@ -208,6 +213,22 @@ Time Simulation::true_time_of(uint32_t si, Time service_time) const {
   // of virtual time and |drift| <= 100,000 ppm (the loader's limit).
   const int64_t scaled = local - local * c.drift_ppm / (1000000 + c.drift_ppm);
   return c.since + Duration{scaled};
+}
+
+std::optional<Time> Simulation::timer_fires_at(uint32_t si, Time service_due, Time set_at) const {
+  // The first moment at or after the due time (or the time it was set) when
+  // an instance is running: that moment, or the end of one of the service's
+  // outages.
+  const Time due = std::max({true_time_of(si, service_due), set_at, kSimEpoch});
+  std::vector<Time> candidates{due};
+  for (const auto& i : services_[si].instances)
+    for (const auto& [from, to] : i->unavailable())
+      if (to >= due && to != Time::max()) candidates.push_back(to);
+  std::sort(candidates.begin(), candidates.end());
+  for (Time t : candidates)
+    for (const auto& i : services_[si].instances)
+      if (i->available_at(t)) return t;
+  return std::nullopt;
 }
 
 void Simulation::note_fault(std::string_view fault_class, std::string_view actor, std::string_view detail) {
@@ -385,6 +406,9 @@ void Instance::start() {
   SAGASIM_ASSERT(!up_, "start() of a running instance: it would join and produce twice");
   auto& rt = sim_.services_[service_];
   if (sim_.wire_ && !registry_) build_registry();
+  const Time now = sim_.scheduler_.now();
+  if (!started_before_ && now > sim_.epoch()) unavailable_.push_back({sim_.epoch(), now});  // joined late
+  if (!unavailable_.empty() && unavailable_.back().second == Time::max()) unavailable_.back().second = now;
   process_ = sim_.saga_->make_service(rt.service->name());
   SAGASIM_ASSERT(process_ && process_->name() == rt.service->name(),
                  "SagaRun::make_service(name) must make the service of that name");
@@ -400,7 +424,9 @@ void Instance::start() {
     ws.outbox = std::move(pending);
     relay(ws, kNoSlot);
   }
-  if (rt.store.next_timer())
+  const bool rearm = !(started_before_ && sim_.runtime_mutant_ == RuntimeMutant::TimersNotRearmed);
+  started_before_ = true;
+  if (rearm && rt.store.next_timer())
     sim_.scheduler_.at(sim_.true_time_of(service_, *rt.store.next_timer()), &sim_, Simulation::kTimer, service_);
 }
 
@@ -413,7 +439,16 @@ void Instance::crash() {
   free_waiting_.clear();
   seq_to_slot_.clear();
   process_.reset();  // whatever the process kept in memory dies with it
+  went_down();
   sim_.trace_.record(sim_.scheduler_.now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "crash"});
+}
+
+void Instance::went_down() { unavailable_.push_back({sim_.scheduler_.now(), Time::max()}); }
+
+bool Instance::available_at(Time t) const {
+  for (const auto& [from, to] : unavailable_)
+    if (from <= t && t < to) return false;
+  return true;
 }
 
 Service& Instance::service() {
@@ -432,6 +467,7 @@ void Instance::restart() {
 void Instance::pause(Time until, bool network) {
   if (!up_) return;
   paused_until_ = std::max(paused_until_, until);
+  unavailable_.push_back({sim_.scheduler_.now(), until});
   if (network) sim_.broker_.isolate_producer(producer_, until);
   const bool evicted = sim_.broker_.pause_member(member_, until);
   // Evicted from the group: when it wakes up it finds itself a stranger and
@@ -474,6 +510,7 @@ void Instance::leave() {
   sim_.broker_.leave(member_);
   sim_.broker_.crash_producer(producer_);
   process_.reset();  // the process ends
+  went_down();
   sim_.trace_.record(sim_.scheduler_.now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "leave"});
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <span>
 #include <memory>
 #include <string>
@@ -138,6 +139,7 @@ class Simulation final : public Actor {
   Time service_now(uint32_t si) const;
   Time true_time_of(uint32_t si, Time service_time) const;
 
+  std::optional<Time> timer_fires_at(uint32_t service_index, Time service_due, Time set_at) const;
   void on_committed(Instance& by, const WriteSet& ws);
   void schedule_timers(uint32_t service_index, const WriteSet& ws);
   void fire_timers(uint32_t service_index);
@@ -163,6 +165,7 @@ class Simulation final : public Actor {
   // Records a consumer could not read (records_readable).
   std::vector<inv::Violation> unreadable_;
   FaultHooks* hooks_ = nullptr;
+
   std::map<std::string, uint64_t> faults_fired_;
 };
 
@@ -199,6 +202,10 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   // This process's own service object (precondition: up): built at start,
   // thrown away at a crash or leave.
   Service& service();
+  // When it could not run code (before its first start, down, paused): the
+  // half-open intervals [from, to), Time::max() for one that has not ended.
+  const std::vector<std::pair<Time, Time>>& unavailable() const { return unavailable_; }
+  bool available_at(Time t) const;
 
   // Env: this service's clock, which faults may skew.
   Time now() const override { return sim_.service_now(service_); }
@@ -232,6 +239,9 @@ class Instance final : public ConsumerListener, public ProducerListener, public 
   std::string id_;
   bool up_ = false;
   std::unique_ptr<Service> process_;  // this process's service object, while up
+  bool started_before_ = false;
+  std::vector<std::pair<Time, Time>> unavailable_;
+  void went_down();  // opens an unavailable interval now
   Time paused_until_;
   bool sweep_scheduled_ = false;
   ProducerId producer_{};

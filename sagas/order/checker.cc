@@ -16,7 +16,8 @@ constexpr std::string_view kAll[] = {kMoneyConserved,       kStockConserved,
                                      kNeverNegative,        kEffectsAtMostOnce,
                                      kTerminalWithinBound,  kConfirmedIffChargedAndReserved,
                                      kCancelledCompensated, kEffectsMatchOrder,
-                                     kDecisionsJustified,   kBrokerGuarantees};
+                                     kDecisionsJustified,   kDecidedByDeadline,
+                                     kBrokerGuarantees};
 constexpr size_t kMaxViolations = 1000;
 
 int64_t held_cents(const Payment* p) {
@@ -155,6 +156,7 @@ void SafetyMonitor::on_commit(const WriteSet& ws, Time now) {
             now);
       if (after && after->status != OrderStatus::Pending && (!before || before->status == OrderStatus::Pending))
         decided_at_.emplace(put.key, now.us);
+      if (after && !before) created_at_.emplace(put.key, now.us);
     }
   }
   if (money_touched && money_ != baseline_.money_cents)
@@ -354,6 +356,21 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
   }
 
   check_effects(s, add);
+
+  // Deadlines, for the orders whose true decision time is known.
+  for (const auto& [id, o] : s.orders) {
+    auto decided = s.decided_at.find(id);
+    if (o.status == OrderStatus::Pending || decided == s.decided_at.end()) continue;
+    auto created = s.created_at.find(id);
+    if (created == s.created_at.end()) continue;
+    const std::optional<Time> fires = options.deadline_fires_at(Time{o.deadline_us}, Time{created->second});
+    if (!fires) continue;
+    const int64_t due = fires->us;
+    if (decided->second > due + options.deadline_tolerance.us)
+      add(kDecidedByDeadline, id,
+          fmt::format("{} {} ms after its timeout could fire (tolerance {} ms)", to_string(o.status),
+                      (decided->second - due) / 1000, options.deadline_tolerance.ms()));
+  }
 
   if (!options.quiesced) return out;
 

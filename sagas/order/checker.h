@@ -8,7 +8,9 @@
 // and re-checks safety from scratch, over a SagaState snapshot.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +44,17 @@ inline constexpr std::string_view kEffectsMatchOrder = "effects_match_order";
 // every SKU had its quantity available, a rejection only when some SKU was
 // short. Judged at each commit (SafetyMonitor), not from the final state.
 inline constexpr std::string_view kDecisionsJustified = "decisions_justified";
+// Every order is decided by its own deadline (placement + order_timeout on
+// its order service's clock) plus a stated tolerance (250 ms): when the
+// service's timer for it fires, which is the deadline itself while an order
+// instance runs then, or the moment the first one is back when none does,
+// or the order's creation when its PlaceOrder arrived after its deadline.
+// Faults elsewhere (a slow payment service, a lost partition) never excuse a
+// late timeout. The liveness bound (orders_terminal_within_bound) is many
+// timeouts long; this catches an order decided late for a reason the order
+// service's own outages do not explain, such as a restarted instance that did
+// not re-arm its timers. Judged in the simulator, which knows the outages.
+inline constexpr std::string_view kDecidedByDeadline = "decided_by_deadline";
 
 // Orchestration style only: once quiet, the orchestrator's saga log records
 // every decision, and for a cancelled order every charge or reservation it
@@ -70,6 +83,7 @@ class SafetyMonitor {
   // When each order left PENDING, by the runtime's own clock (the simulator's
   // true virtual time, not a skewed service clock).
   const std::map<std::string, int64_t>& decided_at() const { return decided_at_; }
+  const std::map<std::string, int64_t>& created_at() const { return created_at_; }
 
  private:
   void add(std::string_view invariant, std::string order, std::string message, Time now);
@@ -83,6 +97,7 @@ class SafetyMonitor {
   std::map<std::string, int64_t> available_;  // sku -> committed available quantity
   std::vector<Violation> violations_;
   std::map<std::string, int64_t> decided_at_;
+  std::map<std::string, int64_t> created_at_;
   size_t dropped_ = 0;
 };
 
@@ -105,6 +120,8 @@ struct SagaState {
   // present it is used for the liveness bound instead of the order record's
   // own decided_at (which a skewed service clock distorts).
   std::map<std::string, int64_t> decided_at;
+  // Optional: when each order record was created, by the runtime's clock.
+  std::map<std::string, int64_t> created_at;
 };
 
 // Fills a SagaState's records from the three services' stores.
@@ -117,6 +134,13 @@ struct FinalCheckOptions {
   // False when the run stopped before the system went quiet (a time limit):
   // liveness and agreement are then not judged, only safety.
   bool quiesced = true;
+  // kDecidedByDeadline: when the order service's timer for a deadline fires
+  // in true time (FinalView::timer_fires_at; nullopt: not judged), and the
+  // tolerance past it.
+  // Arguments: the order's deadline (its service's clock) and when the order
+  // was created (true time; the timer is set then).
+  std::function<std::optional<Time>(Time, Time)> deadline_fires_at = [](Time, Time) { return std::optional<Time>(); };
+  Duration deadline_tolerance = Duration::millis(250);
 };
 
 std::vector<Violation> check_final(const SagaState& state, const Baseline& baseline,

@@ -139,9 +139,11 @@ class OrderSagaRun final : public SagaRun {
     state.log.assign(view.log().begin(), view.log().end());
     state.placed = placed_;
     state.decided_at = monitor_.decided_at();
+    state.created_at = monitor_.created_at();
 
     all = monitor_.violations();
-    const inv::FinalCheckOptions options{scenario_.liveness_bound, view.quiesced()};
+    inv::FinalCheckOptions options{scenario_.liveness_bound, view.quiesced()};
+    options.deadline_fires_at = [&view](Time due, Time set_at) { return view.timer_fires_at("order", due, set_at); };
     for (auto& v : inv::check_final(state, baseline_, options)) all.push_back(std::move(v));
     if (style_ == saga::Style::Orchestration)
       for (auto& v : inv::check_saga_log(state, options)) all.push_back(std::move(v));

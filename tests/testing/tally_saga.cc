@@ -100,6 +100,7 @@ struct Request {
   std::string id, account;
   int64_t units = 0;
   RequestStatus status = RequestStatus::Pending;
+  int64_t deadline_us = 0;  // on the desk's clock
   std::string_view status_name() const {
     switch (status) {
       case RequestStatus::Pending: return "PENDING";
@@ -114,7 +115,7 @@ NLOHMANN_JSON_SERIALIZE_ENUM(RequestStatus, {{RequestStatus::Pending, "PENDING"}
                                              {RequestStatus::Granted, "GRANTED"},
                                              {RequestStatus::Refused, "REFUSED"},
                                              {RequestStatus::TimedOut, "TIMED_OUT"}})
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Request, id, account, units, status)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Request, id, account, units, status, deadline_us)
 
 struct Account {
   std::string id;
@@ -169,9 +170,10 @@ class Desk final : public Service {
     if (event.type == Ask::kType) {
       const Ask& a = event.payload_as<Ask>();
       if (txn.get(kRequests, a.id)) return;  // the ask id is the business key
-      txn.set_timer(a.id, event.occurred_at + timeout_);
+      const Time deadline = event.occurred_at + timeout_;
+      txn.set_timer(a.id, deadline);
       ctx.emit(kTakes, a.account, Take{a.id, a.account, a.units});
-      txn.put(kRequests, a.id, Request{a.id, a.account, a.units});
+      txn.put(kRequests, a.id, Request{a.id, a.account, a.units, RequestStatus::Pending, deadline.us});
       return;
     }
     const bool taken = event.type == Taken::kType;
@@ -376,6 +378,7 @@ class TallyRun final : public sim::SagaRun {
         const Request* after = record_as<Request>(put.record);
         if (after && after->status != RequestStatus::Pending && (!before || before->status == RequestStatus::Pending))
           decided_at_.emplace(put.key, now.us);
+        if (after && !before) created_at_.emplace(put.key, now.us);
       }
     }
   }
@@ -412,6 +415,12 @@ class TallyRun final : public sim::SagaRun {
       auto decided = decided_at_.find(id);
       if (view.quiesced() && decided != decided_at_.end() && decided->second - placed_us > scenario_.liveness_bound.us)
         out.push_back({std::string(kDecided), id, fmt::format("decided after {} ms", (decided->second - placed_us) / 1000)});
+      // Decided by the deadline, or as soon as a desk instance ran again.
+      if (auto created = created_at_.find(id); decided != decided_at_.end() && created != created_at_.end())
+        if (auto fires = view.timer_fires_at("desk", Time{req->deadline_us}, Time{created->second});
+            fires && decided->second > fires->us + kDeadlineTolerance.us)
+          out.push_back({std::string(kByDeadline), id,
+                         fmt::format("decided {} ms after its timeout could fire", (decided->second - fires->us) / 1000)});
       auto hold = holds.find(id);
       const bool is_held = hold != holds.end() && hold->second.status == HoldStatus::Held;
       if (req->status == RequestStatus::Granted) {
@@ -460,7 +469,9 @@ class TallyRun final : public sim::SagaRun {
   std::vector<AskSpec> asks_;
   std::vector<std::pair<std::string, int64_t>> placed_;
   std::map<std::string, int64_t> decided_at_;
+  std::map<std::string, int64_t> created_at_;
   std::vector<inv::Violation> violations_;
+  static constexpr Duration kDeadlineTolerance = Duration::millis(250);
 };
 
 class TallySaga final : public sim::SagaDefinition {
@@ -517,7 +528,7 @@ class TallySaga final : public sim::SagaDefinition {
   std::vector<std::string> invariants(std::string_view) const override {
     return {std::string(kUnitsConserved), std::string(kHoldsMoveForward), std::string(kDecided),
             std::string(kGrantedHeld),    std::string(kUndoneHoldsNothing), std::string(kRecordedOnce),
-            std::string(kAnsweredOnce)};
+            std::string(kAnsweredOnce),   std::string(kByDeadline)};
   }
   std::vector<std::string> paths(std::string_view) const override {
     return {"granted", "refused", "timeout", "timeout_released"};

@@ -44,6 +44,7 @@ inline constexpr std::string_view kGrantedHeld = "granted_ask_is_held";         
 inline constexpr std::string_view kUndoneHoldsNothing = "undone_ask_holds_nothing";  // final
 inline constexpr std::string_view kRecordedOnce = "ledger_records_each_grant_once";  // final
 inline constexpr std::string_view kAnsweredOnce = "vault_answers_each_ask_once";     // final, over the log
+inline constexpr std::string_view kByDeadline = "asks_decided_by_deadline";  // final: FinalView::timer_fires_at
 
 // The bug zoo of the test saga (`RunOptions::mutant`), so that the engine's
 // tests can show each kind of check failing.

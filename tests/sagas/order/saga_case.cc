@@ -51,7 +51,7 @@ void put_at_boundaries(Case& c) {
   std::stable_sort(by_time.begin(), by_time.end(),
                    [&](size_t a, size_t b) { return c.orders[a].at_ms < c.orders[b].at_ms; });
   for (size_t k = 0; k < c.balances.size(); ++k) {
-    const int choice = *uniform(0, 5);  // 0 exactly, 1 one short, else as drawn
+    const int choice = *uniform(0, 6);  // [0, 6): 0 exactly, 1 one short, else as drawn
     if (choice >= 2) continue;
     for (size_t i : by_time) {
       const Order& o = c.orders[i];
@@ -63,7 +63,7 @@ void put_at_boundaries(Case& c) {
     }
   }
   for (size_t k = 0; k < c.stock.size(); ++k) {
-    const int choice = *uniform(0, 5);  // 0 exactly, 1 one short, else as drawn
+    const int choice = *uniform(0, 6);  // [0, 6): 0 exactly, 1 one short, else as drawn
     if (choice >= 2) continue;
     for (size_t i : by_time) {
       int wanted = 0;
@@ -93,6 +93,12 @@ rc::Gen<Case> gen_with(int max_orders, int max_faults, std::vector<int> classes,
     c.faults = *rc::gen::resize(max_faults, rc::gen::container<std::vector<Fault>>(gen_fault(classes)));
     c.seed = *uniform<uint64_t>(1, 1000);
     put_at_boundaries(c);
+    if (*uniform(0, 6) == 5) {  // one case in six ([0, 6)); shrinks to 0, without it
+      c.away_across_deadlines = true;
+      c.order_instances = 1;
+      c.payment_instances = 1;
+      c.faults.clear();  // nothing else may answer for the stalled payment or set a fresh timer
+    }
     return c;
   });
 }
@@ -136,6 +142,12 @@ json to_scenario(const Case& c, const std::string& name) {
                       {"customer", fmt::format("c-{}", o.customer % c.balances.size() + 1)}, {"lines", lines}});
   }
   faults = faults_json(topology(c), c.faults);
+  if (c.away_across_deadlines) {
+    int last = 0;
+    for (const Order& o : c.orders) last = std::max(last, o.at_ms);
+    faults.push_back({{"class", "stall"}, {"target", "payment-1"}, {"at_ms", 0}, {"duration_ms", last + 6000}});
+    faults.push_back({{"class", "leave"}, {"target", "order-1"}, {"at_ms", last + 200}, {"duration_ms", 3000}});
+  }
   json j = {{"format_version", 1},
           {"name", name},
           {"description", "A generated property-test case (tests/sagas/order)."},
@@ -160,8 +172,9 @@ json to_scenario(const Case& c, const std::string& name) {
 }
 
 void showValue(const Case& c, std::ostream& os) {
-  os << fmt::format("{} orders, {} faults, {} customers, {} SKUs, seed {}, {}", c.orders.size(), c.faults.size(),
-                    c.balances.size(), c.stock.size(), c.seed, c.style);
+  os << fmt::format("{} orders, {} faults, {} customers, {} SKUs, seed {}, {}{}", c.orders.size(), c.faults.size(),
+                    c.balances.size(), c.stock.size(), c.seed, c.style,
+                    c.away_across_deadlines ? ", the order instance away across the deadlines" : "");
 }
 
 CaseRun run_case(const Case& c, const std::string& mutant, bool keep_trace) {

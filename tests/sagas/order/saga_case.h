@@ -38,6 +38,10 @@ struct Case {
   std::vector<Fault> faults;
   uint64_t seed = 1;
   std::string style = "choreography";  // or "orchestration"
+  // The one order instance away across its orders' deadlines while the one
+  // payment instance is stalled: only the timeouts decide them, the moment
+  // the order instance is back (two more faults; shrinks away).
+  bool away_across_deadlines = false;
 };
 
 // Sizes: at most `max_orders` orders and `max_faults` faults.
