@@ -52,7 +52,11 @@ int shrink_command(const Program& program, const ShrinkArgs& args) {
   }
   const std::string replay = fmt::format("{} run {} --seed {}{}", program.name, shell_quote(out), seed, mutant_flag(mutant));
   fmt::print("shrunk      {} {}, {} faults → {} {}, {} faults in {} runs\n", r.orders_before, noun, r.faults_before,
-             r.orders_after, noun, r.faults_after, r.runs);
+             r.orders_after, noun, r.faults_after - r.faults_inert, r.runs);
+  if (r.faults_inert)
+    fmt::print("            (and {} inert fault entr{} at probability 0: they fire nothing, and keep the other "
+               "faults' dice where they were)\n",
+               r.faults_inert, r.faults_inert == 1 ? "y" : "ies");
   fmt::print("still fails {}\n", r.invariant);
   fmt::print("written to  {}\n", out);
   fmt::print("replay      {}\n", replay);

@@ -161,6 +161,8 @@ ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
                                     target);
   out.orders_after = def.workload_size(best);
   out.faults_after = best["faults"].size();
+  for (const auto& f : best["faults"])
+    if (!f.contains("at_ms") && f.value("probability", 1.0) == 0.0) ++out.faults_inert;
   out.scenario = std::move(best);
   return out;
 }

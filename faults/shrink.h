@@ -34,6 +34,11 @@ struct ShrinkResult {
   int runs = 0;
   size_t orders_before = 0, orders_after = 0;
   size_t faults_before = 0, faults_after = 0;
+  // Of faults_after, entries left with probability 0: they fire nothing, but
+  // removing one shifts the dice of the faults after it (the dice are keyed
+  // by an entry's place in the list), so a removal that loses the failure
+  // leaves them in place.
+  size_t faults_inert = 0;
 };
 
 // InputError when the scenario does not fail at that seed (nothing to shrink).
