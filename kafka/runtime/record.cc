@@ -35,7 +35,7 @@ Headers record_headers(const Event& e) {
   h.emplace_back("event_id", e.event_id);
   h.emplace_back("event_type", e.type);
   h.emplace_back("correlation_id", e.correlation_id);
-  if (!e.causation_id.empty()) h.emplace_back("causation_id", e.causation_id);
+  h.emplace_back("causation_id", e.causation_id);  // every record has one: empty for a client's command
   h.emplace_back("traceparent", traceparent_of(e));
   h.insert(h.end(), e.headers.begin(), e.headers.end());
   return h;

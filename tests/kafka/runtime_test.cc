@@ -95,8 +95,12 @@ TEST_F(RecordTest, HeadersCarryTheSagaIdsAndDeadLettersTheirOrigin) {
   e.correlation_id = "o-1";
   e.headers = {{"baggage", "tenant=7"}};
   const Headers h = record_headers(e);
+  // A command (no cause) carries the header too, empty, as every record does
+  // (docs/events.md): a consumer in another language need not special-case it.
   EXPECT_EQ(h, (Headers{{"event_id", "e-9"}, {"event_type", "OrderConfirmed"}, {"correlation_id", "o-1"},
-                        {"traceparent", traceparent_of(e)}, {"baggage", "tenant=7"}}));  // no causation_id for a command
+                        {"causation_id", ""}, {"traceparent", traceparent_of(e)}, {"baggage", "tenant=7"}}));
+  e.causation_id = "e-8";
+  EXPECT_EQ(record_headers(e)[3], (std::pair<std::string, std::string>{"causation_id", "e-8"}));
 
   RecordView r = view("garbage");
   r.headers = {{"correlation_id", "o-1"}};
