@@ -1,5 +1,9 @@
 #include "sagas/order/order_decisions.h"
 
+#include <fmt/format.h>
+
+#include "core/error.h"
+
 namespace sagasim::saga {
 
 namespace {
@@ -10,6 +14,21 @@ std::span<const std::string_view> order_subscriptions() { return kTopics; }
 
 std::optional<Order> open_order(const Event& place_order, Duration timeout, Transaction& txn) {
   const auto& cmd = place_order.payload_as<PlaceOrder>();
+  // A command that contradicts itself is refused (production dead-letters
+  // it, naming the field): the record's key, the envelope's correlation id
+  // and the payload's order id name one order, and the order's price is its
+  // lines' (the client states the amount it expects to pay; a different one
+  // is a mistake or a tampered command, never a price).
+  const std::string where = "event " + place_order.event_id;
+  if (cmd.order_id != place_order.key)
+    throw InputError(where, "/payload/order_id",
+                     fmt::format("PlaceOrder for order '{}' sent under the key '{}'", cmd.order_id, place_order.key));
+  if (place_order.correlation_id != place_order.key)
+    throw InputError(where, "/correlation_id",
+                     fmt::format("'{}' is not the order's id '{}'", place_order.correlation_id, place_order.key));
+  if (cmd.amount_cents != order_amount_cents(cmd.lines))
+    throw InputError(where, "/payload/amount_cents",
+                     fmt::format("{} cents, but the lines cost {}", cmd.amount_cents, order_amount_cents(cmd.lines)));
   if (txn.get(kOrdersTable, cmd.order_id)) return std::nullopt;
   Order o;
   o.order_id = cmd.order_id;

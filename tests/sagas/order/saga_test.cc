@@ -168,6 +168,32 @@ TEST_F(OrderTest, PlaceOrderStartsTheSagaOncePerOrderId) {
   EXPECT_EQ(h.store.next_timer(), kSimEpoch + Duration::seconds(5));
 }
 
+// A PlaceOrder that contradicts itself is refused, naming the field (in
+// production the record goes to the dead-letter topic with that reason);
+// nothing is written and nothing is sent.
+TEST_F(OrderTest, ACommandThatContradictsItselfIsRefusedNamingTheField) {
+  auto refused = [&](Event e) -> std::string {
+    try {
+      h.deliver(svc, std::move(e));
+    } catch (const InputError& err) {
+      return err.what();
+    }
+    return "(accepted)";
+  };
+  EXPECT_EQ(refused(event("e-1", "o-2", PlaceOrder{"o-1", "c-1", kLines, 500})),
+            "event e-1 at /payload/order_id: PlaceOrder for order 'o-1' sent under the key 'o-2'");
+  Event e = event("e-2", "o-1", PlaceOrder{"o-1", "c-1", kLines, 500});
+  e.correlation_id = "o-9";
+  EXPECT_EQ(refused(e), "event e-2 at /correlation_id: 'o-9' is not the order's id 'o-1'");
+  EXPECT_EQ(refused(event("e-3", "o-1", PlaceOrder{"o-1", "c-1", kLines, 1})),
+            "event e-3 at /payload/amount_cents: 1 cents, but the lines cost 500");
+  EXPECT_EQ(order(), nullptr);
+  EXPECT_TRUE(h.published.empty());
+  h.deliver(svc, event("e-4", "o-1", PlaceOrder{"o-1", "c-1", kLines, 500}));  // the same order, stated consistently
+  ASSERT_NE(order(), nullptr);
+  EXPECT_EQ(order()->amount_cents, 500);
+}
+
 TEST_F(OrderTest, TheDeadlineCountsFromPlacementNotFromHandling) {
   Event place = event("e-1", "o-1", PlaceOrder{"o-1", "c-1", kLines, 500});
   place.occurred_at = h.env.t;
