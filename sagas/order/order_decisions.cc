@@ -23,7 +23,7 @@ std::optional<Order> open_order(const Event& place_order, Duration timeout, Tran
   if (cmd.order_id != place_order.key)
     throw InputError(where, "/payload/order_id",
                      fmt::format("PlaceOrder for order '{}' sent under the key '{}'", cmd.order_id, place_order.key));
-  if (place_order.correlation_id != place_order.key)
+  if (!place_order.correlation_id.empty() && place_order.correlation_id != place_order.key)  // empty: the key stands for it
     throw InputError(where, "/correlation_id",
                      fmt::format("'{}' is not the order's id '{}'", place_order.correlation_id, place_order.key));
   if (cmd.amount_cents != order_amount_cents(cmd.lines))
