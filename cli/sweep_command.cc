@@ -245,8 +245,8 @@ int sweep_command(const Program& program, const SweepArgs& args) {
 
   report.wall_s = elapsed_s();
   report.runs = done.load();
-  if (root) report.planned = report.runs;
-  if (duration && !root && report.runs < planned && !stop.load()) report.planned = report.runs;  // time ran out
+  if (root) report.planned = report.runs;  // fresh seeds: as many as the time allowed
+  if (!root && report.runs < planned) report.stopped = stop.load() ? "first failure" : "duration";
   keep_lowest(failures, SweepReport::kDetailsKept);
   report.failures = std::move(failures);
   std::sort(report.failing_seeds.begin(), report.failing_seeds.end());
@@ -265,8 +265,6 @@ int sweep_command(const Program& program, const SweepArgs& args) {
     report.print(fmt::format("sweep       {} {}{}{} on {} worker(s)", spec.scenario.name, seeds, of_shard,
                              args.swarm ? " (swarm)" : "", args.jobs),
                  spec.scenario.saga->instance_noun());
-    if (duration && !root && report.runs < planned && !stop.load())
-      fmt::print("            the --duration ran out after {} of {} seeds\n", thousands(report.runs), thousands(planned));
   }
   if (!report.failing_seeds.empty()) return kExitViolation;
   return args.require_coverage ? report.coverage_verdict(program.name) : 0;

@@ -132,6 +132,11 @@ nlohmann::ordered_json SweepReport::failure_record(const SweepFailure& f, const 
   return j;
 }
 
+nlohmann::ordered_json SweepReport::seeds_json() const {
+  if (root) return {{"root", *root}};
+  return {{"first", first}, {"last", last}};
+}
+
 nlohmann::ordered_json SweepReport::summary_record() const {
   nlohmann::ordered_json j;
   j["kind"] = "summary";
@@ -144,15 +149,12 @@ nlohmann::ordered_json SweepReport::summary_record() const {
   j["style"] = style;
   j["mutant"] = mutant;
   j["swarm"] = swarm;
-  if (root) {
-    j["seeds"] = {{"root", *root}};
-  } else {
-    j["seeds"] = {{"first", first}, {"last", last}};
-  }
+  j["seeds"] = seeds_json();
   const Shard& s = shards.empty() ? Shard{} : shards.front();
   j["shard"] = {{"index", s.index}, {"count", s.count}, {"source", s.source}};
   j["runs"] = runs;
   j["planned"] = planned;
+  j["stopped"] = stopped;
   j["runs_not_quiet"] = runs_not_quiet;
   j["wall_s"] = std::round(wall_s * 100) / 100;
   j["failing_seeds"] = failing_seeds;
@@ -194,6 +196,7 @@ SweepReport SweepReport::from_summary(const nlohmann::json& j, const std::string
     r.shards = {s};
     r.runs = field("runs").get<uint64_t>();
     r.planned = field("planned").get<uint64_t>();
+    r.stopped = field("stopped").get<std::string>();
     r.runs_not_quiet = field("runs_not_quiet").get<uint64_t>();
     r.wall_s = field("wall_s").get<double>();
     r.failing_seeds = field("failing_seeds").get<std::vector<uint64_t>>();
@@ -239,6 +242,7 @@ void add_shard(SweepReport& total, const SweepReport& s, const std::string& wher
   total.shards.push_back(s.shards.front());
   total.runs += s.runs;
   total.planned += s.planned;
+  if (!s.stopped.empty() && total.stopped != "duration") total.stopped = s.stopped;  // an unfinished range says so
   total.runs_not_quiet += s.runs_not_quiet;
   total.wall_s = std::max(total.wall_s, s.wall_s);
   for (const auto& [k, v] : s.faults_fired) total.faults_fired[k] += v;
@@ -258,11 +262,7 @@ void add_shard(SweepReport& total, const SweepReport& s, const std::string& wher
 nlohmann::ordered_json SweepReport::to_json() const {
   nlohmann::ordered_json j;
   j["scenario"] = scenario;
-  if (root) {
-    j["seeds"] = {{"root", *root}};
-  } else {
-    j["seeds"] = {{"first", first}, {"last", last}};
-  }
+  j["seeds"] = seeds_json();
   j["swarm"] = swarm;
   if (!mutant.empty()) j["mutant"] = mutant;
   j["jobs"] = jobs;
@@ -275,6 +275,7 @@ nlohmann::ordered_json SweepReport::to_json() const {
   }
   j["commit"] = commit;
   j["runs"] = runs;
+  if (!stopped.empty()) j["stopped"] = stopped;
   j["failures"] = failing_seeds.size();
   j["failing_seeds"] = failing_seeds;
   nlohmann::ordered_json details = nlohmann::ordered_json::array();
@@ -296,8 +297,10 @@ void SweepReport::print(const std::string& first_line, const std::string& noun) 
   const double runs_per_s = wall_s > 0 ? static_cast<double>(runs) / wall_s : 0;
   fmt::print("{}\n", first_line);
   fmt::print("runs        {} in {:.1f} s · {:.1f} runs/s{}\n", thousands(runs), wall_s, runs_per_s,
-             runs < planned ? fmt::format(" (stopped at the first failure; --keep-going runs all {})", thousands(planned))
-                            : "");
+             runs >= planned    ? std::string()
+             : stopped == "duration"
+                 ? fmt::format(" of {} (stopped when --duration ran out)", thousands(planned))
+                 : fmt::format(" (stopped at the first failure; --keep-going runs all {})", thousands(planned)));
   std::string fired;
   for (const auto& [f, n] : faults_fired)
     fired += fmt::format("\n              {:<24} {:>10} times in {} runs", f, thousands(n),

@@ -62,6 +62,9 @@ struct SweepReport {
   // What happened.
   uint64_t runs = 0;
   uint64_t planned = 0;  // runs this sweep (or these shards) would make without stopping
+  // Why fewer than `planned` ran: "" (all ran), "first failure" (no
+  // --keep-going) or "duration" (--duration ran out). Merged: the shards'.
+  std::string stopped;
   uint64_t runs_not_quiet = 0;
   double wall_s = 0;
   std::map<std::string, uint64_t> faults_fired, runs_with_fault, paths;
@@ -79,6 +82,9 @@ struct SweepReport {
   // fired a class its plan has, or never took a path its saga declares, did
   // not test what it claims to.
   int coverage_verdict(const std::string& program) const;
+
+  // {"first", "last"} of a range, or {"root"} of fresh seeds.
+  nlohmann::ordered_json seeds_json() const;
 
   // The --out summary record, and back (InputError naming `where`).
   nlohmann::ordered_json summary_record() const;

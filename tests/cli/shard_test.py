@@ -128,6 +128,19 @@ with tempfile.TemporaryDirectory(prefix="sagasim-shard-") as tmp:
         dur.append(out)
         check(f"--duration shard {k}/2 ran fresh seeds for about 2 s", r.returncode in (0, 1) and
               js(r).get("runs", 0) > 0 and js(r).get("seeds") == {"root": 20261205}, r.stdout[-800:] + r.stderr[-800:])
+    # A range that --duration cuts short says so, in the shard and merged.
+    cut = []
+    for k in range(2):
+        out = tmp / f"cut{k}.jsonl"
+        r = run("sweep", CHAOS, "--seeds", "1..5000000", "--duration", "1s", "--shard",
+                f"{k}/2", "--out", out)
+        cut.append(out)
+        check(f"shard {k}/2 of a range cut short by --duration says so", r.returncode == 0 and
+              "stopped when --duration ran out" in r.stdout, r.stdout[-600:] + r.stderr[-300:])
+    m = run("merge", *cut, "--json")
+    check("the merge of shards cut short reports it (stopped: duration, runs < the range)",
+          m.returncode == 0 and js(m).get("stopped") == "duration" and js(m).get("runs", 0) < 5000000,
+          m.stdout[-500:] + m.stderr)
     m = run("merge", *dur, "--json")
     merged = js(m)
     check("the timed shards merge", m.returncode in (0, 1) and merged.get("runs", 0) > 0, m.stdout[-500:] + m.stderr)
