@@ -31,6 +31,7 @@ struct RunArgs {
   std::string trace;
   bool json = false;
   bool swarm = false;
+  int swarm_version = 2;  // faults::kSwarmVersion; 1 re-runs a seed the way sagasim did before version 2
   std::string mutant;
   std::string style;  // --style: overrides the scenario's
 };
@@ -41,6 +42,7 @@ struct SweepArgs {
   std::string seeds;  // "A..B"
   int jobs = 1;
   bool swarm = false;
+  int swarm_version = 2;
   bool keep_going = false;
   bool json = false;
   std::string mutant;
@@ -71,6 +73,7 @@ struct ShrinkArgs {
   std::string scenario;
   std::optional<uint64_t> seed;
   bool swarm = false;
+  int swarm_version = 2;
   std::string mutant;
   std::string style;
   std::string out;
@@ -101,6 +104,8 @@ void check_style(const sim::SagaDefinition& saga, const std::string& style);
 nlohmann::json instances_json(const sim::InstanceSummary& instances);
 // " --style X" when one was given (for reproduce lines), else "".
 std::string style_flag(const std::string& style);
+// " --swarm" (and " --swarm-version N" when not the default), or "".
+std::string swarm_flag(bool swarm, int version);
 // " --mutant X" when one was given, else "".
 std::string mutant_flag(const std::string& mutant);
 std::string thousands(uint64_t v);

@@ -64,6 +64,9 @@ int main(int argc, char** argv, const sim::SagaRegistry& sagas, std::vector<std:
   run->add_flag("--json", run_args.json, "Print one JSON object instead of the human summary");
   run->add_flag("--swarm", run_args.swarm,
                 "Swarm mode: the seed picks a random subset of the fault classes at random intensities");
+  run->add_option("--swarm-version", run_args.swarm_version, "Swarm version (with --swarm): 2, the default, also draws the client's retries and whether the services' "
+                  "producers are idempotent; 1 is the swarm of sagasim before those, to re-run a seed an older sweep reported")
+      ->check(CLI::Range(1, 2));
   run->add_option("--mutant", run_args.mutant,
                   fmt::format("Run a deliberately broken variant of the saga (see `{} mutants`)", program.name));
   run->add_option("--style", run_args.style, "Run the saga in this style instead of the scenario's (order: choreography or orchestration)");
@@ -77,6 +80,9 @@ int main(int argc, char** argv, const sim::SagaRegistry& sagas, std::vector<std:
   sweep->add_option("--jobs,-j", sweep_args.jobs, "Worker threads (each run is single-threaded)")
       ->check(CLI::Range(1, 256));
   sweep->add_flag("--swarm", sweep_args.swarm, "Swarm mode: every seed picks its own fault mix");
+  sweep->add_option("--swarm-version", sweep_args.swarm_version, "Swarm version (with --swarm): 2, the default, also draws the client's retries and whether the services' "
+                  "producers are idempotent; 1 is the swarm of sagasim before those, to re-run a seed an older sweep reported")
+      ->check(CLI::Range(1, 2));
   sweep->add_flag("--keep-going", sweep_args.keep_going,
                   "Run every seed even after a failure (every failing seed is listed; the first violation of the "
                   "lowest 1,000)");
@@ -129,6 +135,8 @@ int main(int argc, char** argv, const sim::SagaRegistry& sagas, std::vector<std:
   shrink->add_option("--seed", shrink_args.seed, "The failing seed (default: the scenario's \"seed\", else 1)")
       ->check(seed_check);
   shrink->add_flag("--swarm", shrink_args.swarm, "The failure was found in swarm mode");
+  shrink->add_option("--swarm-version", shrink_args.swarm_version, "The swarm version the failure was found with (1 or 2)")
+      ->check(CLI::Range(1, 2));
   shrink->add_option("--mutant", shrink_args.mutant,
                      fmt::format("The failure was found with this mutant (see `{} mutants`)", program.name));
   shrink->add_option("--style", shrink_args.style, "The failure was found in this style (recorded in the shrunk file)");

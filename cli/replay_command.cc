@@ -99,6 +99,16 @@ int replay_command(const Program& program, const std::string& path) {
     throw InputError(path + ":1", "/spec", "the trace does not carry its scenario, so it cannot be replayed");
   const uint64_t seed = header["seed"].get<uint64_t>();
   const bool swarm = header.value("swarm", false);
+  // A swarm trace without a version was recorded before version 2: it replays with version 1.
+  int swarm_version = 1;
+  if (header.contains("swarm_version")) {
+    const nlohmann::json& v = header["swarm_version"];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > faults::kSwarmVersion)
+      throw InputError(path + ":1", "/swarm_version",
+                       fmt::format("swarm version {} is not one this sagasim knows (1 to {})", v.dump(),
+                                   faults::kSwarmVersion));
+    swarm_version = static_cast<int>(v.get<int64_t>());
+  }
   std::string mutant;
   if (header.contains("mutant")) {
     if (!header["mutant"].is_string() || header["mutant"].get<std::string>().empty())
@@ -113,7 +123,7 @@ int replay_command(const Program& program, const std::string& path) {
   in.clear();
   in.seekg(0);
   ComparingSink sink(in);
-  sim::RunResult r = faults::run(spec, faults::RunConfig{seed, swarm, &sink, kVersion, mutant});
+  sim::RunResult r = faults::run(spec, faults::RunConfig{seed, swarm, &sink, kVersion, mutant, swarm_version});
   const bool trailing = !sink.diverged_ && sink.more_recorded();
 
   if (!sink.diverged_ && !trailing) {

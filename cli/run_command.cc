@@ -57,6 +57,10 @@ nlohmann::json instances_json(const sim::InstanceSummary& n) {
 }
 
 std::string style_flag(const std::string& style) { return style.empty() ? "" : " --style " + style; }
+std::string swarm_flag(bool swarm, int version) {
+  if (!swarm) return "";
+  return version == faults::kSwarmVersion ? " --swarm" : fmt::format(" --swarm --swarm-version {}", version);
+}
 std::string mutant_flag(const std::string& mutant) { return mutant.empty() ? "" : " --mutant " + mutant; }
 
 int mutants_command(const Program& program, const MutantsArgs& args) {
@@ -101,7 +105,7 @@ int run_command(const Program& program, const RunArgs& args) {
   sim::RunResult r;
   double loop_ms = 0, check_ms = 0;
   {
-    faults::World world(spec, faults::RunConfig{seed, args.swarm, sink.get(), kVersion, mutant});
+    faults::World world(spec, faults::RunConfig{seed, args.swarm, sink.get(), kVersion, mutant, args.swarm_version});
     world.start();
     world.run();
     const auto t1 = Clock::now();
@@ -114,7 +118,7 @@ int run_command(const Program& program, const RunArgs& args) {
   if (sink) sink->close();
 
   std::string reproduce = fmt::format("{} run {} --seed {}{}{}{}", program.name, shell_quote(args.scenario), seed,
-                                      style_flag(args.style), args.swarm ? " --swarm" : "", mutant_flag(mutant));
+                                      style_flag(args.style), swarm_flag(args.swarm, args.swarm_version), mutant_flag(mutant));
   if (!r.ok()) reproduce += " --trace trace.jsonl";
 
   if (args.json) {
@@ -185,7 +189,9 @@ int run_command(const Program& program, const RunArgs& args) {
              r.quiesced ? "" : " (stopped at run.max_virtual_ms before going quiet)", wall_ms);
   std::string fired;
   for (const auto& [f, n] : r.faults_fired) fired += fmt::format("{}{} {}", fired.empty() ? "" : " · ", f, n);
-  const faults::FaultPlan plan = faults::effective_plan(spec, faults::RunConfig{seed, args.swarm});
+  faults::RunConfig config{seed, args.swarm};
+  config.swarm_version = args.swarm_version;
+  const faults::FaultPlan plan = faults::effective_plan(spec, config);
   std::string silent;
   for (faults::FaultClass c : faults::all_fault_classes()) {
     bool planned = false;
@@ -193,7 +199,7 @@ int run_command(const Program& program, const RunArgs& args) {
     if (planned && !r.faults_fired.count(std::string(faults::to_string(c))))
       silent += fmt::format("{}{}", silent.empty() ? "" : ", ", faults::to_string(c));
   }
-  fmt::print("faults      {}\n", fired.empty() ? (plan.empty() ? "none planned" : "none fired") : fired);
+  fmt::print("faults      {}\n", fired.empty() ? (plan.faults.empty() ? "none planned" : "none fired") : fired);
   if (!silent.empty()) fmt::print("            planned but never fired: {}\n", silent);
   if (failed == 0) fmt::print("invariants  all {} hold\n", r.invariants.size());
   else fmt::print("invariants  {} of {} FAIL\n", failed, r.invariants.size());

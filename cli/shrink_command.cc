@@ -37,6 +37,7 @@ int shrink_command(const Program& program, const ShrinkArgs& args) {
   faults::ShrinkOptions options;
   options.seed = seed;
   options.swarm = args.swarm;
+  options.swarm_version = args.swarm_version;
   options.mutant = mutant;
   options.max_runs = args.max_runs;
   options.progress = [&](int runs, size_t orders, size_t faults) {

@@ -119,6 +119,7 @@ int sweep_command(const Program& program, const SweepArgs& args) {
   report.style = spec.scenario.style;
   report.mutant = mutant;
   report.swarm = args.swarm;
+  report.swarm_version = args.swarm ? args.swarm_version : 0;
   report.commit = build_commit();
   report.first = first;
   report.last = last;
@@ -138,7 +139,7 @@ int sweep_command(const Program& program, const SweepArgs& args) {
   }
   auto reproduce = [&](uint64_t seed) {
     return fmt::format("{} run {} --seed {}{}{}{} --trace trace.jsonl", program.name, shell_quote(args.scenario), seed,
-                       style_flag(args.style), args.swarm ? " --swarm" : "", mutant_flag(mutant));
+                       style_flag(args.style), swarm_flag(args.swarm, args.swarm_version), mutant_flag(mutant));
   };
 
   // Seed records: failures as they are found (a sweep killed at its deadline
@@ -172,7 +173,8 @@ int sweep_command(const Program& program, const SweepArgs& args) {
       const uint64_t j = next.fetch_add(1);
       if (!root && j >= planned) return;
       const uint64_t seed = seed_at(shard.index + j * shard.count);
-      const sim::RunResult r = faults::run(spec, faults::RunConfig{seed, args.swarm, nullptr, kVersion, mutant});
+      const sim::RunResult r =
+          faults::run(spec, faults::RunConfig{seed, args.swarm, nullptr, kVersion, mutant, args.swarm_version});
       std::lock_guard<std::mutex> lock(mu);
       for (const auto& [f, n] : r.faults_fired) {
         report.faults_fired[f] += n;

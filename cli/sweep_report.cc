@@ -149,6 +149,7 @@ nlohmann::ordered_json SweepReport::summary_record() const {
   j["style"] = style;
   j["mutant"] = mutant;
   j["swarm"] = swarm;
+  if (swarm) j["swarm_version"] = swarm_version;
   j["seeds"] = seeds_json();
   const Shard& s = shards.empty() ? Shard{} : shards.front();
   j["shard"] = {{"index", s.index}, {"count", s.count}, {"source", s.source}};
@@ -183,6 +184,8 @@ SweepReport SweepReport::from_summary(const nlohmann::json& j, const std::string
     r.style = field("style").get<std::string>();
     r.mutant = field("mutant").get<std::string>();
     r.swarm = field("swarm").get<bool>();
+    // Records written before swarm had versions were version 1.
+    if (r.swarm) r.swarm_version = j.contains("swarm_version") ? field("swarm_version").get<int>() : 1;
     const auto& seeds = field("seeds");
     if (seeds.contains("root")) {
       r.root = seeds.at("root").get<uint64_t>();
@@ -228,6 +231,7 @@ void add_shard(SweepReport& total, const SweepReport& s, const std::string& wher
   same(total.style, s.style, "style");
   same(total.mutant, s.mutant, "mutant");
   same(total.swarm, s.swarm, "swarm flag");
+  same(total.swarm_version, s.swarm_version, "swarm version");
   same(total.root.has_value(), s.root.has_value(), "kind of seed list (a range or --duration)");
   if (s.root) {
     same(*total.root, *s.root, "root seed");

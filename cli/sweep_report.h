@@ -52,6 +52,7 @@ struct SweepReport {
   std::string scenario_digest;  // of the scenario as read (fnv1a64 of its JSON)
   std::string saga, style, mutant;
   bool swarm = false;
+  int swarm_version = 0;  // with swarm: faults::swarm's version (1 or 2)
   std::string commit;
   // The seeds: a range first..last, or (--duration) seeds drawn from a root.
   uint64_t first = 0, last = 0;

@@ -24,7 +24,7 @@ void Injector::install() {
     const FaultSpec& f = plan_.faults[i];
     const bool per_opportunity = f.cls == FaultClass::LostCommit || f.cls == FaultClass::ProducerRetry ||
                                  f.cls == FaultClass::RelayRepublish || f.cls == FaultClass::PartitionReorder ||
-                                 (f.cls == FaultClass::Crash && !f.scheduled());
+                                 f.cls == FaultClass::ClientRetry || (f.cls == FaultClass::Crash && !f.scheduled());
     if (per_opportunity) continue;  // decided in the hooks, one opportunity at a time
     if (f.scheduled()) {
       sim_.scheduler().at(abs(*f.at), this, kStart, static_cast<uint32_t>(i));
@@ -111,6 +111,14 @@ bool Injector::lose_mark_published(std::string_view instance, uint64_t subject) 
       return true;
     }
   return false;
+}
+
+std::optional<sim::ClientResend> Injector::client_resend(std::string_view topic, uint64_t subject) {
+  for (size_t i = 0; i < plan_.faults.size(); ++i)
+    if (const FaultSpec& f = plan_.faults[i];
+        f.cls == FaultClass::ClientRetry && (f.topic.empty() || f.topic == topic) && hits(i, f, subject))
+      return sim::ClientResend{f.extra, f.same_id};
+  return std::nullopt;
 }
 
 bool Injector::crash_at(std::string_view instance, sim::CrashPoint point, uint64_t subject) {
@@ -235,6 +243,7 @@ void Injector::start_episode(size_t i) {
     case FaultClass::ProducerRetry:
     case FaultClass::RelayRepublish:
     case FaultClass::PartitionReorder:
+    case FaultClass::ClientRetry:
       break;  // per opportunity, in the hooks
   }
 }

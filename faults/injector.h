@@ -28,6 +28,7 @@ class Injector final : public sim::FaultHooks, public sim::Actor {
   bool lose_commit(std::string_view member, std::string_view topic, int32_t partition, uint64_t subject) override;
   bool crash_at(std::string_view instance, sim::CrashPoint point, uint64_t subject) override;
   bool lose_mark_published(std::string_view instance, uint64_t subject) override;
+  std::optional<sim::ClientResend> client_resend(std::string_view topic, uint64_t subject) override;
 
   void fire(uint32_t kind, uint32_t x, uint64_t y) override;
 

@@ -34,7 +34,10 @@ constexpr ClassInfo kClasses[] = {
     {FaultClass::NetworkPartition, "network_partition"},
     {FaultClass::LatencySpike, "latency_spike"},
     {FaultClass::ClockSkew, "clock_skew"},
+    {FaultClass::ClientRetry, "client_retry"},
 };
+// The classes swarm version 1 knew, in its draw order.
+constexpr int kSwarmV1Classes = 15;
 
 constexpr double kMaxMs = 86400000.0 * 365;
 
@@ -136,6 +139,11 @@ FaultSpec parse_one(const json& j, const std::string& path, const sim::Scenario&
   const bool topical = f.cls == FaultClass::DelaySkew || f.cls == FaultClass::PartitionUnavailable ||
                        f.cls == FaultClass::LeaderFailover || f.cls == FaultClass::LatencySpike;
   check_topic(o, s, f, topical);
+  if (f.cls == FaultClass::ClientRetry) {  // which commands: those sent to one topic, or all
+    f.topic = o.string("topic", "");
+    if (!f.topic.empty() && std::find(s.topics.begin(), s.topics.end(), f.topic) == s.topics.end())
+      o.fail(o.at("topic"), fmt::format("no topic '{}' (topics: {})", f.topic, join_comma(s.topics)));
+  }
 
   // When: scheduled (at_ms) or by probability.
   if (o.find("at_ms")) f.at = ms(o, "at_ms", 0);
@@ -143,7 +151,8 @@ FaultSpec parse_one(const json& j, const std::string& path, const sim::Scenario&
   if (p) f.probability = o.number("probability", 0, 1);
   const bool episode = f.cls != FaultClass::LostCommit && f.cls != FaultClass::ProducerRetry &&
                        f.cls != FaultClass::RelayRepublish && f.cls != FaultClass::PartitionReorder &&
-                       f.cls != FaultClass::Crash && f.cls != FaultClass::ClockSkew;
+                       f.cls != FaultClass::Crash && f.cls != FaultClass::ClockSkew &&
+                       f.cls != FaultClass::ClientRetry;
   if (f.cls == FaultClass::ClockSkew) {
     if (p) o.fail(o.at("probability"), "clock_skew is a setting, not an event: give at_ms (default 0) instead");
     if (!f.at) f.at = Duration{0};
@@ -198,6 +207,12 @@ FaultSpec parse_one(const json& j, const std::string& path, const sim::Scenario&
                fmt::format("{} ms does not outlast broker.session_timeout_ms ({} ms): that is a stall, not a session "
                            "timeout", f.duration.ms(), s.broker.session_timeout.ms()));
       break;
+    case FaultClass::ClientRetry:
+      // Scheduled: every command sent inside [at, at + duration) is sent again.
+      if (f.at) f.duration = ms(o, "duration_ms", 1000, 0.001);
+      f.extra = ms(o, "after_ms", 1000, 0.001);  // the client's request timeout
+      f.same_id = o.boolean("same_id", false);
+      break;
     case FaultClass::ClockSkew:
       f.skew = Duration{std::llround(o.number("skew_ms", -kMaxMs, kMaxMs, 0) * 1000)};
       f.drift_ppm = o.integer("drift_ppm", -100000, 100000, 0);
@@ -246,32 +261,53 @@ FaultPlan default_chaos_plan(const sim::Scenario& s) {
   return parse_plan(copy);
 }
 
-FaultPlan swarm(const FaultPlan& base, uint64_t seed) {
+FaultPlan swarm(const FaultPlan& base, uint64_t seed, int version) {
+  if (version < 1 || version > kSwarmVersion)
+    throw InputError("swarm version", "", fmt::format("{} is not a swarm version this sagasim knows (1 to {})", version,
+                                                      kSwarmVersion));
   sim::Prng rng(sim::derive_seed(seed, "swarm"));
   // Decide per class, in a fixed class order, so a plan's entry order does
-  // not change which classes a seed picks.
+  // not change which classes a seed picks. The classes of version 1 draw
+  // from the stream they always drew from; later ones from their own, so a
+  // seed keeps every choice it made before.
   bool enabled[kFaultClassCount] = {};
   double scale[kFaultClassCount] = {};
-  for (int c = 0; c < kFaultClassCount; ++c) {
+  for (int c = 0; c < kSwarmV1Classes; ++c) {
     enabled[c] = rng.chance(0.5);
     scale[c] = 0.25 + 1.75 * rng.unit();
+  }
+  sim::Prng later(sim::derive_seed(seed, "swarm-v2"));
+  const int classes = version >= 2 ? kFaultClassCount : kSwarmV1Classes;
+  for (int c = kSwarmV1Classes; c < classes; ++c) {
+    enabled[c] = later.chance(0.5);
+    scale[c] = 0.25 + 1.75 * later.unit();
   }
   bool present[kFaultClassCount] = {};
   for (const auto& f : base.faults) present[static_cast<int>(f.cls)] = true;
   bool any = false;
-  for (int c = 0; c < kFaultClassCount; ++c) any = any || (enabled[c] && present[c]);
-  if (!any && !base.empty()) enabled[static_cast<int>(base.faults[rng.below(base.faults.size())].cls)] = true;
+  for (int c = 0; c < kSwarmV1Classes; ++c) any = any || (enabled[c] && present[c]);
+  if (!any && !base.faults.empty()) {
+    // Version 1 forced one of its own classes on; a plan of later classes only
+    // keeps its first.
+    std::vector<size_t> v1;
+    for (size_t i = 0; i < base.faults.size(); ++i)
+      if (static_cast<int>(base.faults[i].cls) < kSwarmV1Classes) v1.push_back(i);
+    if (!v1.empty()) enabled[static_cast<int>(base.faults[v1[rng.below(v1.size())]].cls)] = true;
+    else enabled[static_cast<int>(base.faults[0].cls)] = true;
+  }
 
   FaultPlan out;
   for (const FaultSpec& f : base.faults) {
     const int c = static_cast<int>(f.cls);
-    if (!enabled[c]) continue;
+    if (c >= classes || !enabled[c]) continue;
+    sim::Prng& r = c < kSwarmV1Classes ? rng : later;
     FaultSpec g = f;
     if (!g.scheduled()) g.probability = std::min(0.5, g.probability * scale[c]);
     if (g.cls != FaultClass::SessionTimeout && g.cls != FaultClass::ClockSkew && g.duration.us > 0)
-      g.duration = Duration{static_cast<int64_t>(static_cast<double>(g.duration.us) * (0.5 + rng.unit()))};
+      g.duration = Duration{static_cast<int64_t>(static_cast<double>(g.duration.us) * (0.5 + r.unit()))};
     out.faults.push_back(std::move(g));
   }
+  if (version >= 2) out.idempotent_producer = later.chance(0.5);
   return out;
 }
 

@@ -34,8 +34,9 @@ enum class FaultClass {
   NetworkPartition,      // one instance cut off from the broker
   LatencySpike,          // everything slows down for a while
   ClockSkew,             // a service's clock is off and drifts
+  ClientRetry,           // the client times out and sends a command again
 };
-inline constexpr int kFaultClassCount = 15;
+inline constexpr int kFaultClassCount = 16;
 
 std::string_view to_string(FaultClass c);
 std::optional<FaultClass> fault_class_from(std::string_view name);
@@ -60,13 +61,17 @@ struct FaultSpec {
   Duration extra;        // delay_skew, latency_spike: added latency
   Duration skew;         // clock_skew
   int64_t drift_ppm = 0;  // clock_skew
+  bool same_id = false;   // client_retry: the same event id (else a new one); `extra` is the client's timeout
 
   bool scheduled() const { return at.has_value(); }
 };
 
 struct FaultPlan {
   std::vector<FaultSpec> faults;
-  bool empty() const { return faults.empty(); }
+  // Set by swarm (version 2): the run's producers are idempotent or not,
+  // whatever the scenario's topology says.
+  std::optional<bool> idempotent_producer;
+  bool empty() const { return faults.empty() && !idempotent_producer; }
 };
 
 FaultPlan parse_plan(const sim::Scenario& scenario);
@@ -77,6 +82,14 @@ FaultPlan default_chaos_plan(const sim::Scenario& scenario);
 
 // Swarm testing: from the seed, keep a random subset of the plan's classes
 // (at least one) and scale each kept class's intensity by a random factor.
-FaultPlan swarm(const FaultPlan& base, uint64_t seed);
+//
+// Version 2 (the default) also draws, from streams of its own: whether the
+// client's commands are retried (client_retry, at the plan's rate or the
+// default chaos rate) and whether the services' producers are idempotent.
+// Version 1 is the swarm of sagasim before those: every draw it made is
+// made the same in version 2, and a trace recorded with it names no version
+// (its header says only "swarm": true), so `replay` re-runs it with version 1.
+inline constexpr int kSwarmVersion = 2;
+FaultPlan swarm(const FaultPlan& base, uint64_t seed, int version = kSwarmVersion);
 
 }  // namespace sagasim::faults

@@ -20,7 +20,8 @@ json ms(Duration d) {
 
 bool is_episode(FaultClass c) {
   return c != FaultClass::LostCommit && c != FaultClass::ProducerRetry && c != FaultClass::RelayRepublish &&
-         c != FaultClass::PartitionReorder && c != FaultClass::Crash && c != FaultClass::ClockSkew;
+         c != FaultClass::PartitionReorder && c != FaultClass::Crash && c != FaultClass::ClockSkew &&
+         c != FaultClass::ClientRetry;
 }
 
 std::string first_failure(const sim::RunResult& r) {
@@ -67,18 +68,27 @@ json to_json(const FaultSpec& f) {
       j["skew_ms"] = ms(f.skew);
       j["drift_ppm"] = f.drift_ppm;
       break;
+    case FaultClass::ClientRetry:
+      if (f.scheduled()) j["duration_ms"] = ms(f.duration);
+      j["after_ms"] = ms(f.extra);
+      if (f.same_id) j["same_id"] = true;
+      break;
     default:
       j["duration_ms"] = ms(f.duration);
   }
   return j;
 }
 
-json explicit_scenario(const RunSpec& spec, uint64_t seed, bool swarm) {
+json explicit_scenario(const RunSpec& spec, uint64_t seed, bool swarm, int swarm_version) {
   json j = spec.scenario.spec;
   j["workload"] = spec.scenario.saga->explicit_workload(spec.scenario, seed);
   json faults = json::array();
-  for (const FaultSpec& f : effective_plan(spec, RunConfig{seed, swarm}).faults) faults.push_back(to_json(f));
+  RunConfig config{seed, swarm};
+  config.swarm_version = swarm_version;
+  const FaultPlan plan = effective_plan(spec, config);
+  for (const FaultSpec& f : plan.faults) faults.push_back(to_json(f));
   j["faults"] = faults;
+  if (plan.idempotent_producer) j["topology"]["idempotent_producer"] = *plan.idempotent_producer;
   j["seed"] = seed;
   return j;
 }
@@ -86,7 +96,7 @@ json explicit_scenario(const RunSpec& spec, uint64_t seed, bool swarm) {
 ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
   const std::string source = spec.scenario.source;
   const sim::SagaDefinition& def = *spec.scenario.saga;
-  const sim::RunResult original = run(spec, RunConfig{opt.seed, opt.swarm, nullptr, "0.1.0", opt.mutant});
+  const sim::RunResult original = run(spec, RunConfig{opt.seed, opt.swarm, nullptr, "0.1.0", opt.mutant, opt.swarm_version});
   const std::string target = first_failure(original);
   if (target.empty())
     throw InputError(source, "", fmt::format("every invariant holds at seed {}{}: there is nothing to shrink", opt.seed,
@@ -94,7 +104,7 @@ ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
 
   ShrinkResult out;
   out.invariant = target;
-  json best = explicit_scenario(spec, opt.seed, opt.swarm);
+  json best = explicit_scenario(spec, opt.seed, opt.swarm, opt.swarm_version);
   out.orders_before = def.workload_size(best);
   out.faults_before = best["faults"].size();
 
@@ -123,7 +133,7 @@ ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& opt) {
     // Smaller faults: shorter, earlier, milder, rarer (a fault that needed a
     // long outage to matter may need a short one once the workload is small).
     for (size_t i = 0; i < best["faults"].size(); ++i)
-      for (const char* key : {"duration_ms", "downtime_ms", "election_ms", "extra_ms", "at_ms", "from_ms"})
+      for (const char* key : {"duration_ms", "downtime_ms", "election_ms", "extra_ms", "after_ms", "at_ms", "from_ms"})
         sim::reduce_number(best, json::json_pointer(fmt::format("/faults/{}/{}", i, key)), fails, 0, 1);
     for (size_t i = 0; i < best["faults"].size(); ++i)
       sim::reduce_number(best, json::json_pointer(fmt::format("/faults/{}/probability", i)), fails, 0, 0.01);

@@ -22,6 +22,7 @@ namespace sagasim::faults {
 struct ShrinkOptions {
   uint64_t seed = 1;
   bool swarm = false;
+  int swarm_version = kSwarmVersion;
   std::string mutant;  // the variant the failure was found with ("" none)
   int max_runs = 5000;
   // Called after each trial run with (runs so far, orders now, faults now).
@@ -46,7 +47,7 @@ ShrinkResult shrink(const RunSpec& spec, const ShrinkOptions& options);
 
 // The scenario with its workload and fault plan written out explicitly for
 // `seed` (and swarm), so that it runs the same without the generator.
-nlohmann::json explicit_scenario(const RunSpec& spec, uint64_t seed, bool swarm);
+nlohmann::json explicit_scenario(const RunSpec& spec, uint64_t seed, bool swarm, int swarm_version = kSwarmVersion);
 
 nlohmann::json to_json(const FaultSpec& f);
 

@@ -19,7 +19,7 @@ RunSpec load_run_spec(const std::string& path, std::shared_ptr<const sim::SagaDe
 
 FaultPlan effective_plan(const RunSpec& spec, const RunConfig& config) {
   if (!config.swarm) return spec.plan;
-  return swarm(spec.plan.empty() ? default_chaos_plan(spec.scenario) : spec.plan, config.seed);
+  return swarm(spec.plan.empty() ? default_chaos_plan(spec.scenario) : spec.plan, config.seed, config.swarm_version);
 }
 
 World::World(const RunSpec& spec, const RunConfig& config) : spec_(spec) {
@@ -27,11 +27,19 @@ World::World(const RunSpec& spec, const RunConfig& config) : spec_(spec) {
   // The trace header carries everything needed to replay the run.
   options.mutant = config.mutant;
   options.header = {{"swarm", config.swarm}, {"spec", spec.scenario.spec}};
+  // Version 1 traces name no version: replay knows them by its absence.
+  if (config.swarm && config.swarm_version != 1) options.header["swarm_version"] = config.swarm_version;
   // (The spec names its saga: "saga": {"name": ...}.)
   if (!config.mutant.empty()) options.header["mutant"] = config.mutant;
-  sim_ = std::make_unique<sim::Simulation>(spec.scenario, options);
   FaultPlan plan = effective_plan(spec, config);
-  if (!plan.empty()) {
+  const sim::Scenario* scenario = &spec.scenario;
+  if (plan.idempotent_producer && *plan.idempotent_producer != spec.scenario.idempotent_producer) {
+    swarmed_ = spec.scenario;
+    swarmed_->idempotent_producer = *plan.idempotent_producer;
+    scenario = &*swarmed_;
+  }
+  sim_ = std::make_unique<sim::Simulation>(*scenario, options);
+  if (!plan.faults.empty()) {
     injector_ = std::make_unique<Injector>(*sim_, std::move(plan), config.seed);
     injector_->install();
   }

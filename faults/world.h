@@ -30,6 +30,7 @@ struct RunConfig {
   sim::TraceSink* trace = nullptr;
   std::string version = "0.1.0";
   std::string mutant;  // a variant of the saga or a runtime mutant (sim::RunOptions::mutant); "" none
+  int swarm_version = kSwarmVersion;  // faults/plan.h: 1 re-runs a trace recorded before version 2
 };
 
 // The plan a run actually uses: the scenario's, or its swarm variant.
@@ -45,6 +46,7 @@ class World {
 
  private:
   const RunSpec& spec_;
+  std::optional<sim::Scenario> swarmed_;  // the scenario with swarm's producer setting, when it differs
   std::unique_ptr<sim::Simulation> sim_;
   std::unique_ptr<Injector> injector_;
 };

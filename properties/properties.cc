@@ -53,7 +53,7 @@ std::vector<int> duplicating_classes() {
   const auto all = faults::all_fault_classes();
   for (size_t i = 0; i < all.size(); ++i)
     if (all[i] == FC::LostCommit || all[i] == FC::ProducerRetry || all[i] == FC::RelayRepublish || all[i] == FC::Crash ||
-        all[i] == FC::SessionTimeout)
+        all[i] == FC::SessionTimeout || all[i] == FC::ClientRetry)
       dup.push_back(static_cast<int>(i));
   return dup;
 }
@@ -127,6 +127,13 @@ json fault_json(const Topology& t, const Fault& f) {
     case faults::FaultClass::ClockSkew:
       j["target"] = service;
       j["skew_ms"] = (f.duration_ms - 1000) / 2;  // within ±500 ms
+      break;
+    case faults::FaultClass::ClientRetry:
+      // Every command sent in the window goes again after a timeout of up to
+      // 2 s, under a new id (or, for half the points, the same one).
+      j["duration_ms"] = f.duration_ms;
+      j["after_ms"] = 1 + (f.duration_ms * 7919) % 2000;
+      if (f.point % 2 == 1) j["same_id"] = true;
       break;
   }
   return j;

@@ -168,7 +168,7 @@ void SimBroker::arrive(uint32_t slot) {
   bool duplicate = false;
   auto seq_it = std::find_if(part.last_seq.begin(), part.last_seq.end(),
                              [&](const auto& e) { return e.first == f.producer; });
-  if (prod.idempotent) {
+  if (prod.idempotent && flaw_ != BrokerFlaw::ForgetsSequences) {
     const uint64_t expected = seq_it == part.last_seq.end() ? 0 : seq_it->second.first + 1;
     if (f.seq > expected) {
       // OUT_OF_ORDER_SEQUENCE_NUMBER: an earlier request is still being
@@ -191,6 +191,20 @@ void SimBroker::arrive(uint32_t slot) {
     part.log.push_back(StoredRecord{f.event, visible});
     f.offset = Offset{offset};
     ++appends_;
+    if (prod.idempotent) {
+      // Self-check of §4: an idempotent producer's records land once each,
+      // in the order it sent them: (producer, sequence) never repeats in a
+      // partition's log and never skips.
+      auto a = std::find_if(part.appended.begin(), part.appended.end(), [&](const auto& e) { return e.first == f.producer; });
+      const uint64_t next = a == part.appended.end() ? 0 : a->second;
+      if (f.seq != next)
+        violations_.push_back(fmt::format("{}-{}: producer {} sequence {} appended at offset {} where sequence {} was "
+                                          "due ({})",
+                                          topic.name, to_int(f.partition), prod.name, f.seq, offset, next,
+                                          f.seq < next ? "a duplicate under idempotence" : "out of order"));
+      if (a == part.appended.end()) part.appended.push_back({f.producer, std::max(next, f.seq + 1)});
+      else a->second = std::max(next, f.seq + 1);
+    }
     if (prod.idempotent) {
       if (seq_it == part.last_seq.end()) part.last_seq.push_back({f.producer, {f.seq, offset}});
       else seq_it->second = {f.seq, offset};
@@ -351,6 +365,9 @@ void SimBroker::finish_rebalance(GroupId g) {
   for (size_t i = 0; i < grp.cursors.size(); ++i) {
     Cursor& c = grp.cursors[i];
     c.position = c.committed;
+    const int64_t end = static_cast<int64_t>(topics_[to_int(c.topic)].partitions[to_int(c.partition)].log.size());
+    if (flaw_ == BrokerFlaw::ResumesPastCommit) c.position = std::min(c.committed + 1, end);
+    if (flaw_ == BrokerFlaw::SkipsRedelivery) c.position = std::max(c.committed, c.last_delivered + 1);
     if (grp.members.empty()) continue;
     c.owner = grp.members[i % grp.members.size()];
   }

@@ -96,9 +96,19 @@ class ConsumerListener {
 
 enum class CommitMode { Commit, Skip };
 
+// A deliberately broken broker (the broker-* runtime mutants), for showing
+// that the self-check (guarantee_violations) sees each way it can be wrong.
+enum class BrokerFlaw {
+  None,
+  ResumesPastCommit,  // a new assignment starts one record past the committed offset
+  SkipsRedelivery,    // a new assignment starts where the old owner stopped, not at the committed offset
+  ForgetsSequences,   // no dedup of an idempotent producer's retries by sequence number
+};
+
 class SimBroker final : public Actor {
  public:
   SimBroker(Scheduler& scheduler, Trace& trace, uint64_t seed, BrokerConfig config);
+  void set_flaw(BrokerFlaw flaw) { flaw_ = flaw; }
 
   TopicId add_topic(std::string name, int32_t partitions);
   TopicId topic_id(std::string_view name) const;  // InternalError if unknown
@@ -187,6 +197,9 @@ class SimBroker final : public Actor {
     Time down_until;
     // Idempotence state: per producer, the last sequence appended and its offset.
     std::vector<std::pair<ProducerId, std::pair<uint64_t, int64_t>>> last_seq;
+    // Self-check, kept apart from the dedup state above: per idempotent
+    // producer, the sequences appended so far (0..n-1, each once, in order).
+    std::vector<std::pair<ProducerId, uint64_t>> appended;
   };
   struct Topic {
     std::string name;
@@ -313,6 +326,7 @@ class SimBroker final : public Actor {
   std::vector<Group> groups_;
   std::vector<Member> members_;
   std::vector<std::string> violations_;
+  BrokerFlaw flaw_ = BrokerFlaw::None;
   uint64_t deliveries_ = 0, appends_ = 0, dedup_drops_ = 0, retries_ = 0;
 };
 

@@ -10,6 +10,7 @@
 // other decision unchanged, and failing cases shrink (faults/shrink.h).
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "core/types.h"
@@ -30,6 +31,12 @@ enum class ProduceFate {
   RetriableError,  // not appended (e.g. NOT_ENOUGH_REPLICAS): retried after the backoff
 };
 
+// A client that times out on a command and sends it again.
+struct ClientResend {
+  Duration after;        // the client's timeout: when the command goes again
+  bool same_id = false;  // the same event id (a resent record), or a new one (a rebuilt command)
+};
+
 class FaultHooks {
  public:
   virtual ~FaultHooks() = default;
@@ -47,6 +54,11 @@ class FaultHooks {
   virtual bool lose_commit(std::string_view /*member*/, std::string_view /*topic*/, int32_t /*partition*/,
                            uint64_t /*subject*/) {
     return false;
+  }
+
+  // Client side: asked once per command the workload sends.
+  virtual std::optional<ClientResend> client_resend(std::string_view /*topic*/, uint64_t /*subject*/) {
+    return std::nullopt;
   }
 
   // Instance side.

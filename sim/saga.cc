@@ -22,6 +22,18 @@ const std::vector<VariantInfo>& runtime_mutant_list() {
        "a restarted instance does not re-arm its service's timers: one that fell due while it was down waits for "
        "the next timer to fire",
        {}},
+      {"broker-resumes-past-commit",
+       "the simulated broker resumes a reassigned partition one record past its committed offset (a record is lost "
+       "to the group)",
+       {}},
+      {"broker-skips-redelivery",
+       "the simulated broker resumes a reassigned partition where its old owner stopped instead of at the committed "
+       "offset: no at-least-once redelivery",
+       {}},
+      {"broker-forgets-sequences",
+       "the simulated broker appends an idempotent producer's retried request again instead of dropping it by "
+       "sequence number",
+       {}},
   };
   return list;
 }
@@ -33,6 +45,9 @@ RuntimeMutant runtime_mutant(std::string_view name) {
   if (name == "outbox-before-commit") return RuntimeMutant::OutboxBeforeCommit;
   if (name == "commit-before-processing") return RuntimeMutant::CommitBeforeProcessing;
   if (name == "timers-not-rearmed") return RuntimeMutant::TimersNotRearmed;
+  if (name == "broker-resumes-past-commit") return RuntimeMutant::BrokerResumesPastCommit;
+  if (name == "broker-skips-redelivery") return RuntimeMutant::BrokerSkipsRedelivery;
+  if (name == "broker-forgets-sequences") return RuntimeMutant::BrokerForgetsSequences;
   return RuntimeMutant::None;
 }
 
@@ -93,6 +108,8 @@ json SagaDefinition::chaos_faults(const Scenario& s) const {
        {"probability", 0.03}, {"duration_ms", 1200}},
       {{"class", "latency_spike"}, {"probability", 0.03}, {"duration_ms", 800}, {"extra_ms", 150}},
       {{"class", "clock_skew"}, {"target", service(0)}, {"skew_ms", 750}, {"drift_ppm", 2000}},
+      {{"class", "client_retry"}, {"probability", 0.03}, {"after_ms", 1000}},
+      {{"class", "client_retry"}, {"probability", 0.01}, {"after_ms", 300}, {"same_id", true}},
   });
   if (acks_may_be_lost) {
     faults.push_back({{"class", "producer_retry"}, {"probability", 0.01}});

@@ -75,6 +75,12 @@ enum class RuntimeMutant {
   OutboxBeforeCommit,      // publishes a transaction's outbox before its local commit
   CommitBeforeProcessing,  // commits the consumer offset before handling the record
   TimersNotRearmed,        // a restarted instance does not look for timers that fell due while it was down
+  // The simulated broker itself broken: what the broker's self-check
+  // (broker_kafka_guarantees) exists to see, since a gentler broker hides
+  // bugs from every other check.
+  BrokerResumesPastCommit,   // a partition's new owner starts one record after the committed offset
+  BrokerSkipsRedelivery,     // a partition's new owner starts where the old one stopped, not at the commit
+  BrokerForgetsSequences,    // idempotent producers' retries are appended again (no dedup by sequence)
 };
 std::span<const VariantInfo> runtime_mutants();
 RuntimeMutant runtime_mutant(std::string_view name);  // None for any other name

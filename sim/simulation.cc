@@ -57,7 +57,15 @@ class Simulation::ClientPort final : public Client {
   std::string next_event_id() override { return sim_.next_event_id(); }
   void send_event(std::string_view topic, EventPtr event) override {
     if (sim_.wire_) event = wire_form(std::move(event), sim_.client_registry_);
-    sim_.broker_.send(sim_.client_, sim_.broker_.topic_id(topic), std::move(event), 0);
+    const TopicId t = sim_.broker_.topic_id(topic);
+    // A client that will time out on this command and send it again.
+    std::optional<ClientResend> again;
+    if (sim_.hooks_) again = sim_.hooks_->client_resend(topic, SimBroker::identity_of(*event, "client"));
+    if (again) {
+      sim_.resends_.push_back(Resend{event, t, again->same_id});
+      sim_.scheduler_.after(again->after, &sim_, kResend, static_cast<uint32_t>(sim_.resends_.size() - 1));
+    }
+    sim_.broker_.send(sim_.client_, t, std::move(event), 0);
   }
 
  private:
@@ -101,6 +109,12 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
       trace_(options.trace, kSimEpoch),
       broker_(scheduler_, trace_, derive_seed(options.seed, "broker"), scenario.broker) {
   if (!saga_) throw InternalError(fmt::format("scenario {} has no saga, or its definition started no run", scenario.source));
+  switch (runtime_mutant_) {
+    case RuntimeMutant::BrokerResumesPastCommit: broker_.set_flaw(BrokerFlaw::ResumesPastCommit); break;
+    case RuntimeMutant::BrokerSkipsRedelivery: broker_.set_flaw(BrokerFlaw::SkipsRedelivery); break;
+    case RuntimeMutant::BrokerForgetsSequences: broker_.set_flaw(BrokerFlaw::ForgetsSequences); break;
+    default: break;
+  }
   for (const std::string& t : scenario.topics) broker_.add_topic(t, scenario.partitions);
 
   std::vector<std::unique_ptr<Service>> services = saga_->make_services();
@@ -262,6 +276,7 @@ void Simulation::fire(uint32_t kind, uint32_t x, uint64_t /*y*/) {
     case kRejoin: all_instances_[x]->rejoin(); break;
     case kRelaySweep: all_instances_[x]->relay_sweep(); break;
     case kUpgrade: all_instances_[x]->upgrade(); break;
+    case kResend: resend(x); break;
     default: throw InternalError("simulation: unknown task kind");
   }
 }
@@ -270,6 +285,22 @@ void Simulation::place(uint32_t index) {
   saga_->place(index, *client_port_);
   if (index + 1 < saga_->placements())
     scheduler_.at(kSimEpoch + saga_->placement_at(index + 1), this, kPlace, index + 1);
+}
+
+void Simulation::resend(uint32_t index) {
+  Resend r = std::move(resends_[index]);
+  resends_[index].event.reset();
+  EventPtr e = std::move(r.event);
+  if (!r.same_id) {  // the client builds the command again: a new id, sent now
+    auto rebuilt = std::make_shared<Event>(*e);
+    rebuilt->event_id = next_event_id();
+    rebuilt->occurred_at = scheduler_.now();
+    e = std::move(rebuilt);
+  }
+  note_fault("client_retry", "client",
+             fmt::format("no answer to {} for {}: sent again as {}{}", e->type, e->key, e->event_id,
+                         r.same_id ? " (the same id)" : ""));
+  broker_.send(client_, r.topic, std::move(e), 0);
 }
 
 void Simulation::on_committed(Instance& by, const WriteSet& ws) {

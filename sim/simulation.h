@@ -131,7 +131,12 @@ class Simulation final : public Actor {
     int next_instance = 1;
     ServiceClock clock;
   };
-  enum Kind : uint32_t { kPlace, kTimer, kRejoin, kRelaySweep, kUpgrade };
+  enum Kind : uint32_t { kPlace, kTimer, kRejoin, kRelaySweep, kUpgrade, kResend };
+  struct Resend {  // a command the client will send again (FaultHooks::client_resend)
+    EventPtr event;
+    TopicId topic;
+    bool same_id;
+  };
   class ClientPort;
   class Stores;
   class View;
@@ -144,6 +149,7 @@ class Simulation final : public Actor {
   void schedule_timers(uint32_t service_index, const WriteSet& ws);
   void fire_timers(uint32_t service_index);
   void place(uint32_t index);
+  void resend(uint32_t index);
   std::string next_event_id();
   ServiceRuntime& runtime(std::string_view service);
 
@@ -165,6 +171,7 @@ class Simulation final : public Actor {
   // Records a consumer could not read (records_readable).
   std::vector<inv::Violation> unreadable_;
   FaultHooks* hooks_ = nullptr;
+  std::vector<Resend> resends_;
 
   std::map<std::string, uint64_t> faults_fired_;
 };

@@ -39,6 +39,8 @@ constexpr MutantInfo kMutants[] = {
      "payment declines an order whose amount equals the customer's balance (balance > amount where >= was meant)"},
     {Mutant::InventoryCachesStock, "inventory-caches-stock",
      "inventory keeps stock levels in process memory and reads them from there, so instances oversell each other's stock"},
+    {Mutant::OrderTrustsInbox, "order-trusts-inbox",
+     "the order service dedupes PlaceOrder by event id only: a client's retry under a new id opens the order again"},
 };
 }  // namespace
 

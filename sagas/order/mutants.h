@@ -30,6 +30,7 @@ enum class Mutant {
   PaymentForwardsFirstLine,       // choreography: PaymentProcessed carries only the order's first line to inventory
   PaymentDeclinesExactBalance,    // payment declines when the balance equals the amount (> where >= was meant)
   InventoryCachesStock,           // inventory keeps stock in process memory and trusts it over the store
+  OrderTrustsInbox,               // the order service trusts its inbox alone: a retried PlaceOrder opens the order again
 };
 
 struct MutantInfo {

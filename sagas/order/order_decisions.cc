@@ -12,7 +12,7 @@ constexpr std::string_view kTopics[] = {kOrderRequestsTopic, kPaymentsTopic, kIn
 
 std::span<const std::string_view> order_subscriptions() { return kTopics; }
 
-std::optional<Order> open_order(const Event& place_order, Duration timeout, Transaction& txn) {
+std::optional<Order> open_order(const Event& place_order, Duration timeout, Transaction& txn, bool reopen) {
   const auto& cmd = place_order.payload_as<PlaceOrder>();
   // A command that contradicts itself is refused (production dead-letters
   // it, naming the field): the record's key, the envelope's correlation id
@@ -29,7 +29,7 @@ std::optional<Order> open_order(const Event& place_order, Duration timeout, Tran
   if (cmd.amount_cents != order_amount_cents(cmd.lines))
     throw InputError(where, "/payload/amount_cents",
                      fmt::format("{} cents, but the lines cost {}", cmd.amount_cents, order_amount_cents(cmd.lines)));
-  if (txn.get(kOrdersTable, cmd.order_id)) return std::nullopt;
+  if (!reopen && txn.get(kOrdersTable, cmd.order_id)) return std::nullopt;  // a client's retry
   Order o;
   o.order_id = cmd.order_id;
   o.customer_id = cmd.customer_id;

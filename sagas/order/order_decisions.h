@@ -25,7 +25,9 @@ std::span<const std::string_view> order_subscriptions();
 // timestamp), not from when this service got to it: the saga's promise is
 // "decided within the timeout of placing". A service clock that is off from
 // the client's therefore moves the deadline.
-std::optional<Order> open_order(const Event& place_order, Duration timeout, Transaction& txn);
+// `reopen` is the order-trusts-inbox mutant: no business-key check, so a
+// client's retry under a new event id opens the order again.
+std::optional<Order> open_order(const Event& place_order, Duration timeout, Transaction& txn, bool reopen = false);
 
 // Decides `order` CONFIRMED: its deadline is cancelled, OrderConfirmed is
 // emitted and the order stored.

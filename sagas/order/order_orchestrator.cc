@@ -29,7 +29,7 @@ RecordPtr OrderOrchestrator::decode_record(std::string_view table, const nlohman
 void OrderOrchestrator::handle(const Event& event, Context& ctx) {
   Transaction& txn = ctx.txn();
   if (event.type == PlaceOrder::kType) {
-    std::optional<Order> o = open_order(event, timeout_, txn);
+    std::optional<Order> o = open_order(event, timeout_, txn, mutant_ == Mutant::OrderTrustsInbox);
     if (!o) return;  // a client retry
     ctx.emit(kOrdersTopic, o->order_id, ChargePayment{o->order_id, o->customer_id, o->amount_cents});
     txn.put(kSagaLogTable, o->order_id, SagaLog{o->order_id, {SagaStep::ChargeRequested}});

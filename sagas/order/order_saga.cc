@@ -322,6 +322,8 @@ json OrderSaga::chaos_faults(const Scenario& s) const {
       {{"class", "network_partition"}, {"probability", 0.02}, {"duration_ms", 1500}},
       {{"class", "latency_spike"}, {"probability", 0.03}, {"duration_ms", 800}, {"extra_ms", 150}},
       {{"class", "clock_skew"}, {"target", "order"}, {"skew_ms", 750}, {"drift_ppm", 2000}},
+      {{"class", "client_retry"}, {"probability", 0.03}, {"after_ms", 1000}},
+      {{"class", "client_retry"}, {"probability", 0.01}, {"after_ms", 300}, {"same_id", true}},
   });
   if (!acks_may_be_lost)
     faults.erase(std::remove_if(faults.begin(), faults.end(),

@@ -14,7 +14,7 @@ RecordPtr OrderService::decode_record(std::string_view table, const nlohmann::js
 void OrderService::handle(const Event& event, Context& ctx) {
   Transaction& txn = ctx.txn();
   if (event.type == PlaceOrder::kType) {
-    std::optional<Order> o = open_order(event, timeout_, txn);
+    std::optional<Order> o = open_order(event, timeout_, txn, mutant_ == Mutant::OrderTrustsInbox);
     if (!o) return;  // a client retry
     ctx.emit(kOrdersTopic, o->order_id, OrderCreated{o->order_id, o->customer_id, o->lines, o->amount_cents});
     txn.put(kOrdersTable, o->order_id, std::move(*o));

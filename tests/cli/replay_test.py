@@ -51,6 +51,21 @@ with tempfile.TemporaryDirectory() as tmp:
             identical += 1
     check("20 orchestration chaos seeds replay identically", identical == 20, f"{identical}/20")
 
+    # Swarm version 1: a trace recorded before swarm had versions names none in
+    # its header, and replays with version 1 step for step; the same seed
+    # under version 2 takes other steps (client retries, idempotence drawn).
+    for seed in (3, 7):
+        old = os.path.join(tmp, f"v1-{seed}.jsonl")
+        r = run("run", CHAOS, "--seed", str(seed), "--swarm", "--swarm-version", "1", "--trace", old, "--json")
+        head = json.loads(pathlib.Path(old).read_text().splitlines()[0])
+        check(f"seed {seed}, version 1: the header names no swarm version", "swarm_version" not in head, str(head)[:300])
+        p = run("replay", old)
+        check(f"seed {seed}, version 1: replays identically", p.returncode == 0 and json.loads(r.stdout)["trace_hash"] in p.stdout,
+              p.stdout + p.stderr)
+        new = json.loads(pathlib.Path(os.path.join(tmp, f"t{seed}.jsonl")).read_text().splitlines()[0])
+        check(f"seed {seed}, version 2: the header says so", new.get("swarm_version") == 2, str(new.get("swarm_version")))
+        check(f"seed {seed}: the versions differ", json.loads(r.stdout)["trace_hash"] not in run("replay", os.path.join(tmp, f"t{seed}.jsonl")).stdout)
+
     # Tamper with one step in the middle: the replay names that line.
     src = os.path.join(tmp, "t7.jsonl")
     lines = pathlib.Path(src).read_text().splitlines()
@@ -81,6 +96,7 @@ with tempfile.TemporaryDirectory() as tmp:
     nospec = {k: v for k, v in header.items() if k != "spec"}
     bad("nospec.jsonl", json.dumps(nospec) + "\n", "/spec")
     bad("notatrace.jsonl", '{"hello": 1}\n', "not a sagasim trace")
+    bad("swarmversion.jsonl", json.dumps(dict(header, swarm_version=9)) + "\n", "/swarm_version", "9")
     check("missing file: exit 2", run("replay", os.path.join(tmp, "nope.jsonl")).returncode == 2)
 
 check.finish()

@@ -373,6 +373,45 @@ TEST(FaultClasses, ClockSkewMovesTheDesksTimeouts) {
   EXPECT_EQ(timeouts(exact), 0);
 }
 
+TEST(FaultClasses, AClientRetrySendsTheCommandAgainUnderANewIdOrTheSameOne) {
+  // Every ask placed in the first 600 ms goes again 500 ms later.
+  auto retry = [](bool same_id) {
+    json f = {{"class", "client_retry"}, {"at_ms", 0}, {"duration_ms", 600}, {"after_ms", 500}};
+    if (same_id) f["same_id"] = true;
+    return run(scenario({f}));
+  };
+  const Traced fresh = retry(false), same = retry(true), none = run(scenario(json::array()));
+  auto asks = [](const Traced& t) {
+    std::map<std::string, std::set<std::string>> ids;  // ask key -> event ids the client published
+    int published = 0;
+    for (const auto& s : t.kind("publish"))
+      if (s["actor"] == "client") {
+        ids[s["order"].get<std::string>()].insert(s["event_id"].get<std::string>());
+        ++published;
+      }
+    return std::pair{ids, published};
+  };
+  const auto [fresh_ids, fresh_n] = asks(fresh);
+  const auto [same_ids, same_n] = asks(same);
+  const auto [none_ids, none_n] = asks(none);
+  const uint64_t resent = fresh.result.faults_fired.at("client_retry");
+  EXPECT_GT(resent, 5u);
+  EXPECT_EQ(same.result.faults_fired.at("client_retry"), resent);
+  EXPECT_EQ(fresh_n, none_n + static_cast<int>(resent));
+  EXPECT_EQ(same_n, none_n + static_cast<int>(resent));
+  // A rebuilt command: the same ask under two ids. The same record: one id, twice in the log.
+  size_t two_ids = 0;
+  for (const auto& [key, ids] : fresh_ids) two_ids += ids.size() == 2;
+  EXPECT_EQ(two_ids, resent);
+  for (const auto& [key, ids] : same_ids) EXPECT_EQ(ids.size(), 1u) << key;
+  EXPECT_GE(max_appends(same), 2);
+  // Only commands sent inside the window are retried.
+  EXPECT_TRUE(fresh.where([](const json& s) {
+                     return s["kind"] == "fault" && s["detail"].get<std::string>().starts_with("client_retry") &&
+                            s["t_us"].get<int64_t>() >= 1'100'000;
+                   }).empty());
+}
+
 // The runtime's own mutants break the simulator's instance runtime, whatever
 // the saga: under crashes each is caught on the test saga too.
 TEST(RuntimeMutants, ApplyToEverySaga) {
@@ -388,13 +427,26 @@ TEST(RuntimeMutants, ApplyToEverySaga) {
                        {{"instances", {{"desk", 1}, {"vault", 1}, {"ledger", 1}}}}, 30);
   away["workload"]["asks"]["count"] = 8;
   const RunSpec outage = make_run_spec(sim::parse_scenario(away, "test", tally_saga()));
+  // Lost acks to idempotent producers: their retries must be dropped by sequence.
+  const RunSpec retries = make_run_spec(sim::parse_scenario(
+      scenario({{{"class", "producer_retry"}, {"probability", 0.1}}}, {{"idempotent_producer", true}}), "test",
+      tally_saga()));
   for (const sim::VariantInfo& m : sim::runtime_mutants()) {
-    const RunSpec& spec = m.name == "timers-not-rearmed" ? outage : crashes;
+    const RunSpec& spec = m.name == "timers-not-rearmed"         ? outage
+                          : m.name == "broker-forgets-sequences" ? retries
+                                                                 : crashes;
+    // A broken broker must be seen by its own self-check, whatever else fails.
+    const bool broker = m.name.starts_with("broker-");
     bool caught = false;
-    for (uint64_t seed = 1; seed <= 20 && !caught; ++seed) caught = !faults::run(spec, RunConfig{.seed = seed, .mutant = m.name}).ok();
-    EXPECT_TRUE(caught) << m.name << " passed 20 seeds of the test saga";
+    for (uint64_t seed = 1; seed <= 20 && !caught; ++seed) {
+      const sim::RunResult r = faults::run(spec, RunConfig{.seed = seed, .mutant = m.name});
+      caught = broker ? std::any_of(r.invariants.begin(), r.invariants.end(),
+                                    [](const auto& i) { return i.name == inv::kBrokerGuarantees && !i.pass; })
+                      : !r.ok();
+    }
+    EXPECT_TRUE(caught) << m.name << " passed 20 seeds of the test saga" << (broker ? "'s broker self-check" : "");
   }
-  for (const RunSpec* spec : {&crashes, &outage})
+  for (const RunSpec* spec : {&crashes, &outage, &retries})
     for (uint64_t seed = 1; seed <= 5; ++seed) EXPECT_TRUE(faults::run(*spec, RunConfig{.seed = seed}).ok()) << seed;
 }
 

@@ -40,6 +40,11 @@ def cases():
         yield ("scenarios/chaos.json", "--seed", str(seed), "--swarm")
         yield ("scenarios/chaos.json", "--seed", str(seed), "--swarm", "--style", "orchestration")
         yield ("scenarios/happy-path.json", "--seed", str(seed))
+        # Swarm version 1 (before client retries and varied idempotence): its
+        # steps are those the version-1 golden file recorded for "--swarm",
+        # so a seed an older sweep reported still re-runs as it ran.
+        yield ("scenarios/chaos.json", "--seed", str(seed), "--swarm", "--swarm-version", "1")
+        yield ("scenarios/chaos.json", "--seed", str(seed), "--swarm", "--swarm-version", "1", "--style", "orchestration")
     mutants = subprocess.run([SAGASIM, "mutants"], capture_output=True, text=True, check=True).stdout.split()
     for m in mutants:
         name = m.split()[0]
