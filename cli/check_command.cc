@@ -7,13 +7,17 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <set>
 #include <thread>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/live.h"
 #include "cli/trace_file.h"
+#include "core/codec.h"
 #include "core/error.h"
 #include "kafka/runtime/env.h"
 #include "kafka/runtime/record.h"
@@ -27,6 +31,14 @@ namespace {
 
 // Unreadable records named one by one in the report; the rest are counted.
 constexpr size_t kUnreadableShown = 20;
+
+// A decimal header value (dlq.partition, dlq.offset); nullopt if it is not one.
+std::optional<int64_t> parse_int64(std::string_view s) {
+  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  int64_t n = 0;
+  for (char c : s) n = n * 10 + (c - '0');
+  return n;
+}
 
 // Who produced an event, from its id: `serve` makes "<instance>-<12 hex>-<n>"
 // (kafka/runtime/env.h), `place` makes "<run>-place-<n>".
@@ -73,6 +85,8 @@ struct Snapshot {
   size_t poison = 0;
   std::vector<std::string> unreadable;  // where each poison record is, and why (the first few)
   size_t placed_records = 0;
+  size_t out_of_scope_records = 0;     // skipped by --run-id/--since/--until
+  std::set<std::string> in_scope;      // the instances judged, when scoped
   int64_t unsent = 0;  // outbox rows committed but not yet acknowledged by the broker
   sim::RunResult result;
   std::vector<inv::Violation> violations;
@@ -116,6 +130,15 @@ void write_live_trace(const std::string& path, const sim::SagaDefinition& saga, 
 
 int check_command(const Program& program, const CheckArgs& args) {
   kafka::Config config = load_kafka_config(args.kafka);
+  // The scope: which instances are judged.
+  const bool scoped = !args.run_ids.empty() || !args.since.empty() || !args.until.empty();
+  std::optional<int64_t> since_ms, until_ms;
+  if (!args.since.empty()) since_ms = parse_timestamp(args.since, "--since", "").us / 1000;
+  if (!args.until.empty()) until_ms = parse_timestamp(args.until, "--until", "").us / 1000;
+  if (since_ms && until_ms && *since_ms >= *until_ms)
+    throw InputError("--until", "", fmt::format("{} is not after --since {}", args.until, args.since));
+  for (const std::string& run : args.run_ids)
+    if (run.empty()) throw InputError("--run-id", "", "expected a run id, got an empty one");
   LiveSetup live = live_setup(program, args.live);
   live.scenario.liveness_bound = Duration::millis(args.liveness_bound_ms);
   const sim::SagaDefinition& saga = *live.saga;
@@ -177,44 +200,132 @@ int check_command(const Program& program, const CheckArgs& args) {
   }
 
   const std::vector<std::string> topics = saga.topics(style);
+  const std::string prefix = args.kafka.prefix();
+  std::vector<std::string> physical, dlqs;  // with the namespace's prefix
+  for (const std::string& t : topics) {
+    physical.push_back(prefix + t);
+    dlqs.push_back(kafka::dlq_topic(prefix + t));
+  }
+  if (!config.get("client.id")) config.set("client.id", prefix + "sagasim-check", "check");
   auto interned_topic = [&](const std::string& t) -> std::string_view {
-    for (const std::string& s : topics)
-      if (s == t) return s;
+    for (size_t i = 0; i < topics.size(); ++i)
+      if (physical[i] == t) return topics[i];
     return "?";
   };
+
+  auto in_run = [&](const std::string& instance) {
+    if (args.run_ids.empty()) return true;
+    return std::any_of(args.run_ids.begin(), args.run_ids.end(), [&](const std::string& run) {
+      return instance.size() > run.size() && instance.compare(0, run.size(), run) == 0 && instance[run.size()] == '-';
+    });
+  };
+  auto in_window = [&](std::optional<int64_t> ts) {
+    if (!since_ms && !until_ms) return true;
+    if (!ts) return false;
+    return (!since_ms || *ts >= *since_ms) && (!until_ms || *ts < *until_ms);
+  };
+
   auto take_snapshot = [&](Snapshot& snap) -> bool {
-    kafka::Result<std::vector<kafka::ReadRecord>> records = kafka::read_topics(config, topics, Duration::seconds(120));
+    kafka::Result<std::vector<kafka::ReadRecord>> records =
+        kafka::read_topics(config, physical, Duration::seconds(120), prefix + "sagasim-reader");
     if (!records.ok()) {
       std::cerr << program.name << ": cannot read the saga topics: " << records.error().to_string() << "\n";
       return false;
     }
+    // What the services dead-lettered, by where it was read: a record that
+    // decodes but that a handler refused (a PlaceOrder that contradicts
+    // itself) is poison too, and never part of the saga.
+    std::map<std::tuple<std::string, int32_t, int64_t>, std::string> refused;
+    {
+      kafka::Result<std::vector<kafka::ReadRecord>> dead =
+          kafka::read_topics(config, dlqs, Duration::seconds(120), prefix + "sagasim-reader");
+      if (!dead.ok()) {
+        std::cerr << program.name << ": cannot read the dead-letter topics: " << dead.error().to_string() << "\n";
+        return false;
+      }
+      for (const kafka::ReadRecord& d : dead.value()) {
+        std::string topic, error;
+        std::optional<int64_t> partition, offset;
+        for (const auto& [k, v] : d.headers) {
+          if (k == "dlq.topic") topic = v;
+          else if (k == "dlq.error") error = v;
+          else if (k == "dlq.partition" || k == "dlq.offset") {
+            const std::optional<int64_t> n = parse_int64(v);
+            (k == "dlq.partition" ? partition : offset) = n;
+          }
+        }
+        if (!topic.empty() && partition && offset)
+          refused.emplace(std::make_tuple(topic, static_cast<int32_t>(*partition), *offset), error);
+      }
+    }
+
+    // Every record, decoded once, with the instance it belongs to (the
+    // event's correlation id, else its key; an undecodable record's key).
+    struct Read {
+      const kafka::ReadRecord* r;
+      EventPtr event;     // null: poison
+      std::string why;    // for poison
+      std::string instance;
+    };
+    std::vector<Read> read;
+    read.reserve(records.value().size());
+    std::map<std::string, int64_t> first_ms;  // instance -> its first record's timestamp
+    for (const kafka::ReadRecord& r : records.value()) {
+      kafka::RecordView view{r.topic, r.partition, r.offset, r.has_key, r.key, r.value, r.headers};
+      Read x{&r, nullptr, {}, r.has_key ? r.key : std::string()};
+      auto decoded = kafka::decode_record(view, registry);
+      if (auto* e = std::get_if<EventPtr>(&decoded)) {
+        x.instance = (*e)->correlation_id.empty() ? (*e)->key : (*e)->correlation_id;
+        auto dl = refused.find(std::make_tuple(r.topic, to_int(r.partition), to_int(r.offset)));
+        if (dl == refused.end()) x.event = *e;
+        else x.why = dl->second.empty() ? view.where() + ": dead-lettered" : dl->second;
+      } else {
+        x.why = std::get<std::string>(decoded);
+      }
+      if (r.timestamp_ms && !x.instance.empty()) {
+        auto [it, fresh] = first_ms.emplace(x.instance, *r.timestamp_ms);
+        if (!fresh) it->second = std::min(it->second, *r.timestamp_ms);
+      }
+      read.push_back(std::move(x));
+    }
+    auto in_scope = [&](const Read& x) {
+      if (!scoped) return true;
+      if (x.instance.empty()) return args.run_ids.empty() && in_window(x.r->timestamp_ms);
+      if (!in_run(x.instance)) return false;
+      auto f = first_ms.find(x.instance);
+      return in_window(f == first_ms.end() ? std::nullopt : std::optional<int64_t>(f->second));
+    };
+
     const std::unique_ptr<sim::SagaRun> run = make_run();
     static_cast<sim::InstanceWords&>(snap.result.instances) = saga.instance_words();
     LiveOpening scratch;
     run->open(scratch);
-    for (const kafka::ReadRecord& r : records.value()) {
-      ++snap.records;
-      kafka::RecordView view{r.topic, r.partition, r.offset, r.has_key, r.key, r.value, r.headers};
-      auto decoded = kafka::decode_record(view, registry);
-      auto* e = std::get_if<EventPtr>(&decoded);
-      if (!e) {
-        ++snap.poison;  // the services dead-lettered it; it carries no saga effect
-        if (snap.unreadable.size() < kUnreadableShown)
-          snap.unreadable.push_back(fmt::format("{}: {}", view.where(), std::get<std::string>(decoded)));
+    for (const Read& x : read) {
+      const kafka::ReadRecord& r = *x.r;
+      if (!in_scope(x)) {
+        ++snap.out_of_scope_records;
         continue;
       }
-      EventPtr logged = *e;
+      if (scoped && !x.instance.empty()) snap.in_scope.insert(x.instance);
+      ++snap.records;
+      if (!x.event) {
+        ++snap.poison;  // the services dead-lettered it; it carries no saga effect
+        if (snap.unreadable.size() < kUnreadableShown) snap.unreadable.push_back(x.why);
+        continue;
+      }
+      EventPtr logged = x.event;
       // The trace shows each record as it is on the wire (the version its
       // producer wrote), as the simulator's does; the checks read types and ids only.
       if (!args.trace.empty()) {
+        kafka::RecordView view{r.topic, r.partition, r.offset, r.has_key, r.key, r.value, r.headers};
         logged = std::make_shared<const Event>(decode_event(r.value, nullptr, view.where()));
-        snap.decisions.push_back(saga.decision(**e));
+        snap.decisions.push_back(saga.decision(*x.event));
       }
       snap.log.push_back(inv::LoggedEvent{interned_topic(r.topic), to_int(r.partition), to_int(r.offset), logged});
-      if (producer_of(**e) == "client") {
-        ++snap.placed_records;
-        run->placed(**e);
-      }
+      if (producer_of(*x.event) == "client") ++snap.placed_records;
+      // The saga knows its placing records by their type (the order saga's
+      // PlaceOrder), whoever wrote them: `place` or a client of its own.
+      run->placed(*x.event);
     }
     auto stores = open_stores();
     for (const auto& [name, store] : stores) snap.unsent += store->unpublished_count();
@@ -228,6 +339,12 @@ int check_command(const Program& program, const CheckArgs& args) {
   // for a second. Deciding comes before compensating (a refund follows the
   // cancellation), so "all decided" alone would judge a saga halfway through
   // its compensation.
+  // Progress while waiting: one line rewritten in place on a terminal, else
+  // a line every kProgressEvery (a log file gets a few lines, not one a second).
+  constexpr auto kProgressEvery = std::chrono::seconds(5);
+  const bool terminal = isatty(STDERR_FILENO) == 1;
+  std::optional<Clock::time_point> last_progress;
+  size_t progress_width = 0;
   Snapshot snap;
   size_t records_before = SIZE_MAX;
   bool quiet = false;
@@ -236,13 +353,23 @@ int check_command(const Program& program, const CheckArgs& args) {
     if (!take_snapshot(snap)) return 1;
     quiet = snap.result.instances.undecided == 0 && snap.unsent == 0 && snap.records == records_before;
     if (quiet || Clock::now() >= deadline) break;
-    if (!args.json && records_before != SIZE_MAX)
-      std::cerr << fmt::format("waiting: {} of {} {} undecided, {} outbox rows unsent, {} records so far\n",
-                               snap.result.instances.undecided, snap.result.instances.total, noun, snap.unsent,
-                               snap.records);
+    if (!args.json && records_before != SIZE_MAX) {
+      const std::string line =
+          fmt::format("waiting: {} of {} {} undecided, {} outbox rows unsent, {} records so far",
+                      snap.result.instances.undecided, snap.result.instances.total, noun, snap.unsent, snap.records);
+      if (terminal) {
+        std::cerr << "\r" << line << std::string(progress_width > line.size() ? progress_width - line.size() : 0, ' ')
+                  << std::flush;
+        progress_width = line.size();
+      } else if (!last_progress || Clock::now() - *last_progress >= kProgressEvery) {
+        std::cerr << line << "\n";
+        last_progress = Clock::now();
+      }
+    }
     records_before = snap.records;
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
+  if (progress_width > 0) std::cerr << "\r" << std::string(progress_width, ' ') << "\r" << std::flush;
   if (!quiet && args.wait_s > 0 && !args.json)
     std::cerr << fmt::format("{} check: not quiet after --wait {} s ({} {} undecided, {} outbox rows unsent); "
                              "judging what is there\n",
@@ -250,7 +377,24 @@ int check_command(const Program& program, const CheckArgs& args) {
 
   if (!args.trace.empty()) write_live_trace(args.trace, saga, snap);
 
-  std::vector<inv::Violation> violations = std::move(snap.violations);
+  std::vector<inv::Violation> violations;
+  // Scoped: an instance outside the scope is not judged, even where the
+  // saga's checks found it in the stores (which hold every run's). What
+  // belongs to no instance (money and stock conservation) is the whole
+  // deployment's, and is judged as it is.
+  size_t outside_scope = 0;
+  for (inv::Violation& v : snap.violations) {
+    if (scoped && !v.entity.empty() && !snap.in_scope.contains(v.entity)) ++outside_scope;
+    else violations.push_back(std::move(v));
+  }
+  std::string scope;
+  if (scoped) {
+    std::vector<std::string> parts;
+    for (const std::string& run : args.run_ids) parts.push_back("run " + run);
+    if (!args.since.empty()) parts.push_back("since " + args.since);
+    if (!args.until.empty()) parts.push_back("until " + args.until);
+    for (const std::string& p : parts) scope += (scope.empty() ? "" : ", ") + p;
+  }
   // As in the simulator: a record the services cannot read went to a DLQ
   // instead of into the saga. Unless the caller knows why (--allow-poison).
   if (!args.allow_poison) {
@@ -286,6 +430,13 @@ int check_command(const Program& program, const CheckArgs& args) {
                         {"outbox_unsent", snap.unsent},
                         {"quiet", quiet},
                         {"violations", nlohmann::json::array()}};
+    if (scoped) {
+      j["scope"] = {{"run_ids", args.run_ids},
+                    {"since", args.since.empty() ? nlohmann::json() : nlohmann::json(args.since)},
+                    {"until", args.until.empty() ? nlohmann::json() : nlohmann::json(args.until)},
+                    {"records_outside", snap.out_of_scope_records},
+                    {"violations_outside", outside_scope}};
+    }
     for (const inv::Violation& v : violations)
       j["violations"].push_back({{"invariant", v.invariant}, {"entity", v.entity}, {"message", v.message},
                                  {"events", v.entity.empty() ? std::vector<std::string>{} : events_of(v.entity)}});
@@ -293,6 +444,11 @@ int check_command(const Program& program, const CheckArgs& args) {
   } else {
     std::cout << fmt::format("checked {} {} placed, {} records in the saga topics ({} poison, dead-lettered)\n",
                              n.total, noun, snap.records, snap.poison);
+    if (scoped)
+      std::cout << fmt::format("  scope: {} ({} records of other {} skipped{})\n", scope, snap.out_of_scope_records,
+                               noun,
+                               outside_scope > 0 ? fmt::format(", {} violations of theirs not judged", outside_scope)
+                                                 : std::string());
     std::cout << fmt::format("  {}: {} {}, {} {}, {} {}\n", noun, n.completed, n.completed_word, n.compensated,
                              n.compensated_word, n.undecided, n.undecided_word);
     for (const auto& [path, count] : snap.result.paths) std::cout << fmt::format("    {:<30} {}\n", path, count);

@@ -20,9 +20,36 @@ void add_kafka_options(CLI::App& cmd, KafkaArgs& args) {
   cmd.add_option("--replication-factor", args.replication_factor,
                  "Replicas of each topic when it is created (-1: the broker's default)")
       ->check(CLI::Range(-1, 16));
+  cmd.add_option("--namespace", args.ns,
+                 fmt::format("The deployment's namespace: every topic, consumer group and client.id of it starts "
+                             "with NS. (\"team-a\" -> topic team-a.orders, group team-a.payment), so deployments "
+                             "share a cluster without colliding. Give every command of one deployment the same one. "
+                             "Letters, digits, '.', '_' and '-' (default ${}; none when unset)",
+                             kNamespaceEnv))
+      ->envname(kNamespaceEnv);
+}
+
+void check_namespace(const std::string& ns) {
+  if (ns.empty()) return;
+  const std::string where = fmt::format("--namespace (or ${})", kNamespaceEnv);
+  if (ns.size() > 200) throw InputError(where, "", fmt::format("'{}...' is longer than 200 characters", ns.substr(0, 20)));
+  for (size_t i = 0; i < ns.size(); ++i) {
+    const char c = ns[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    if (!ok)
+      throw InputError(where, "",
+                       fmt::format("'{}' has {} at position {}: a namespace becomes part of topic names, which "
+                                   "allow only letters, digits, '.', '_' and '-'",
+                                   ns, static_cast<unsigned char>(c) < 0x20 || c == 0x7f
+                                           ? fmt::format("control character 0x{:02x}", static_cast<unsigned char>(c))
+                                           : fmt::format("'{}'", c),
+                                   i + 1));
+  }
 }
 
 kafka::Config load_kafka_config(const KafkaArgs& args) {
+  check_namespace(args.ns);
   kafka::Result<kafka::Config> c = kafka::Config::load(args.properties);
   if (!c.ok()) throw InputError(args.properties, "", c.error().to_string());
   kafka::Config config = std::move(c).value();
@@ -93,8 +120,8 @@ std::vector<kafka::NewTopic> saga_topics(const sim::SagaDefinition& saga, std::s
                                          const KafkaArgs& args) {
   std::vector<kafka::NewTopic> out;
   for (const std::string& t : saga.topics(style)) {
-    out.push_back({t, args.partitions, args.replication_factor});
-    out.push_back({t + ".dlq", 1, args.replication_factor});
+    out.push_back({args.prefix() + t, args.partitions, args.replication_factor});
+    out.push_back({args.prefix() + t + ".dlq", 1, args.replication_factor});
   }
   return out;
 }

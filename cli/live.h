@@ -37,10 +37,21 @@ struct KafkaArgs {
   std::vector<std::string> overrides;  // --kafka-set key=value
   int partitions = 3;                  // of each saga topic, when created
   int replication_factor = -1;         // -1: the broker's default.replication.factor
+  // --namespace NS (or $SAGASIM_NAMESPACE): the deployment's namespace, put
+  // with a dot before every topic and consumer group (and client.id) this
+  // deployment uses: "team-a" -> "team-a.orders", group "team-a.payment".
+  std::string ns;
+  // "NS." or "" (no namespace).
+  std::string prefix() const { return ns.empty() ? std::string() : ns + "."; }
 };
+inline constexpr const char* kNamespaceEnv = "SAGASIM_NAMESPACE";
 void add_kafka_options(CLI::App& cmd, KafkaArgs& args);
-// The client configuration; InputError naming the file:line or the override.
+// The client configuration; InputError naming the file:line or the override,
+// or a namespace Kafka would refuse in a topic name (check_namespace).
 kafka::Config load_kafka_config(const KafkaArgs& args);
+// InputError (naming --namespace, or the environment variable) unless `ns`
+// is empty or 1-200 characters of Kafka's topic alphabet [A-Za-z0-9._-].
+void check_namespace(const std::string& ns);
 
 // What names the live saga and its workload: --saga, --scenario, --seed,
 // --style, --mutant.
@@ -64,7 +75,8 @@ struct LiveSetup {
 // (the runtime mutants break the simulator's runtime, not the Kafka one).
 LiveSetup live_setup(const Program& program, const LiveArgs& args);
 
-// The saga's topics (in the style) and their dead-letter topics.
+// The saga's topics (in the style) and their dead-letter topics, each with
+// the namespace's prefix.
 std::vector<kafka::NewTopic> saga_topics(const sim::SagaDefinition& saga, std::string_view style,
                                          const KafkaArgs& args);
 
@@ -149,6 +161,11 @@ struct CheckArgs {
   bool json = false;
   std::string trace;  // write the live run as a sagasim trace here
   bool allow_poison = false;  // dead-lettered records do not fail records_readable
+  // The scope: judge only the instances placed by these runs (ids
+  // "<run>-...", as `place --run-id` makes them) and/or whose first record's
+  // Kafka timestamp is in [since, until) (RFC 3339 UTC). Empty: every one.
+  std::vector<std::string> run_ids;
+  std::string since, until;
 };
 int check_command(const Program& program, const CheckArgs& args);
 

@@ -84,6 +84,15 @@ class LiveCommands final : public Command {
                        "An instance must be decided within this long of being placed (default 120000; a scenario's "
                        "bound is for simulated time)")
         ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+    check_->add_option("--run-id", check_args_.run_ids,
+                       "Judge only the instances of this run: ids starting with RUN- (`place` prints its run id; "
+                       "`place --run-id RUN` sets it). Repeatable. Money and stock conservation stay the whole "
+                       "deployment's");
+    check_->add_option("--since", check_args_.since,
+                       "Judge only the instances whose first record's Kafka timestamp is at or after this time, "
+                       "RFC 3339 UTC (2026-05-01T12:00:00Z)");
+    check_->add_option("--until", check_args_.until,
+                       "... and before this time (RFC 3339 UTC)");
     check_->add_flag("--json", check_args_.json, "Print one JSON object");
     check_->add_flag("--allow-poison", check_args_.allow_poison,
                      "Records no service could read (each dead-lettered) are counted but do not fail records_readable: "
@@ -94,6 +103,8 @@ class LiveCommands final : public Command {
                                    prog, prog));
     check_->footer("Give it the --scenario, --seed and --style that `serve` had: it judges against the same opening "
                    "state (a database opened from another workload is refused).\n"
+                   "Without --run-id/--since/--until it judges every instance ever placed on the topics; on a "
+                   "long-lived cluster, scope it to a run or a time window.\n"
                    "Exit codes: 0 every invariant holds, 1 a violation (the instance and its events are printed) or "
                    "the topics could not be read, 2 bad input.");
   }

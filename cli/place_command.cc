@@ -84,7 +84,10 @@ int place_command(const Program& program, const PlaceArgs& args) {
                                                 saga.name(), run->placements(), noun, args.count));
   PayloadRegistry registry;
   for (const auto& service : run->make_services()) service->register_payloads(registry);
-  const std::vector<std::string> topic_names = saga.topics(live.scenario.style);
+  const std::string prefix = args.kafka.prefix();
+  std::vector<std::string> topic_names;
+  for (const std::string& t : saga.topics(live.scenario.style)) topic_names.push_back(prefix + t);
+  if (!config.get("client.id")) config.set("client.id", prefix + "sagasim-place-" + run_id, "place");
 
   {
     kafka::Result<kafka::Admin> admin = kafka::Admin::create(config, quiet_hooks());
@@ -101,7 +104,7 @@ int place_command(const Program& program, const PlaceArgs& args) {
   if (args.wait_s > 0) {
     kafka::Consumer::Hooks hooks;
     hooks.on_log = quiet_hooks().on_log;
-    kafka::Result<kafka::Consumer> c = kafka::Consumer::create(config, "sagasim-place-orders", std::move(hooks));
+    kafka::Result<kafka::Consumer> c = kafka::Consumer::create(config, prefix + "sagasim-place-orders", std::move(hooks));
     if (!c.ok()) throw InputError("--kafka", "", c.error().to_string());
     decisions.emplace(std::move(c).value());
     kafka::Result<kafka::Admin> admin = kafka::Admin::create(config, quiet_hooks());
@@ -194,7 +197,7 @@ int place_command(const Program& program, const PlaceArgs& args) {
     for (const auto& [topic, e] : client.pending) {
       const std::string value = encode_event(*e, registry);
       for (;;) {
-        kafka::Status s = p.send(topic, e->key, value, kafka::record_headers(*e), 0);
+        kafka::Status s = p.send(prefix + topic, e->key, value, kafka::record_headers(*e), 0);
         if (s.ok()) break;
         if (s.error().code != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
           std::cerr << program.name << ": cannot send " << e->key << ": " << s.error().to_string() << "\n";

@@ -63,6 +63,7 @@ int serve_command(const Program& program, const ServeArgs& args) {
   options.instance_id = instance;
   options.kafka = std::move(config);
   options.db_path = args.db;
+  options.prefix = args.kafka.prefix();
   options.topics = saga_topics(saga, live.scenario.style, args.kafka);
   options.commit_interval = Duration::millis(args.commit_interval_ms);
   options.durable_offsets = args.fsync;

@@ -31,6 +31,7 @@
 
 #include "core/codec.h"
 #include "core/store.h"
+#include "core/trace_context.h"
 
 namespace sagasim {
 
@@ -112,6 +113,10 @@ class Context {
     e->correlation_id = cause_ && !cause_->correlation_id.empty() ? cause_->correlation_id : key;
     e->causation_id = cause_ ? cause_->event_id : std::string();
     e->key = std::move(key);
+    // A client's trace goes on (core/trace_context.h); else it is derived.
+    if (cause_)
+      if (std::optional<std::string> tp = continued_traceparent(*cause_, e->event_id))
+        e->headers.emplace_back(kTraceparentHeader, std::move(*tp));
     e->payload = std::make_shared<PayloadOf<T>>(std::move(payload));
     EventPtr ptr = std::move(e);
     txn_.publish(std::string(topic), ptr);

@@ -1,17 +1,34 @@
-// W3C Trace Context for saga events, derived from the envelope alone.
+// W3C Trace Context for saga events.
 //
-//   traceparent: 00-<trace-id: 32 hex>-<parent-id: 16 hex>-01
+//   traceparent: 00-<trace-id: 32 hex>-<parent-id: 16 hex>-<flags: 2 hex>
 //
-// The trace id is a hash of the event's correlation id (the saga instance:
-// the order), so every event of one order is in one trace, in every runtime
-// and across restarts, without storing anything; the span id is a hash of the
-// event id, and the parent span is the hash of its causation id. Production
-// sends it as a Kafka header beside every saga record (kafka/runtime/record.h),
-// so an OpenTelemetry-aware consumer or tracing backend joins the saga's trace.
-// Pure functions: deterministic, no randomness, safe in every layer.
+// Derived, by default: the trace id is a hash of the event's correlation id
+// (the saga instance: the order), so every event of one order is in one
+// trace, in every runtime and across restarts, without storing anything; the
+// span id is a hash of the event id, and the parent span is the hash of its
+// causation id.
+//
+// Continued, when a client started the trace: a command that arrives with a
+// valid `traceparent` (a Kafka header, or the envelope's `headers`; the
+// production runtime copies the Kafka header into the event's headers,
+// kafka/runtime/record.h) keeps it as its own. Every event caused by an event
+// that carries one (Context::emit, core/service.h) is given, in its envelope's
+// `headers`, the same trace id and flags with its own span id (the hash of its
+// event id); its parent span is its cause's span (for the command, the client's span).
+// The simulator's events never
+// carry one, so its traces (and their hashes) are unchanged. A malformed
+// traceparent (W3C: version 00, a 32-hex trace id and a 16-hex span id, lower
+// case, neither all zeros, 2-hex flags) is ignored: the trace is derived.
+//
+// Production sends it as a Kafka header beside every saga record
+// (kafka/runtime/record.h), so an OpenTelemetry-aware consumer or tracing
+// backend joins the saga's trace. Pure functions: deterministic, no
+// randomness, safe in every layer.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,9 +62,54 @@ inline std::string trace_id_of(std::string_view correlation_id) {
 // 16 hex digits: one event's span.
 inline std::string span_id_of(std::string_view event_id) { return fmt::format("{:016x}", trace_hash64(event_id)); }
 
-// The traceparent that travels with `e`: its saga's trace, its own span.
+inline constexpr std::string_view kTraceparentHeader = "traceparent";
+
+// A parsed W3C traceparent.
+struct TraceParent {
+  std::string trace_id;  // 32 lower-case hex, not all zeros
+  std::string span_id;   // 16 lower-case hex, not all zeros: the sender's span
+  std::string flags;     // 2 hex ("01": sampled)
+  std::string to_string() const { return "00-" + trace_id + "-" + span_id + "-" + flags; }
+};
+
+// The traceparent in `s`, or nullopt when it breaks the W3C rules for
+// version 00 (exactly 55 characters; lower-case hex; trace and span ids not
+// all zeros).
+inline std::optional<TraceParent> parse_traceparent(std::string_view s) {
+  auto hex = [](std::string_view h) {
+    return std::all_of(h.begin(), h.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  };
+  auto zeros = [](std::string_view h) { return std::all_of(h.begin(), h.end(), [](char c) { return c == '0'; }); };
+  if (s.size() != 55 || s.substr(0, 3) != "00-" || s[35] != '-' || s[52] != '-') return std::nullopt;
+  const std::string_view trace = s.substr(3, 32), span = s.substr(36, 16), flags = s.substr(53, 2);
+  if (!hex(trace) || !hex(span) || !hex(flags) || zeros(trace) || zeros(span)) return std::nullopt;
+  return TraceParent{std::string(trace), std::string(span), std::string(flags)};
+}
+
+// The valid traceparent among `e`'s envelope headers, if any (the last one
+// of that name).
+inline std::optional<TraceParent> carried_traceparent(const Event& e) {
+  for (auto it = e.headers.rbegin(); it != e.headers.rend(); ++it)
+    if (it->first == kTraceparentHeader) return parse_traceparent(it->second);
+  return std::nullopt;
+}
+
+// The traceparent that travels with `e`: the one it carries (a client's
+// command, or an event of a continued trace), else its saga's derived trace
+// and its own span.
 inline std::string traceparent_of(const Event& e) {
+  if (std::optional<TraceParent> carried = carried_traceparent(e)) return carried->to_string();
   return "00-" + trace_id_of(e.correlation_id.empty() ? e.key : e.correlation_id) + "-" + span_id_of(e.event_id) + "-01";
+}
+
+// The traceparent of an event `event_id` caused by `cause`, when `cause`
+// continues a client's trace: the cause's trace id and flags, a span of its
+// own. nullopt: derive it (traceparent_of).
+inline std::optional<std::string> continued_traceparent(const Event& cause, std::string_view event_id) {
+  std::optional<TraceParent> parent = carried_traceparent(cause);
+  if (!parent) return std::nullopt;
+  parent->span_id = span_id_of(event_id);
+  return parent->to_string();
 }
 
 }  // namespace sagasim

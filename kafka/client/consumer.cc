@@ -172,6 +172,13 @@ std::optional<std::string_view> Message::header(std::string_view name) const {
   return found;
 }
 
+std::optional<int64_t> Message::timestamp_ms() const {
+  rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  const int64_t ts = rd_kafka_message_timestamp(m_.get(), &type);
+  if (type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0) return std::nullopt;
+  return ts;
+}
+
 std::string Message::where() const {
   return location(m_->rkt ? rd_kafka_topic_name(m_->rkt) : "?", m_->partition, m_->offset);
 }

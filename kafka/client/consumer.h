@@ -76,6 +76,9 @@ class Message {
   // Headers in order; a null header value reads as empty.
   std::vector<std::pair<std::string_view, std::string_view>> headers() const;
   std::optional<std::string_view> header(std::string_view name) const;  // the last one of that name
+  // The record's timestamp in ms since the epoch (its producer's create time,
+  // or the broker's append time on a LogAppendTime topic); nullopt if none.
+  std::optional<int64_t> timestamp_ms() const;
   // "topic saga.orders partition 2 offset 17": the `where` for decode_event (core/codec.h).
   std::string where() const;
 

@@ -26,6 +26,18 @@ std::variant<EventPtr, std::string> decode_record(const RecordView& record, cons
                        "the saga's order would break",
                        record.where(), record.has_key ? fmt::format("'{}'", record.key) : std::string("(null)"), e.key);
   }
+  // A client's trace context travels as a Kafka header (W3C Trace Context,
+  // as OpenTelemetry's Kafka instrumentations send it): the event carries it
+  // on, and what it causes continues the trace (core/trace_context.h). A
+  // malformed one is ignored, as W3C asks.
+  for (auto it = record.headers.rbegin(); it != record.headers.rend(); ++it) {
+    if (it->first != kTraceparentHeader) continue;
+    if (parse_traceparent(it->second)) {
+      std::erase_if(e.headers, [](const auto& h) { return h.first == kTraceparentHeader; });
+      e.headers.emplace_back(std::string(kTraceparentHeader), it->second);
+    }
+    break;
+  }
   return std::make_shared<const Event>(std::move(e));
 }
 
@@ -36,8 +48,9 @@ Headers record_headers(const Event& e) {
   h.emplace_back("event_type", e.type);
   h.emplace_back("correlation_id", e.correlation_id);
   h.emplace_back("causation_id", e.causation_id);  // every record has one: empty for a client's command
-  h.emplace_back("traceparent", traceparent_of(e));
-  h.insert(h.end(), e.headers.begin(), e.headers.end());
+  h.emplace_back(std::string(kTraceparentHeader), traceparent_of(e));
+  for (const auto& kv : e.headers)
+    if (kv.first != kTraceparentHeader) h.push_back(kv);  // said once, above
   return h;
 }
 

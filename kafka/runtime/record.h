@@ -45,12 +45,15 @@ struct RecordView {
   std::string where() const;
 };
 
-// The event, or why the record is poison.
+// The event, or why the record is poison. A valid W3C `traceparent` among
+// the record's Kafka headers is put into the event's headers (replacing the
+// envelope's), so that what it causes continues the client's trace.
 std::variant<EventPtr, std::string> decode_record(const RecordView& record, const PayloadRegistry& registry);
 
 // Headers of an outgoing saga record: event_id, event_type, correlation_id,
-// causation_id (when there is one), traceparent (core/trace_context.h), then
-// the event's own headers.
+// causation_id (empty for a client's command), traceparent (the one the event
+// carries, else derived: core/trace_context.h), then the event's own headers
+// (its traceparent said once).
 Headers record_headers(const Event& e);
 
 // Headers of a dead-lettered record (see the top of this file).

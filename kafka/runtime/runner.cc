@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/trace_context.h"
 
 namespace sagasim::kafka {
 
@@ -45,11 +46,21 @@ LogLevel level_of_syslog(int level) {
   return LogLevel::kDebug;
 }
 
+RunnerOptions with_client_id(RunnerOptions o, std::string_view service) {
+  if (!o.kafka.get("client.id"))
+    o.kafka.set("client.id", instance_client_id(o.prefix, service, o.instance_id), "the service instance");
+  return o;
+}
+
 }  // namespace
+
+std::string instance_client_id(std::string_view prefix, std::string_view service, std::string_view instance) {
+  return fmt::format("{}sagasim-{}-{}", prefix, service, instance);
+}
 
 ServiceRunner::ServiceRunner(Service& service, RunnerOptions options, JsonLog& log)
     : service_(service),
-      options_(std::move(options)),
+      options_(with_client_id(std::move(options), service.name())),
       log_(log),
       registry_(registry_of(service, options_.pins)),
       store_(options_.db_path, service, registry_, store_options(options_)),
@@ -94,7 +105,9 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
 bool ServiceRunner::start() {
   if (phase_ != Phase::kNew) throw std::logic_error("ServiceRunner::start() called twice");
   phase_ = Phase::kFailedToStart;  // until the end of this function
-  log_.info("starting", {{"db", options_.db_path}, {"kafka", options_.kafka.redacted()}});
+  log_.info("starting", {{"db", options_.db_path},
+                         {"kafka", options_.kafka.redacted()},
+                         {"group", options_.prefix + std::string(service_.name())}});
   try {
     create_topics();
   } catch (const std::runtime_error& e) {
@@ -134,12 +147,12 @@ bool ServiceRunner::start() {
   ch.on_log = librdkafka_log("consumer");
   ch.on_error = on_error("consumer");
   ch.on_rebalance = [this](RebalanceKind k, const std::vector<TopicPartition>& tps) { on_rebalance(k, tps); };
-  Result<Consumer> consumer = Consumer::create(options_.kafka, service_.name(), std::move(ch));
+  Result<Consumer> consumer = Consumer::create(options_.kafka, options_.prefix + std::string(service_.name()), std::move(ch));
   if (!consumer.ok()) throw InputError("--kafka", "", consumer.error().to_string());
   consumer_ = std::make_unique<Consumer>(std::move(consumer).value());
 
   std::vector<std::string> topics;
-  for (std::string_view t : service_.subscriptions()) topics.emplace_back(t);
+  for (std::string_view t : service_.subscriptions()) topics.push_back(options_.prefix + std::string(t));
   if (Status s = consumer_->subscribe(topics); !s.ok()) {
     log_.error("fatal", {{"error", s.error().to_string()}});
     return false;
@@ -358,6 +371,7 @@ void ServiceRunner::handle(const Message& m, std::vector<OutboxEntry>& out) {
                            {"event_id", event.event_id},
                            {"correlation_id", event.correlation_id},
                            {"causation_id", event.causation_id},
+                           {"traceparent", traceparent_of(event)},
                            {"outcome", outcome == Outcome::Processed   ? "processed"
                                        : outcome == Outcome::Duplicate ? "duplicate"
                                                                        : "ignored"},
@@ -388,7 +402,8 @@ void ServiceRunner::send_row(const OutboxEntry& row, bool relayed) {
   if (auto it = unacked_.find(row.seq); it != unacked_.end() && !it->second) return;  // in flight
   if (relayed) ++counters_.relayed;
   sending_.try_emplace(row.seq, row);
-  send(row.topic, row.event->key, encode_event(*row.event, registry_), record_headers(*row.event), row.seq);
+  send(options_.prefix + row.topic, row.event->key, encode_event(*row.event, registry_), record_headers(*row.event),
+       row.seq);
 }
 
 void ServiceRunner::send(std::string_view topic, std::string_view key, std::string_view value,

@@ -72,7 +72,13 @@ struct RunnerOptions {
   std::string instance_id;  // "payment-2": owner of its outbox rows, and its log name
   Config kafka;             // the user's client properties (+ overrides)
   std::string db_path;      // the service's SQLite file, shared by its instances
-  // Topics created (idempotently) at start, with their partition counts.
+  // A deployment's namespace as a prefix ("team-a." or ""): put before every
+  // topic the service reads or writes and before its group id, so that two
+  // deployments share a cluster without sharing anything else. The service
+  // and its outbox name topics without it.
+  std::string prefix;
+  // Topics created (idempotently) at start, with their partition counts
+  // (with the prefix).
   std::vector<NewTopic> topics;
   Duration commit_interval = Duration::millis(100);
   Duration relay_interval = Duration::seconds(1);
@@ -95,6 +101,12 @@ struct RunnerOptions {
   std::string metrics_host = "127.0.0.1";
   Duration metrics_interval = Duration::seconds(1);
 };
+
+// The librdkafka client.id of a service instance, as the broker's tools show
+// it (kafka-consumer-groups --describe): "sagasim-payment-payment-2", with the
+// namespace prefix in front ("team-a.sagasim-payment-payment-2"). A client.id
+// in the user's configuration wins.
+std::string instance_client_id(std::string_view prefix, std::string_view service, std::string_view instance);
 
 struct RunnerCounters {
   uint64_t records = 0;      // consumed

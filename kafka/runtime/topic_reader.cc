@@ -10,7 +10,7 @@
 namespace sagasim::kafka {
 
 Result<std::vector<ReadRecord>> read_topics(const Config& config, const std::vector<std::string>& topics,
-                                            Duration timeout) {
+                                            Duration timeout, std::string_view group) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::microseconds(timeout.us);
   auto left = [&] {
@@ -35,7 +35,7 @@ Result<std::vector<ReadRecord>> read_topics(const Config& config, const std::vec
   Config reader = config;
   reader.set("enable.partition.eof", "true", "read_topics");
   // A group id is required by the client, but nothing joins or commits.
-  Result<Consumer> consumer = Consumer::create(reader, "sagasim-reader", std::move(hooks));
+  Result<Consumer> consumer = Consumer::create(reader, std::string(group), std::move(hooks));
   if (!consumer.ok()) return consumer.error();
   Consumer& c = consumer.value();
 
@@ -70,7 +70,7 @@ Result<std::vector<ReadRecord>> read_topics(const Config& config, const std::vec
       if (it == end.end() || to_int(m->offset()) >= it->second) continue;  // written after the snapshot
       next[tp] = std::max(next[tp], to_int(m->offset()) + 1);
       ReadRecord rec{tp.topic, m->partition(), m->offset(), m->has_key(), std::string(m->key()),
-                     std::string(m->value()), {}};
+                     std::string(m->value()), {}, m->timestamp_ms()};
       for (const auto& [k, v] : m->headers()) rec.headers.emplace_back(std::string(k), std::string(v));
       out.push_back(std::move(rec));
     } else if (auto* eof = std::get_if<EndOfPartition>(&r)) {

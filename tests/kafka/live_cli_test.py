@@ -2,6 +2,7 @@
 """Bad input to the production-mode commands (serve, place-orders, check):
 exit code 2 and a message naming the file, line, path or argument, before
 anything connects to Kafka; secrets are never echoed."""
+import os
 import pathlib
 import subprocess
 import sys
@@ -62,6 +63,18 @@ check("an unknown mutant names the saga's variants",
       "payment-no-dedupe")
 check("an unknown style names the known ones",
       run("check", *K, "--db", str(tmp / "p.db"), "--style", "sideways"), "sideways", "orchestration")
+for cmd in (["serve", "payment", "--db", str(tmp / "p.db")], ["place-orders", "--count", "1"],
+            ["check", "--db", str(tmp / "p.db")]):
+    check(f"{cmd[0]}: a namespace with a character topic names refuse",
+          run(*cmd, *K, "--namespace", "team a"), "--namespace", "' '", "position 5")
+    check(f"{cmd[0]}: a namespace from the environment is checked too",
+          subprocess.run([SAGASIM, *cmd, *K], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "SAGASIM_NAMESPACE": "team/a"}), "SAGASIM_NAMESPACE", "'/'")
+check("a namespace longer than 200 characters", run("check", *K, "--db", str(tmp / "p.db"), "--namespace", "n" * 201),
+      "longer than 200")
+for bad in (["--since", "2026-05-01T10:00:00+00:00"], ["--until", "tomorrow"], ["--run-id", ""],
+            ["--since", "2026-05-02T00:00:00Z", "--until", "2026-05-01T00:00:00Z"]):
+    check(f"check {' '.join(bad)}", run("check", *K, "--db", str(tmp / "p.db"), *bad), bad[-2])
 print(f"{passed} passed, {failed} failed")
 subprocess.run(["rm", "-rf", str(tmp)])
 sys.exit(1 if failed else 0)
