@@ -67,6 +67,7 @@ struct PartitionState {
   int64_t high = -1;             // the high watermark when last asked
   int64_t last_created_us = -1;  // the last record's producer time
   int64_t complete_us = -1;      // every record created before this has been read; -1 unknown
+  int64_t eof_at = -1;           // the partition's end when the consumer last reached it
 };
 
 std::string json_time(int64_t us) { return format_timestamp(Time{us}); }
@@ -292,6 +293,7 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
            {{"state", args.state}, {"group", args.group}, {"liveness_bound_ms", bound.ms()},
             {"partitions", starts.size()}, {"in_flight", checks->in_flight()}});
 
+  int exit_code = 0;
   auto save = [&] {
     nlohmann::json offsets = nlohmann::json::object();
     std::vector<kafka::CommitOffset> commit;
@@ -304,7 +306,15 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
                         {"style", style},             {"offsets", offsets},
                         {"violations", counts},       {"records", records_total},
                         {"unreadable_records", unreadable_total}, {"checks", checks->save()}};
-    write_atomically(args.state, j.dump());
+    try {
+      write_atomically(args.state, j.dump());
+    } catch (const std::exception& e) {
+      // Carrying on would report again after a restart what it cannot record.
+      log.error("state", {{"error", e.what()}});
+      exit_code = 1;
+      g_stop = true;
+      return;
+    }
     // The group's committed offsets only show its progress to the usual
     // tools (consumer-group lag); the state file is what a restart reads.
     if (!commit.empty())
@@ -353,11 +363,12 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
   auto next_watermarks = Clock::now();
   auto next_checkpoint = Clock::now() + std::chrono::milliseconds(args.checkpoint_interval_ms);
   auto last_error_log = Clock::now() - std::chrono::seconds(60);
+  size_t probe_round = 0;
   sim::LiveReport report;
-  int exit_code = 0;
   while (!g_stop) {
-    // Up to a batch of records, then the clock's work.
-    for (int i = 0; i < 500 && !g_stop; ++i) {
+    // Records until there are none for now (or for 200 ms), then the clock's work.
+    const auto batch_end = Clock::now() + std::chrono::milliseconds(200);
+    for (int i = 0; !g_stop && Clock::now() < batch_end; ++i) {
       kafka::PollResult r = c.poll(Duration::millis(i == 0 ? 100 : 0));
       if (auto* m = std::get_if<kafka::Message>(&r)) {
         const kafka::TopicPartition tp{std::string(m->topic()), m->partition()};
@@ -390,8 +401,9 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
         checks->on_record(inv::LoggedEvent{topic, to_int(tp.partition), to_int(m->offset()), *e}, report);
         emit(report);
       } else if (auto* eof = std::get_if<kafka::EndOfPartition>(&r)) {
-        parts[eof->tp].next = std::max(parts[eof->tp].next, to_int(eof->offset));
-        break;
+        PartitionState& ps = parts[eof->tp];
+        ps.next = std::max(ps.next, to_int(eof->offset));
+        ps.eof_at = to_int(eof->offset);
       } else if (auto* err = std::get_if<kafka::Error>(&r)) {
         if (err->fatal) {
           log.error("kafka", {{"error", err->to_string()}});
@@ -414,25 +426,34 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
     if (now >= next_watermarks) {
       next_watermarks = now + std::chrono::milliseconds(args.watermark_interval_ms);
       // How far the log has been read in time: a partition read up to its
-      // high watermark is complete up to now (less the append allowance); a
-      // lagging one up to its last record's creation. The broker away: no
-      // answer, no progress, no deadline judged on records not seen.
+      // end counts as complete up to now (less the append allowance), one
+      // behind up to its last record's creation; the checks are told the
+      // minimum. Its end is what librdkafka last heard in a fetch response
+      // (no request), or where the consumer last reached it. One
+      // partition's watermarks are asked of the broker each time, round the
+      // partitions: no answer (the broker away) and the clock stops, so no
+      // deadline is judged on records not seen.
       const int64_t asked_at = kafka::wall_now().us;
-      int64_t lag = 0, behind_us = 0;
-      bool answered = true;
-      for (auto& [tp, ps] : parts) {
-        kafka::Result<std::pair<Offset, Offset>> w = c.watermarks(tp, Duration::seconds(2));
-        if (!w.ok()) {
-          answered = false;
-          break;
+      auto probe = parts.begin();
+      std::advance(probe, static_cast<long>(probe_round++ % parts.size()));
+      kafka::Result<std::pair<Offset, Offset>> w = c.watermarks(probe->first, Duration::seconds(2));
+      if (w.ok()) {
+        std::map<kafka::TopicPartition, int64_t> behind;
+        for (const kafka::Consumer::PartitionLag& l : c.lag()) behind[l.tp] = l.lag;
+        probe->second.high = to_int(w.value().second);
+        int64_t lag = 0, behind_us = 0;
+        for (auto& [tp, ps] : parts) {
+          auto b = behind.find(tp);
+          int64_t n = b != behind.end() ? b->second : ps.eof_at >= 0 && ps.next >= ps.eof_at ? 0 : -1;
+          if (&ps == &probe->second) n = std::max<int64_t>(0, ps.high - std::max<int64_t>(ps.next, to_int(w.value().first)));
+          if (n == 0) {
+            ps.complete_us = asked_at - kAppendAllowance.us;
+          } else {
+            ps.complete_us = ps.last_created_us;
+            if (n > 0) lag += n;
+            behind_us = std::max(behind_us, asked_at - std::max<int64_t>(ps.last_created_us, 0));
+          }
         }
-        ps.high = to_int(w.value().second);
-        const int64_t read_to = std::max<int64_t>(ps.next, to_int(w.value().first));
-        lag += std::max<int64_t>(0, ps.high - read_to);
-        ps.complete_us = read_to >= ps.high ? asked_at - kAppendAllowance.us : ps.last_created_us;
-        if (read_to < ps.high) behind_us = std::max(behind_us, asked_at - std::max<int64_t>(ps.last_created_us, 0));
-      }
-      if (answered) {
         lag_records = lag;
         int64_t log_time = INT64_MAX;
         for (const auto& [tp, ps] : parts) log_time = std::min(log_time, ps.complete_us);
@@ -441,6 +462,9 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
           checks->on_time(Time{log_time}, report);
           emit(report);
         }
+      } else if (Clock::now() - last_error_log > std::chrono::seconds(10)) {
+        log.warn("kafka", {{"error", w.error().to_string()}, {"note", "deadlines wait until the broker answers"}});
+        last_error_log = Clock::now();
       }
       render();
     }
@@ -449,7 +473,7 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
       save();
     }
   }
-  save();
+  if (exit_code == 0) save();
   render();
   (void)c.close();
   log.info("stopped", {{"records", records_total}, {"in_flight", checks->in_flight()}});

@@ -257,7 +257,10 @@ def main():
         except json.JSONDecodeError:
             judged = {"violations": []}
             check("check ran", False, r.stdout + r.stderr)
-        want = {(v["entity"], v["message"]) for v in judged["violations"] if v["invariant"] == "effects_match_order"}
+        # check also compares the stores' records with the order ("reservation HELD holds ..."),
+        # which the monitor cannot see; the events as they went out it judges alike.
+        want = {(v["entity"], v["message"]) for v in judged["violations"] if v["invariant"] == "effects_match_order"
+                and not v["message"].startswith(("reservation ", "payment ", "the order"))}
         have = {(j["entity"], j["message"]) for _, j in violations(m1, m2) if j["invariant"] == "effects_match_order"}
         check(f"the monitor's effects_match_order reports are check's ({len(want)})", want == have and want,
               f"only check: {sorted(want - have)[:10]}\nonly monitor: {sorted(have - want)[:10]}")
