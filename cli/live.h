@@ -169,7 +169,20 @@ struct CheckArgs {
 };
 int check_command(const Program& program, const CheckArgs& args);
 
-// serve, place (alias place-orders) and check, for every saga of the program
+struct MonitorArgs {
+  KafkaArgs kafka;
+  LiveArgs live;
+  std::string state;                    // progress: offsets, the checks' state, counts
+  std::string group = "sagasim-monitor";  // its own consumer group (committed offsets, for lag tools)
+  int64_t liveness_bound_ms = 120'000;
+  int metrics_port = -1;
+  int64_t checkpoint_interval_ms = 1000;
+  int64_t watermark_interval_ms = 500;  // how often the log's read-up-to time is asked of the broker
+  std::string log_level = "info";
+};
+int monitor_command(const Program& program, const MonitorArgs& args);
+
+// serve, place (alias place-orders), check and monitor, for every saga of the program
 // that has a production mode. cli::main adds them.
 std::unique_ptr<Command> live_commands(const Program& program);
 

@@ -1,4 +1,4 @@
-// serve, place and check (cli/live.h) as a cli::Command: production mode on
+// serve, place, check and monitor (cli/live.h) as a cli::Command: production mode on
 // real Kafka for every saga of the program that has one.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -107,12 +107,58 @@ class LiveCommands final : public Command {
                    "long-lived cluster, scope it to a run or a time window.\n"
                    "Exit codes: 0 every invariant holds, 1 a violation (the instance and its events are printed) or "
                    "the topics could not be read, 2 bad input.");
+
+    monitor_ = app.add_subcommand(
+        "monitor", "Apply the saga's invariants to a live deployment continuously: every record of its topics as it "
+                   "arrives, the liveness bound as time passes; violations as JSON lines and Prometheus counters");
+    add_kafka_options(*monitor_, monitor_args_.kafka);
+    add_live_options(*monitor_, monitor_args_.live, program_, false);
+    monitor_->add_option("--state", monitor_args_.state,
+                         "Where the monitor keeps its progress (JSON, replaced atomically): the offsets read and what "
+                         "its checks remember, including what they reported. Created if missing; a restart with the "
+                         "same file resumes there, reporting nothing twice and missing nothing")
+        ->required();
+    monitor_->add_option("--group", monitor_args_.group,
+                         "Its own consumer group, never a service's: it commits its offsets there so consumer-group "
+                         "tools show its lag (it reads every partition itself; the state file is what it resumes from)");
+    monitor_->add_option("--liveness-bound-ms", monitor_args_.liveness_bound_ms,
+                         "An instance must be decided within this long of being placed (default 120000); also when "
+                         "it has settled and its compensations are judged, and (twice it) when it is forgotten")
+        ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+    monitor_->add_option("--metrics-port", monitor_args_.metrics_port,
+                         "Serve Prometheus metrics at http://127.0.0.1:PORT/metrics (0: any free port, logged; "
+                         "default off): violations per invariant, instances in flight, decision latency, lag")
+        ->check(CLI::Range(0, 65535));
+    monitor_->add_option("--checkpoint-interval-ms", monitor_args_.checkpoint_interval_ms,
+                         "How often the state file is written when nothing was reported (a report writes it at once)")
+        ->check(CLI::Range(int64_t{10}, int64_t{600'000}));
+    monitor_->add_option("--watermark-interval-ms", monitor_args_.watermark_interval_ms,
+                         "How often it asks the broker how far each partition goes, to know how far in time the log "
+                         "has been read (deadlines are judged up to there, never past records it has not seen)")
+        ->check(CLI::Range(int64_t{10}, int64_t{60'000}));
+    monitor_->add_option("--log-level", monitor_args_.log_level, "Of its own logs on stderr: debug, info, warn or error")
+        ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+    monitor_->footer(
+        fmt::format("Give it the --scenario, --seed and --style that `serve` had. It reads the topics from the start "
+                    "(or where --state left off) and runs until SIGTERM or SIGINT (saves its state, exit 0).\n"
+                    "stdout: one JSON line per violation: {{\"msg\":\"violation\",\"id\",\"invariant\",\"entity\" "
+                    "(and the saga's word for it, e.g. \"order\"),\"message\",\"at_fault\" (the record that broke "
+                    "it, null when a deadline did),\"records\" (the instance's records: topic, partition, offset, "
+                    "type, event_id)}}. stderr: its own JSON logs.\n"
+                    "Judged from the records alone (no database): the saga's effects at most once and as ordered, "
+                    "decisions within the bound, compensations complete once settled, records readable. "
+                    "Conservation needs the stores: `{} check`. Alert on it with Prometheus: "
+                    "deploy/prometheus/sagasim-alerts.yml.\n"
+                    "Exit codes: 0 stopped by a signal, 1 a fatal Kafka error or an unwritable state file (logged), "
+                    "2 bad input.",
+                    prog));
   }
 
   std::optional<int> run_if_parsed() override {
     if (serve_->parsed()) return serve_command(program_, serve_args_);
     if (place_->parsed()) return place_command(program_, place_args_);
     if (check_->parsed()) return check_command(program_, check_args_);
+    if (monitor_->parsed()) return monitor_command(program_, monitor_args_);
     return std::nullopt;
   }
 
@@ -121,9 +167,11 @@ class LiveCommands final : public Command {
   ServeArgs serve_args_;
   PlaceArgs place_args_;
   CheckArgs check_args_;
+  MonitorArgs monitor_args_;
   CLI::App* serve_ = nullptr;
   CLI::App* place_ = nullptr;
   CLI::App* check_ = nullptr;
+  CLI::App* monitor_ = nullptr;
 };
 
 }  // namespace

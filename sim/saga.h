@@ -171,6 +171,61 @@ class FinalView {
   }
 };
 
+// Production mode, `monitor`: the saga's invariants applied to a live
+// deployment continuously, one record of its topics at a time, with nothing
+// but the records (no store). Made by SagaRun::live_monitor.
+//
+// The caller reads every saga topic and hands over each record it can decode
+// (per partition in offset order; across partitions and topics in any
+// order), and tells it how far the log has been read in time (on_time). A
+// monitor reports each violation once: what it has reported is part of the
+// state it saves, so a monitor restored from save() and fed the records
+// after the saved offsets reports neither a violation twice nor misses one.
+//
+// Determinism: a function of the records, the times given and the restored
+// state (it reads no clock); the caller owns the clock, the consumer and
+// where the state is kept. Not thread-safe.
+struct RecordRef {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string type;
+  std::string event_id;
+  int64_t occurred_at_us = 0;  // when its producer created it
+};
+// A violation and the records it is about (at most a few dozen, oldest first).
+struct LiveViolation {
+  inv::Violation violation;
+  std::vector<RecordRef> records;
+  // The record that broke it (a second charge, a charge of the wrong
+  // amount); none when time did (a deadline passed).
+  std::optional<RecordRef> at_fault;
+};
+struct LiveReport {
+  std::vector<LiveViolation> violations;
+  // An instance decided for the first time, and how long after its placement
+  // (by its records' producer times); only when its placement was seen.
+  std::vector<Duration> decided_after;
+};
+class LiveMonitor {
+ public:
+  virtual ~LiveMonitor() = default;
+  // One record, decoded.
+  virtual void on_record(const inv::LoggedEvent& record, LiveReport& out) = 0;
+  // Every record produced before `log_time` has been read (the caller's
+  // low watermark over every partition of every topic): deadlines up to
+  // then are judged (the liveness bound, and what must hold once an
+  // instance has had its bound to settle), and instances settled long ago
+  // are forgotten.
+  virtual void on_time(Time log_time, LiveReport& out) = 0;
+  // Instances placed or seen and not yet decided.
+  virtual size_t in_flight() const = 0;
+  // Everything needed to resume: JSON, small (forgotten instances are not in it).
+  virtual nlohmann::json save() const = 0;
+  // From save(); InputError naming `where` when it is not a state this saga wrote.
+  virtual void restore(const nlohmann::json& state, const std::string& where) = 0;
+};
+
 // One run's worth of a saga. Made by SagaDefinition::start, used by one
 // Simulation, in this order: make_services, open, then place / on_commit as
 // the run goes, then finish.
@@ -223,6 +278,12 @@ class SagaRun {
   // told it. The default ignores them (a saga whose finish() reads its
   // instances from the stores alone).
   virtual void placed(const Event& /*record*/) {}
+
+  // Production mode: `monitor` judges a live deployment continuously, from
+  // its records alone (LiveMonitor), with the same checks as finish() where
+  // records can tell: an instance must be decided within `liveness_bound` of
+  // its placement. Default: null, this saga has no record-by-record checks.
+  virtual std::unique_ptr<LiveMonitor> live_monitor(Duration /*liveness_bound*/) { return nullptr; }
 };
 
 // Production mode (`serve`, `place`, `check` on real Kafka; cli/live.h): how

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
+
 namespace sagasim::inv {
 
 using namespace saga;
@@ -49,6 +51,25 @@ std::string describe(const std::map<std::string, int64_t>& q) {
   for (const auto& [sku, n] : q) s += fmt::format("{}{}x{}", s.empty() ? "" : " ", n, sku);
   return s.empty() ? "nothing" : s;
 }
+
+// The four effects an order may have at most once, as events (check_final
+// counts them in the whole log, LogMonitor as they arrive).
+enum EffectKind { kCharge = 0, kRefund = 1, kReserve = 2, kRelease = 3 };
+constexpr int kEffectKinds = 4;
+int effect_kind(std::string_view type) {
+  if (type == PaymentProcessed::kType) return kCharge;
+  if (type == PaymentRefunded::kType) return kRefund;
+  if (type == ItemsReserved::kType) return kReserve;
+  if (type == ItemsReleased::kType) return kRelease;
+  return -1;
+}
+std::string distinct_effects(size_t n, int kind) {
+  static constexpr const char* kNames[] = {"charges (PaymentProcessed)", "refunds (PaymentRefunded)",
+                                           "reservations (ItemsReserved)", "releases (ItemsReleased)"};
+  return fmt::format("{} distinct {}", n, kNames[kind]);
+}
+constexpr const char* kRefundWithoutCharge = "refund without a charge";
+constexpr const char* kReleaseWithoutReservation = "release without a reservation";
 }  // namespace
 
 std::span<const std::string_view> all_invariants() { return kAll; }
@@ -222,6 +243,51 @@ std::optional<T> payload_of(const Event& e) {
   }
 }
 
+// What an order asked for: its record (check_final) or, where only the
+// records are seen (LogMonitor), the client's PlaceOrder.
+struct OrderTerms {
+  const std::string& order_id;
+  const std::string& customer_id;
+  int64_t amount_cents;
+  const std::vector<OrderLine>& lines;
+};
+
+// kEffectsMatchOrder for one event as it went out: a charge of the order's
+// amount from its customer (passing on its lines), a refund of the charge, a
+// reservation of its lines. v(order, message) for each mismatch.
+template <class V>
+void judge_effect_event(const Event& ev, const OrderTerms& o, V&& v) {
+  const std::string& t = ev.type;
+  const bool charge = t == PaymentProcessed::kType, refund = t == PaymentRefunded::kType,
+             reserve = t == ItemsReserved::kType;
+  if (!charge && !refund && !reserve) return;
+  if (charge) {
+    const auto p = payload_of<PaymentProcessed>(ev);
+    if (!p) return;
+    const PaymentProcessed& e = *p;
+    if (e.amount_cents != o.amount_cents || e.customer_id != o.customer_id)
+      v(o.order_id, fmt::format("{} charged {} cents to {}; the order is {} cents from {}", ev.event_id,
+                                e.amount_cents, e.customer_id, o.amount_cents, o.customer_id));
+    if (!e.lines.empty() && quantities(e.lines) != quantities(o.lines))
+      v(o.order_id, fmt::format("{} passes on {}; the order is {}", ev.event_id, describe(quantities(e.lines)),
+                                describe(quantities(o.lines))));
+  } else if (refund) {
+    const auto p = payload_of<PaymentRefunded>(ev);
+    if (!p) return;
+    const PaymentRefunded& e = *p;
+    if (e.amount_cents != o.amount_cents)
+      v(o.order_id, fmt::format("{} refunded {} cents of a {}-cent charge", ev.event_id, e.amount_cents,
+                                o.amount_cents));
+  } else {
+    const auto p = payload_of<ItemsReserved>(ev);
+    if (!p) return;
+    const ItemsReserved& e = *p;
+    if (quantities(e.lines) != quantities(o.lines))
+      v(o.order_id, fmt::format("{} reserved {}; the order is {}", ev.event_id, describe(quantities(e.lines)),
+                                describe(quantities(o.lines))));
+  }
+}
+
 // kEffectsMatchOrder: each order's effects against what was asked.
 template <class Add>
 void check_effects(const SagaState& s, Add& add) {
@@ -256,38 +322,10 @@ void check_effects(const SagaState& s, Add& add) {
   }
   // The events as they went out.
   for (const LoggedEvent& le : s.log) {
-    const std::string& t = le.event->type;
-    const bool charge = t == PaymentProcessed::kType, refund = t == PaymentRefunded::kType,
-               reserve = t == ItemsReserved::kType;
-    if (!charge && !refund && !reserve) continue;
     auto it = s.orders.find(le.event->correlation_id);
     if (it == s.orders.end()) continue;
     const Order& o = it->second;
-    if (charge) {
-      const auto p = payload_of<PaymentProcessed>(*le.event);
-      if (!p) continue;
-      const PaymentProcessed& e = *p;
-      if (e.amount_cents != o.amount_cents || e.customer_id != o.customer_id)
-        v(o.order_id, fmt::format("{} charged {} cents to {}; the order is {} cents from {}", le.event->event_id,
-                                  e.amount_cents, e.customer_id, o.amount_cents, o.customer_id));
-      if (!e.lines.empty() && quantities(e.lines) != quantities(o.lines))
-        v(o.order_id, fmt::format("{} passes on {}; the order is {}", le.event->event_id, describe(quantities(e.lines)),
-                                  describe(quantities(o.lines))));
-    } else if (refund) {
-      const auto p = payload_of<PaymentRefunded>(*le.event);
-      if (!p) continue;
-      const PaymentRefunded& e = *p;
-      if (e.amount_cents != o.amount_cents)
-        v(o.order_id, fmt::format("{} refunded {} cents of a {}-cent charge", le.event->event_id, e.amount_cents,
-                                  o.amount_cents));
-    } else {
-      const auto p = payload_of<ItemsReserved>(*le.event);
-      if (!p) continue;
-      const ItemsReserved& e = *p;
-      if (quantities(e.lines) != quantities(o.lines))
-        v(o.order_id, fmt::format("{} reserved {}; the order is {}", le.event->event_id, describe(quantities(e.lines)),
-                                  describe(quantities(o.lines))));
-    }
+    judge_effect_event(*le.event, OrderTerms{o.order_id, o.customer_id, o.amount_cents, o.lines}, v);
   }
 }
 
@@ -332,27 +370,21 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
   // producer without idempotence may legally publish a release before a
   // retried reservation, and service clocks may be skewed.)
   struct Seen {
-    std::set<std::string> ids[4];
+    std::set<std::string> ids[kEffectKinds];
   };
   std::map<std::string, Seen> per_order;
   for (const LoggedEvent& le : s.log) {
-    int k = -1;
-    const std::string& t = le.event->type;
-    if (t == PaymentProcessed::kType) k = 0;
-    else if (t == PaymentRefunded::kType) k = 1;
-    else if (t == ItemsReserved::kType) k = 2;
-    else if (t == ItemsReleased::kType) k = 3;
+    const int k = effect_kind(le.event->type);
     if (k < 0) continue;
     Seen& seen = per_order[le.event->correlation_id];
     seen.ids[k].insert(le.event->event_id);
   }
-  static constexpr const char* kNames[] = {"charges (PaymentProcessed)", "refunds (PaymentRefunded)",
-                                           "reservations (ItemsReserved)", "releases (ItemsReleased)"};
   for (const auto& [order, seen] : per_order) {
-    for (int k = 0; k < 4; ++k)
-      if (seen.ids[k].size() > 1) add(kEffectsAtMostOnce, order, fmt::format("{} distinct {}", seen.ids[k].size(), kNames[k]));
-    if (!seen.ids[1].empty() && seen.ids[0].empty()) add(kEffectsAtMostOnce, order, "refund without a charge");
-    if (!seen.ids[3].empty() && seen.ids[2].empty()) add(kEffectsAtMostOnce, order, "release without a reservation");
+    for (int k = 0; k < kEffectKinds; ++k)
+      if (seen.ids[k].size() > 1) add(kEffectsAtMostOnce, order, distinct_effects(seen.ids[k].size(), k));
+    if (!seen.ids[kRefund].empty() && seen.ids[kCharge].empty()) add(kEffectsAtMostOnce, order, kRefundWithoutCharge);
+    if (!seen.ids[kRelease].empty() && seen.ids[kReserve].empty())
+      add(kEffectsAtMostOnce, order, kReleaseWithoutReservation);
   }
 
   check_effects(s, add);
@@ -411,6 +443,210 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
                       held ? (charged ? " and stock still reserved" : "stock still reserved") : ""));
   }
   return out;
+}
+
+
+// ---- LogMonitor --------------------------------------------------------------
+
+namespace {
+
+nlohmann::json ref_json(const sim::RecordRef& r) {
+  return {{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset},
+          {"type", r.type},   {"event_id", r.event_id},   {"occurred_at_us", r.occurred_at_us}};
+}
+sim::RecordRef ref_from(const nlohmann::json& j) {
+  return sim::RecordRef{j.at("topic").get<std::string>(), j.at("partition").get<int32_t>(),
+                        j.at("offset").get<int64_t>(),   j.at("type").get<std::string>(),
+                        j.at("event_id").get<std::string>(), j.at("occurred_at_us").get<int64_t>()};
+}
+constexpr std::string_view kMonitorFormat = "sagasim-order-monitor/1";
+
+}  // namespace
+
+void LogMonitor::report(Facts& f, const std::string& order, std::string_view invariant, const std::string& key,
+                        std::string message, const sim::RecordRef* at_fault, int64_t at_us, sim::LiveReport& out) {
+  if (!f.reported.insert(fmt::format("{}: {}", invariant, key)).second) return;
+  sim::LiveViolation v;
+  v.violation = Violation{std::string(invariant), order, std::move(message), at_us};
+  v.records = f.records;
+  if (at_fault) v.at_fault = *at_fault;
+  out.violations.push_back(std::move(v));
+}
+
+void LogMonitor::on_record(const LoggedEvent& le, sim::LiveReport& out) {
+  const Event& e = *le.event;
+  if (e.occurred_at.us < horizon_us_) return;  // about an order long settled and forgotten
+  const std::string& order = e.correlation_id.empty() ? e.key : e.correlation_id;
+  Facts& f = orders_[order];
+  const sim::RecordRef ref{std::string(le.topic), le.partition, le.offset, e.type, e.event_id, e.occurred_at.us};
+  if (f.records.size() < kMaxRecords) f.records.push_back(ref);
+  if (f.first_seen_us < 0 || e.occurred_at.us < f.first_seen_us) f.first_seen_us = e.occurred_at.us;
+  const int64_t now = e.occurred_at.us;
+
+  auto judge = [&](const Event& ev, const sim::RecordRef& r) {
+    const PlaceOrder& a = *f.asked;
+    judge_effect_event(ev, OrderTerms{order, a.customer_id, a.amount_cents, a.lines},
+                       [&](const std::string&, std::string msg) {
+                         report(f, order, kEffectsMatchOrder, msg, msg, &r, now, out);
+                       });
+  };
+  auto decided_late = [&] {
+    const int64_t took = f.decided_at_us - f.placed_at_us;
+    if (took > bound_.us)
+      report(f, order, kTerminalWithinBound, "bound",
+             fmt::format("{} after {} ms, bound {} ms", f.decision, took / 1000, bound_.ms()), &ref, now, out);
+  };
+
+  if (e.type == PlaceOrder::kType) {
+    if (f.asked) return;  // a duplicate placement is never decided again
+    std::optional<PlaceOrder> cmd = payload_of<PlaceOrder>(e);
+    if (!cmd) return;
+    f.asked = std::move(*cmd);
+    f.placed_at_us = e.occurred_at.us;
+    for (const Effect& earlier : f.unmatched) {
+      Event ev;
+      ev.event_id = earlier.ref.event_id;
+      ev.type = earlier.ref.type;
+      ev.payload = std::make_shared<JsonPayload>(earlier.payload);
+      judge(ev, earlier.ref);
+    }
+    f.unmatched.clear();
+    if (!f.decision.empty()) {  // its decision was read first (another topic)
+      out.decided_after.push_back(Duration{f.decided_at_us - f.placed_at_us});
+      decided_late();
+    }
+    return;
+  }
+
+  if (e.type == OrderConfirmed::kType || e.type == OrderCancelled::kType) {
+    const std::string outcome = e.type == OrderConfirmed::kType ? "confirmed" : "cancelled";
+    if (f.decision.empty()) {
+      f.decision = outcome;
+      f.decided_at_us = e.occurred_at.us;
+      if (f.placed_at_us >= 0) {
+        out.decided_after.push_back(Duration{f.decided_at_us - f.placed_at_us});
+        decided_late();
+      }
+    } else if (f.decision != outcome) {
+      report(f, order, kEffectsAtMostOnce, "decided twice",
+             fmt::format("decided twice: {}, then {} by {}", f.decision, outcome, e.event_id), &ref, now, out);
+    }
+    return;
+  }
+
+  const int k = effect_kind(e.type);
+  if (k >= 0 && f.effects[k].insert(e.event_id).second && f.effects[k].size() == 2)
+    report(f, order, kEffectsAtMostOnce, distinct_effects(2, k), distinct_effects(2, k), &ref, now, out);
+  if (e.type == PaymentProcessed::kType || e.type == PaymentRefunded::kType || e.type == ItemsReserved::kType) {
+    if (f.asked) {
+      judge(e, ref);
+    } else if (e.payload) {
+      nlohmann::json payload;
+      e.payload->to_json(payload);
+      f.unmatched.push_back(Effect{ref, std::move(payload)});
+    }
+  }
+}
+
+void LogMonitor::settle(Facts& f, const std::string& order, int64_t now_us, sim::LiveReport& out) {
+  f.settled = true;
+  const bool charged = !f.effects[kCharge].empty(), refunded = !f.effects[kRefund].empty();
+  const bool reserved = !f.effects[kReserve].empty(), released = !f.effects[kRelease].empty();
+  if (refunded && !charged)
+    report(f, order, kEffectsAtMostOnce, kRefundWithoutCharge, kRefundWithoutCharge, nullptr, now_us, out);
+  if (released && !reserved)
+    report(f, order, kEffectsAtMostOnce, kReleaseWithoutReservation, kReleaseWithoutReservation, nullptr, now_us, out);
+  auto state = [](bool done, bool undone, const char* what, const char* undo) {
+    return !done ? fmt::format("no {}", what) : undone ? fmt::format("{} {}", what, undo) : std::string(what);
+  };
+  if (f.decision == "confirmed" && !(charged && !refunded && reserved && !released))
+    report(f, order, kConfirmedIffChargedAndReserved, "confirmed",
+           fmt::format("CONFIRMED but {} and {}", state(charged, refunded, "charge", "refunded"),
+                       state(reserved, released, "reservation", "released")),
+           nullptr, now_us, out);
+  if (f.decision == "cancelled" && ((charged && !refunded) || (reserved && !released)))
+    report(f, order, kCancelledCompensated, "cancelled",
+           fmt::format("CANCELLED but {}{}", charged && !refunded ? "still charged" : "",
+                       reserved && !released ? (charged && !refunded ? " and stock still reserved"
+                                                                      : "stock still reserved")
+                                             : ""),
+           nullptr, now_us, out);
+}
+
+void LogMonitor::on_time(Time log_time, sim::LiveReport& out) {
+  if (log_time.us <= log_time_us_) return;
+  log_time_us_ = log_time.us;
+  for (auto it = orders_.begin(); it != orders_.end();) {
+    Facts& f = it->second;
+    const int64_t start = start_us(f);
+    if (f.placed_at_us >= 0 && f.decision.empty() && log_time.us > f.placed_at_us + bound_.us)
+      report(f, it->first, kTerminalWithinBound, "bound",
+             fmt::format("not decided within {} ms of its placement", bound_.ms()), nullptr, log_time.us, out);
+    // Settled the bound after its decision (compensations have had their
+    // time); forgotten another bound later. An undecided order stays.
+    if (!f.decision.empty() && !f.settled && log_time.us > std::max(start, f.decided_at_us) + bound_.us)
+      settle(f, it->first, log_time.us, out);
+    if (f.settled && log_time.us > std::max(start, f.decided_at_us) + 2 * bound_.us) {
+      horizon_us_ = std::max(horizon_us_, start);
+      it = orders_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+size_t LogMonitor::in_flight() const {
+  size_t n = 0;
+  for (const auto& [id, f] : orders_) n += f.decision.empty() ? 1 : 0;
+  return n;
+}
+
+nlohmann::json LogMonitor::save() const {
+  nlohmann::json orders = nlohmann::json::object();
+  for (const auto& [id, f] : orders_) {
+    nlohmann::json j;
+    if (f.asked) j["asked"] = *f.asked;
+    j["placed_at_us"] = f.placed_at_us;
+    j["first_seen_us"] = f.first_seen_us;
+    j["decision"] = f.decision;
+    j["decided_at_us"] = f.decided_at_us;
+    for (int k = 0; k < kEffectKinds; ++k) j["effects"].push_back(f.effects[k]);
+    j["records"] = nlohmann::json::array();
+    for (const auto& r : f.records) j["records"].push_back(ref_json(r));
+    j["unmatched"] = nlohmann::json::array();
+    for (const auto& u : f.unmatched) j["unmatched"].push_back({{"ref", ref_json(u.ref)}, {"payload", u.payload}});
+    j["reported"] = f.reported;
+    j["settled"] = f.settled;
+    orders[id] = std::move(j);
+  }
+  return {{"format", kMonitorFormat}, {"liveness_bound_ms", bound_.ms()}, {"horizon_us", horizon_us_},
+          {"log_time_us", log_time_us_}, {"orders", std::move(orders)}};
+}
+
+void LogMonitor::restore(const nlohmann::json& state, const std::string& where) {
+  if (!state.is_object() || state.value("format", "") != kMonitorFormat)
+    throw InputError(where, "/format", fmt::format("not an order saga monitor's state (want format \"{}\")", kMonitorFormat));
+  try {
+    horizon_us_ = state.at("horizon_us").get<int64_t>();
+    log_time_us_ = state.at("log_time_us").get<int64_t>();
+    orders_.clear();
+    for (const auto& [id, j] : state.at("orders").items()) {
+      Facts f;
+      if (j.contains("asked")) f.asked = j.at("asked").get<PlaceOrder>();
+      f.placed_at_us = j.at("placed_at_us").get<int64_t>();
+      f.first_seen_us = j.at("first_seen_us").get<int64_t>();
+      f.decision = j.at("decision").get<std::string>();
+      f.decided_at_us = j.at("decided_at_us").get<int64_t>();
+      for (int k = 0; k < kEffectKinds; ++k) f.effects[k] = j.at("effects").at(k).get<std::set<std::string>>();
+      for (const auto& r : j.at("records")) f.records.push_back(ref_from(r));
+      for (const auto& u : j.at("unmatched")) f.unmatched.push_back(Effect{ref_from(u.at("ref")), u.at("payload")});
+      f.reported = j.at("reported").get<std::set<std::string>>();
+      f.settled = j.at("settled").get<bool>();
+      orders_.emplace(id, std::move(f));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(where, "/orders", fmt::format("a damaged monitor state: {}", e.what()));
+  }
 }
 
 }  // namespace sagasim::inv

@@ -10,7 +10,9 @@
 
 #include <functional>
 #include <map>
+#include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,7 +20,9 @@
 
 #include "core/store.h"
 #include "core/violation.h"
+#include "sagas/order/events.h"
 #include "sagas/order/state.h"
+#include "sim/saga.h"
 
 namespace sagasim::inv {
 
@@ -148,5 +152,71 @@ std::vector<Violation> check_final(const SagaState& state, const Baseline& basel
 
 // kSagaLogComplete over the orders and saga logs (judged only when quiesced).
 std::vector<Violation> check_saga_log(const SagaState& state, const FinalCheckOptions& options);
+
+// The order saga's checks from its records alone, as they arrive: `sagasim
+// monitor` on a live deployment (sim::LiveMonitor; SagaRun::live_monitor).
+// The same checks as check_final where the records can tell, against the
+// client's PlaceOrder instead of the order record (the monitor reads no
+// store):
+//   effects_at_most_once    a second distinct charge, refund, reservation or
+//                           release of an order, or a second decision with
+//                           another outcome, when it arrives; a refund
+//                           without a charge (a release without a
+//                           reservation) once the order has settled
+//   effects_match_order     every charge, refund and reservation against the
+//                           PlaceOrder, when both have arrived
+//   orders_terminal_within_bound
+//                           not decided within the bound of its placement
+//                           (when the log has been read that far), or decided
+//                           later than that; once per order
+//   confirmed_iff_charged_and_reserved, cancelled_fully_compensated
+//                           once settled (the bound after its decision): a
+//                           confirmed order was charged and reserved and
+//                           nothing was undone; a cancelled one had every
+//                           charge refunded and every reservation released
+// Conservation, never-negative and decisions_justified need the stores
+// (`sagasim check`). An order is forgotten the bound after it settled (an
+// undecided one never);
+// records created before that horizon are not judged again (a relay's late
+// duplicate of an old event).
+class LogMonitor final : public sim::LiveMonitor {
+ public:
+  explicit LogMonitor(Duration liveness_bound) : bound_(liveness_bound) {}
+
+  void on_record(const LoggedEvent& record, sim::LiveReport& out) override;
+  void on_time(Time log_time, sim::LiveReport& out) override;
+  size_t in_flight() const override;
+  nlohmann::json save() const override;
+  void restore(const nlohmann::json& state, const std::string& where) override;
+
+ private:
+  struct Effect {  // an effect event that arrived before its order's PlaceOrder
+    sim::RecordRef ref;
+    nlohmann::json payload;
+  };
+  struct Facts {
+    std::optional<saga::PlaceOrder> asked;  // the first PlaceOrder
+    int64_t placed_at_us = -1;              // its producer's time
+    int64_t first_seen_us = -1;             // the earliest record's
+    std::string decision;                   // "", "confirmed", "cancelled"
+    int64_t decided_at_us = -1;
+    std::set<std::string> effects[4];       // event ids: charges, refunds, reservations, releases
+    std::vector<sim::RecordRef> records;    // the first kMaxRecords
+    std::vector<Effect> unmatched;          // to judge when the PlaceOrder comes
+    std::set<std::string> reported;         // what was reported about it (invariant: key)
+    bool settled = false;
+  };
+  static constexpr size_t kMaxRecords = 32;
+
+  void report(Facts& f, const std::string& order, std::string_view invariant, const std::string& key,
+              std::string message, const sim::RecordRef* at_fault, int64_t at_us, sim::LiveReport& out);
+  void settle(Facts& f, const std::string& order, int64_t now_us, sim::LiveReport& out);
+  int64_t start_us(const Facts& f) const { return f.placed_at_us >= 0 ? f.placed_at_us : f.first_seen_us; }
+
+  Duration bound_;
+  std::map<std::string, Facts> orders_;
+  int64_t horizon_us_ = INT64_MIN;  // records created before it are not judged
+  int64_t log_time_us_ = INT64_MIN;
+};
 
 }  // namespace sagasim::inv

@@ -133,6 +133,10 @@ class OrderSagaRun final : public SagaRun {
     placed_.push_back(inv::PlacedOrder{e.key, e.occurred_at.us});
   }
 
+  std::unique_ptr<sim::LiveMonitor> live_monitor(Duration liveness_bound) override {
+    return std::make_unique<inv::LogMonitor>(liveness_bound);
+  }
+
   void finish(const FinalView& view, RunResult& r, std::vector<inv::Violation>& all) override {
     inv::SagaState state;
     inv::load_state(view.store("order"), view.store("payment"), view.store("inventory"), state);

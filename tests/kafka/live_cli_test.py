@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Bad input to the production-mode commands (serve, place-orders, check):
+"""Bad input to the production-mode commands (serve, place-orders, check, monitor):
 exit code 2 and a message naming the file, line, path or argument, before
 anything connects to Kafka; secrets are never echoed."""
 import os
@@ -75,6 +75,20 @@ check("a namespace longer than 200 characters", run("check", *K, "--db", str(tmp
 for bad in (["--since", "2026-05-01T10:00:00+00:00"], ["--until", "tomorrow"], ["--run-id", ""],
             ["--since", "2026-05-02T00:00:00Z", "--until", "2026-05-01T00:00:00Z"]):
     check(f"check {' '.join(bad)}", run("check", *K, "--db", str(tmp / "p.db"), *bad), bad[-2])
+check("monitor without --state", run("monitor", *K), "--state")
+garbage = tmp / "garbage.json"
+garbage.write_text("{not json")
+check("monitor with a state file that is not JSON", run("monitor", *K, "--state", str(garbage)), "garbage.json")
+other = tmp / "other.json"
+other.write_text('{"format": "something else"}')
+check("monitor with another program's JSON as its state", run("monitor", *K, "--state", str(other)), "other.json",
+      "not a monitor state file")
+check("monitor with its state in a missing directory",
+      run("monitor", *K, "--state", str(tmp / "no" / "such" / "m.json")), "does not exist")
+check("monitor --liveness-bound-ms 0", run("monitor", *K, "--state", str(tmp / "m.json"), "--liveness-bound-ms", "0"),
+      "--liveness-bound-ms")
+check("monitor with an unknown style", run("monitor", *K, "--state", str(tmp / "m.json"), "--style", "sideways"),
+      "sideways")
 print(f"{passed} passed, {failed} failed")
 subprocess.run(["rm", "-rf", str(tmp)])
 sys.exit(1 if failed else 0)
