@@ -131,7 +131,13 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
                                  saga.name(), program.name));
   PayloadRegistry registry;
   for (const auto& s : run->make_services()) s->register_payloads(registry);
-  const std::vector<std::string> topics = saga.topics(style);
+  // The saga's topics as the checks name them, and as the deployment's
+  // namespace (--namespace) names them on the cluster; its group likewise.
+  const std::vector<std::string> logical = saga.topics(style);
+  std::vector<std::string> topics;
+  for (const std::string& t : logical) topics.push_back(args.kafka.prefix() + t);
+  const std::string group = args.kafka.prefix() + args.group;
+  if (!config.get("client.id")) config.set("client.id", args.kafka.prefix() + "sagasim-monitor", "monitor");
   std::vector<std::string> invariants = saga.invariants(style);
   invariants.emplace_back(inv::kRecordsReadable);
   const std::string noun = saga.instance_noun();
@@ -279,7 +285,7 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
   reader.set("enable.partition.eof", "true", "monitor");
   kafka::Consumer::Hooks hooks;
   hooks.on_log = quiet.on_log;
-  kafka::Result<kafka::Consumer> consumer = kafka::Consumer::create(reader, args.group, std::move(hooks));
+  kafka::Result<kafka::Consumer> consumer = kafka::Consumer::create(reader, group, std::move(hooks));
   if (!consumer.ok()) {
     log.error("kafka client", {{"error", consumer.error().to_string()}});
     return 1;
@@ -290,7 +296,7 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
     return 1;
   }
   log.info(resumed ? "resumed" : "started",
-           {{"state", args.state}, {"group", args.group}, {"liveness_bound_ms", bound.ms()},
+           {{"state", args.state}, {"group", group}, {"liveness_bound_ms", bound.ms()},
             {"partitions", starts.size()}, {"in_flight", checks->in_flight()}});
 
   int exit_code = 0;
@@ -396,8 +402,8 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
         }
         ps.last_created_us = std::max(ps.last_created_us, (*e)->occurred_at.us);
         std::string_view topic = "?";
-        for (const std::string& t : topics)
-          if (t == tp.topic) topic = t;
+        for (size_t i = 0; i < topics.size(); ++i)
+          if (topics[i] == tp.topic) topic = logical[i];
         checks->on_record(inv::LoggedEvent{topic, to_int(tp.partition), to_int(m->offset()), *e}, report);
         emit(report);
       } else if (auto* eof = std::get_if<kafka::EndOfPartition>(&r)) {
