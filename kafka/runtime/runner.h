@@ -34,7 +34,13 @@
 //      a previous run of this instance (read at start), and rows of other
 //      instances that stay unpublished for orphan_grace (an instance that
 //      never came back; its periodic pass reads only the backlog's seqs and
-//      owners and decodes just those rows), so no committed event is lost;
+//      owners and decodes just those rows), so no committed event is lost.
+//      Such a row is first claimed (DurableStore::claim: its owner becomes
+//      this instance, if nobody else's claim came first), so of several
+//      surviving instances exactly one sends it;
+//   7. a store that becomes unavailable (StoreUnavailable: a PostgreSQL
+//      restart) costs the batch in progress, which is handled again, whole,
+//      once the store has reconnected; a timer waits for the next round;
 // until `stop` becomes true: then it finishes the current record, flushes,
 // commits and leaves the group (graceful shutdown).
 //
@@ -64,14 +70,16 @@
 #include "kafka/runtime/log.h"
 #include "kafka/runtime/metrics.h"
 #include "kafka/runtime/record.h"
-#include "kafka/store/sqlite_store.h"
+#include "kafka/store/open_store.h"
 
 namespace sagasim::kafka {
 
 struct RunnerOptions {
   std::string instance_id;  // "payment-2": owner of its outbox rows, and its log name
   Config kafka;             // the user's client properties (+ overrides)
-  std::string db_path;      // the service's SQLite file, shared by its instances
+  // The service's store, shared by its instances: a SQLite file (instances on
+  // one host) or a postgresql:// URL (instances anywhere); open_store.h.
+  std::string db_path;
   // Topics created (idempotently) at start, with their partition counts.
   std::vector<NewTopic> topics;
   Duration commit_interval = Duration::millis(100);
@@ -183,7 +191,7 @@ class ServiceRunner {
   RunnerOptions options_;
   JsonLog& log_;
   PayloadRegistry registry_;
-  SqliteStore store_;
+  std::unique_ptr<DurableStore> store_;
   WallClockEnv env_;
   std::unique_ptr<Producer> producer_;
   std::unique_ptr<Consumer> consumer_;

@@ -2,6 +2,7 @@
 // librdkafka's mock cluster: what a previous run left is sent at start, and
 // another instance's row is adopted only once it has stayed unpublished for
 // the orphan grace.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -15,6 +16,10 @@
 #include "kafka/runtime/log.h"
 #include "kafka/runtime/runner.h"
 #include "kafka/store/sqlite_store.h"
+#ifdef SAGASIM_HAVE_POSTGRES
+#include "kafka/store/postgres_store.h"
+#include "tests/kafka/pg_test_server.h"
+#endif
 #include "sagas/order/payment_service.h"
 #include "tests/kafka/mock_cluster.h"
 
@@ -110,6 +115,75 @@ TEST_F(RelayTest, ItsOwnBacklogLeavesAtStartAndAnotherInstancesRowOnlyAfterTheGr
   EXPECT_EQ(runner.finish(), 0) << out.str();
   EXPECT_TRUE(backlog().empty()) << "every row marked published";
 }
+
+#ifdef SAGASIM_HAVE_POSTGRES
+// Two instances of a service, each with its own connection to one PostgreSQL
+// database (as on two hosts), start together beside rows of their own
+// previous runs and rows of an instance that died: 3 rows long abandoned and
+// one recent. Every row is sent exactly once across both relays: each its own
+// at start, and each of the dead instance's rows by whichever instance
+// claimed it first (the recent one after the grace), never by both.
+TEST(PostgresRelay, TwoInstancesPublishEachRowOnceAndAdoptADeadInstancesRowsOnce) {
+  if (testing_pg::url().empty()) GTEST_SKIP() << testing_pg::kSkipReason;
+  const std::string url = testing_pg::fresh_database(fmt::format("relay_{}", ::getpid()));
+  saga::PaymentService payment;
+  const std::string topic = unique("relay-pg");
+  mock().create_topic(topic, 1);
+  PayloadRegistry registry;
+  payment.register_payloads(registry);
+  const Time now = wall_now();
+  {
+    PostgresStore store(url, payment, registry);
+    auto leave = [&](const std::string& owner, EventPtr e) {
+      Transaction txn(store, owner);
+      txn.publish(topic, std::move(e));
+      txn.commit();
+    };
+    leave("payment-1", note("mine-1", now));
+    leave("payment-2", note("mine-2", now));
+    for (int i = 0; i < 3; ++i) leave("payment-9", note(fmt::format("abandoned-{}", i), now - Duration::seconds(60)));
+    leave("payment-9", note("recent", now));
+  }
+  std::ostringstream out1, out2;
+  JsonLog log1(out1, {{"instance", "payment-1"}}), log2(out2, {{"instance", "payment-2"}});
+  auto options = [&](std::string instance) {
+    RunnerOptions o;
+    o.instance_id = std::move(instance);
+    o.kafka = mock().consumer_config();
+    o.db_path = url;
+    o.relay_interval = Duration::millis(50);
+    o.orphan_grace = Duration::millis(700);
+    o.poll_timeout = Duration::millis(5);
+    return o;
+  };
+  {
+    ServiceRunner one(payment, options("payment-1"), log1);
+    ServiceRunner two(payment, options("payment-2"), log2);
+    ASSERT_TRUE(one.start()) << out1.str();
+    ASSERT_TRUE(two.start()) << out2.str();
+    const auto started = Clock::now();
+    auto published = [&] { return one.counters().published + two.counters().published; };
+    while (Clock::now() - started < std::chrono::seconds(20) && published() < 6) {
+      ASSERT_TRUE(one.step()) << out1.str();
+      ASSERT_TRUE(two.step()) << out2.str();
+    }
+    // A little longer: a second send of any row would show now.
+    const auto settle = Clock::now();
+    while (Clock::now() - settle < std::chrono::milliseconds(1500)) {
+      ASSERT_TRUE(one.step()) << out1.str();
+      ASSERT_TRUE(two.step()) << out2.str();
+    }
+    EXPECT_EQ(one.counters().relayed + two.counters().relayed, 6u) << out1.str() << out2.str();
+    EXPECT_EQ(published(), 6u);
+    EXPECT_GE(one.counters().relayed, 1u);
+    EXPECT_GE(two.counters().relayed, 1u);
+    EXPECT_EQ(one.finish(), 0) << out1.str();
+    EXPECT_EQ(two.finish(), 0) << out2.str();
+  }
+  PostgresStore store(url, payment, registry);
+  EXPECT_EQ(store.unpublished_count(), 0);
+}
+#endif
 
 }  // namespace
 }  // namespace sagasim::kafka
