@@ -586,14 +586,16 @@ void ServiceRunner::relay() {
   // instance that it does not track (after the pass at start there should be
   // none) is sent again at once. Only the rows sent are decoded.
   const auto now = Clock::now();
-  std::map<uint64_t, Clock::time_point> seen;
+  std::map<uint64_t, Stranger> seen;
   for (const DurableStore::OutboxKey& k : store_->unpublished_keys()) {
     if (unacked_.contains(k.seq) || to_mark_.contains(k.seq)) continue;  // in flight, or delivered and not marked
     if (k.owner != options_.instance_id) {
+      // The grace runs per owner: a row another instance has just claimed
+      // gets a full grace for its new owner to send it.
       const auto it = strangers_.find(k.seq);
-      const Clock::time_point first = it == strangers_.end() ? now : it->second;
+      const Clock::time_point first = it == strangers_.end() || it->second.owner != k.owner ? now : it->second.first_seen;
       if (now - first < std::chrono::microseconds(options_.orphan_grace.us)) {
-        seen.emplace(k.seq, first);
+        seen.emplace(k.seq, Stranger{k.owner, first});
         continue;
       }
     }

@@ -212,8 +212,13 @@ class ServiceRunner {
   // The outbox rows among them, by seq: a failed one is sent again from here.
   std::map<uint64_t, OutboxEntry> sending_;
   // Other instances' unpublished rows, by seq, with when this instance's
-  // relay first saw each: adopted once that is orphan_grace ago.
-  std::map<uint64_t, std::chrono::steady_clock::time_point> strangers_;
+  // relay first saw each with its current owner: adopted once that is
+  // orphan_grace ago.
+  struct Stranger {
+    std::string owner;  // whose it was when first seen: a new owner restarts the grace
+    std::chrono::steady_clock::time_point first_seen;
+  };
+  std::map<uint64_t, Stranger> strangers_;
   std::set<uint64_t> to_mark_;  // delivered outbox rows, marked published with the next batch
   uint64_t next_dlq_opaque_ = 0;  // DLQ sends: opaque with the top bit set
   bool fatal_ = false;

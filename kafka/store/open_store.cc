@@ -20,6 +20,7 @@ bool postgres_supported() {
 #endif
 }
 
+#ifndef SAGASIM_HAVE_POSTGRES
 namespace {
 
 [[noreturn]] void no_postgres(const std::string& db) {
@@ -29,6 +30,7 @@ namespace {
 }
 
 }  // namespace
+#endif
 
 std::unique_ptr<DurableStore> open_store(const std::string& db, const Service& service, PayloadRegistry registry,
                                          const StoreOpenOptions& options) {

@@ -175,8 +175,7 @@ PostgresStore::PostgresStore(std::string url, const Service& service, PayloadReg
   where_ = fmt::format("{} (schema {})", redacted(url_), schema_);
   opening_ = true;
   connect_first();
-  create_schema();
-  prepare_all();
+  create_schema();  // and prepares the statements
   opening_ = false;
 }
 
@@ -201,6 +200,8 @@ PostgresStore::ConnPtr PostgresStore::connect_once(std::string* error) const {
     *error = trimmed(PQerrorMessage(c.get()));
     return nullptr;
   }
+  // The server's NOTICEs (e.g. "relation exists, skipping") are not ours to print.
+  PQsetNoticeProcessor(c.get(), [](void*, const char*) {}, nullptr);
   ++connections_;
   return c;
 }

@@ -28,6 +28,7 @@ inline std::string url() {
 inline std::string admin(const std::string& sql, const std::string& on = url()) {
   std::unique_ptr<PGconn, decltype(&PQfinish)> c(PQconnectdb(on.c_str()), &PQfinish);
   if (PQstatus(c.get()) != CONNECTION_OK) throw std::runtime_error(std::string("admin connect: ") + PQerrorMessage(c.get()));
+  PQsetNoticeProcessor(c.get(), [](void*, const char*) {}, nullptr);  // "drop cascades to ..."
   std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c.get(), sql.c_str()), &PQclear);
   const ExecStatusType s = PQresultStatus(r.get());
   if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
