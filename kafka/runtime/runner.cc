@@ -224,6 +224,10 @@ bool ServiceRunner::step() {
       relay();
       next_relay_ = after(now, options_.relay_interval);
     }
+    if (const uint64_t n = static_cast<uint64_t>(store_->reconnections()); n != counters_.store_reconnections) {
+      counters_.store_reconnections = n;
+      log_.warn("store reconnected", {{"db", store_->path()}, {"reconnections", n}});
+    }
     if (metrics_server_ && now >= next_metrics_) {
       metrics_text_.set(render_metrics());
       next_metrics_ = after(now, options_.metrics_interval);
@@ -618,6 +622,7 @@ void ServiceRunner::log_stats() {
                       {"timers_fired", counters_.timers_fired},
                       {"unacknowledged", unacked_.size()},
                       {"offset_commits", counters_.offset_commits},
+                      {"store_reconnections", counters_.store_reconnections},
                       {"processed_by_type", by_type},
                       {"assignment", consumer_ ? tps_json(consumer_->assignment()) : nlohmann::json::array()}});
 }
@@ -651,6 +656,8 @@ std::string ServiceRunner::render_metrics() {
   sample("sagasim_outbox_published_total", "", counters_.published);
   metric("sagasim_outbox_relayed_total", "counter", "Outbox rows sent again by the relay.");
   sample("sagasim_outbox_relayed_total", "", counters_.relayed);
+  metric("sagasim_store_reconnections_total", "counter", "Times the store reconnected to its database (PostgreSQL).");
+  sample("sagasim_store_reconnections_total", "", counters_.store_reconnections);
   metric("sagasim_timers_fired_total", "counter", "Durable timers fired (order deadlines).");
   sample("sagasim_timers_fired_total", "", counters_.timers_fired);
   metric("sagasim_outbox_backlog", "gauge", "Outbox rows of every instance not yet marked published.");

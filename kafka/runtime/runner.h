@@ -114,6 +114,7 @@ struct RunnerCounters {
   uint64_t relayed = 0;      // rows sent again by the relay
   uint64_t timers_fired = 0;
   uint64_t offset_commits = 0;
+  uint64_t store_reconnections = 0;  // the store had to reconnect (PostgreSQL)
   std::map<std::string, uint64_t> processed_by_type;
 };
 

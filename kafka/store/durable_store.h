@@ -135,6 +135,10 @@ class DurableStore : public Store {
   // starts with it.
   virtual const std::string& path() const = 0;
 
+  // How many times the store has had to reconnect to its database since it
+  // opened (a server restart, a dropped connection); always 0 for SQLite.
+  virtual int reconnections() const { return 0; }
+
  protected:
   virtual void end_unit() noexcept = 0;
   virtual void end_batch(bool commit) = 0;

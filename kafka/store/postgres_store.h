@@ -137,6 +137,7 @@ class PostgresStore final : public DurableStore {
   bool initialize_once(std::string_view marker, const std::function<void(Transaction&)>& fill,
                        const std::vector<std::pair<std::string, std::string>>& meta) override;
   const std::string& path() const override { return where_; }
+  int reconnections() const override { return connections_ - 1; }
 
   const std::string& schema() const { return schema_; }
   // The server process of the current connection (0 when disconnected): tests
