@@ -184,8 +184,11 @@ TEST(PostgresRelay, TwoInstancesPublishEachRowOnceAndAdoptADeadInstancesRowsOnce
     EXPECT_EQ(one.finish(), 0) << out1.str();
     EXPECT_EQ(two.finish(), 0) << out2.str();
   }
-  PostgresStore store(url, payment, registry);
-  EXPECT_EQ(store.unpublished_count(), 0);
+  {
+    PostgresStore store(url, payment, registry);
+    EXPECT_EQ(store.unpublished_count(), 0);
+  }
+  testing_pg::admin(fmt::format("DROP DATABASE relay_{} WITH (FORCE)", ::getpid()));
 }
 #endif
 
