@@ -22,7 +22,7 @@
 #include "kafka/runtime/env.h"
 #include "kafka/runtime/record.h"
 #include "kafka/runtime/topic_reader.h"
-#include "kafka/store/sqlite_store.h"
+#include "kafka/store/open_store.h"
 #include "sim/trace.h"
 
 namespace sagasim::cli {
@@ -57,7 +57,7 @@ std::string producer_of(const Event& e) {
 // What the saga's final checks see of a live deployment.
 class LiveFinalView final : public sim::FinalView {
  public:
-  LiveFinalView(const std::map<std::string, std::unique_ptr<kafka::SqliteStore>, std::less<>>& stores,
+  LiveFinalView(const std::map<std::string, std::unique_ptr<kafka::DurableStore>, std::less<>>& stores,
                 std::span<const inv::LoggedEvent> log)
       : stores_(stores), log_(log) {}
   const Store& store(std::string_view service) const override {
@@ -72,7 +72,7 @@ class LiveFinalView final : public sim::FinalView {
   Time now() const override { return kafka::wall_now(); }
 
  private:
-  const std::map<std::string, std::unique_ptr<kafka::SqliteStore>, std::less<>>& stores_;
+  const std::map<std::string, std::unique_ptr<kafka::DurableStore>, std::less<>>& stores_;
   std::span<const inv::LoggedEvent> log_;
 };
 
@@ -155,28 +155,39 @@ int check_command(const Program& program, const CheckArgs& args) {
   LiveOpening opening;
   reference->open(opening);
 
-  // Which database is which: each store file names its service.
-  std::map<std::string, std::string> db_of;  // service -> path
-  for (const std::string& path : args.dbs) {
-    const std::string service = kafka::SqliteStore::service_of(path);
-    if (db_of.contains(service))
-      throw InputError(path, "", fmt::format("a second {} database (the first is {})", service, db_of[service]));
-    if (std::none_of(services.begin(), services.end(), [&](const auto& s) { return s->name() == service; }))
-      throw InputError(path, "", fmt::format("a {} database, but the {} saga ({} style) has no such service", service,
-                                             saga.name(), style.empty() ? "its" : style));
-    db_of[service] = path;
+  // Which database is which: each store file names its service; a
+  // PostgreSQL database holds a store per service (a schema each).
+  std::map<std::string, std::string> db_of;  // service -> path or URL
+  for (const std::string& db : args.dbs) {
+    const std::string shown = kafka::store_display_name(db);
+    const std::vector<std::string> found = kafka::services_in_store(db);
+    if (found.empty())
+      throw InputError(shown, "", "no sagasim store in this PostgreSQL database (has `serve` run with it?)");
+    for (const std::string& service : found) {
+      if (db_of.contains(service))
+        throw InputError(shown, "", fmt::format("a second {} database (the first is {})", service,
+                                                kafka::store_display_name(db_of[service])));
+      if (std::none_of(services.begin(), services.end(), [&](const auto& s) { return s->name() == service; })) {
+        if (kafka::is_postgres_url(db)) continue;  // a database may hold other sagas' services too
+        throw InputError(shown, "", fmt::format("a {} database, but the {} saga ({} style) has no such service",
+                                                service, saga.name(), style.empty() ? "its" : style));
+      }
+      db_of[service] = db;
+    }
   }
   for (const auto& s : services)
     if (!db_of.contains(std::string(s->name())))
       throw InputError("--db", "",
-                       fmt::format("no {} database given; pass --db once per service's file", s->name()));
+                       fmt::format("no {} database given; pass --db once per service's file, or a PostgreSQL URL "
+                                   "whose database holds it",
+                                   s->name()));
 
   auto open_stores = [&] {
-    std::map<std::string, std::unique_ptr<kafka::SqliteStore>, std::less<>> stores;
+    std::map<std::string, std::unique_ptr<kafka::DurableStore>, std::less<>> stores;
     for (const auto& s : services)
       stores.emplace(std::string(s->name()),
-                     std::make_unique<kafka::SqliteStore>(db_of[std::string(s->name())], *s, registry,
-                                                          kafka::SqliteStoreOptions{.shared = true}));
+                     kafka::open_store(db_of[std::string(s->name())], *s, registry,
+                                       kafka::StoreOpenOptions{.instance = program.name + " check", .shared = true}));
     return stores;
   };
   // The same opening state: or the conservation checks would judge against

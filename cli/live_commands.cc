@@ -16,11 +16,13 @@ class LiveCommands final : public Command {
   void add_to(CLI::App& app) override {
     const std::string& prog = program_.name;
     serve_ = app.add_subcommand(
-        "serve", "Run one instance of a saga service on real Kafka, with its state in SQLite (production mode)");
+        "serve", "Run one instance of a saga service on real Kafka, with its state in SQLite or PostgreSQL (production mode)");
     serve_->add_option("service", serve_args_.service, "The service, one of the saga's (e.g. order, payment, inventory)")
         ->required();
     serve_->add_option("--db", serve_args_.db,
-                       "The service's SQLite database, created if missing; every instance of a service shares one file")
+                       "The service's store, created if missing, shared by every instance of the service: a SQLite file "
+                       "(the instances on one host), or a PostgreSQL URL postgresql://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE "
+                       "(instances on any host; the service gets its own schema sagasim_SERVICE in that database)")
         ->required();
     serve_->add_option("--instance", serve_args_.instance,
                        "This instance's name, unique within the service and stable across restarts (default SERVICE-1): "
@@ -31,7 +33,7 @@ class LiveCommands final : public Command {
                        "How often the outbox is flushed and consumer offsets committed")
         ->check(CLI::Range(int64_t{1}, int64_t{60'000}));
     serve_->add_flag("--fsync,!--no-fsync", serve_args_.fsync,
-                     "Checkpoint the database (two fsyncs) before each offset commit, so that committed offsets "
+                     "SQLite: checkpoint the database (two fsyncs) before each offset commit, so that committed offsets "
                      "survive a power loss too (default). --no-fsync: a killed process still loses nothing; a "
                      "machine crash may lose the last commits of handled records whose offsets were committed");
     serve_->add_option("--metrics-port", serve_args_.metrics_port,
@@ -73,7 +75,9 @@ class LiveCommands final : public Command {
         "check", "Check a live deployment's invariants: the saga topics from the beginning plus every service's database");
     add_kafka_options(*check_, check_args_.kafka);
     add_live_options(*check_, check_args_.live, program_, false);
-    check_->add_option("--db", check_args_.dbs, "A service's database (give one per service; each file names its service)")
+    check_->add_option("--db", check_args_.dbs,
+                       "A service's database: a SQLite file (give one per service; each file names its service), or a "
+                       "PostgreSQL URL (once: it holds every service's store that `serve` put there)")
         ->required();
     check_->add_option("--wait", check_args_.wait_s,
                        "Wait up to this many seconds for the deployment to go quiet before judging: every placed "

@@ -25,8 +25,9 @@ nlohmann::json tps_json(const std::vector<TopicPartition>& tps) {
   return out;
 }
 
-SqliteStoreOptions store_options(const RunnerOptions& o) {
-  SqliteStoreOptions s;
+StoreOpenOptions store_options(const RunnerOptions& o) {
+  StoreOpenOptions s;
+  s.instance = o.instance_id;
   s.shared = true;
   s.busy_timeout_ms = o.busy_timeout_ms;
   return s;
@@ -63,15 +64,15 @@ ServiceRunner::ServiceRunner(Service& service, RunnerOptions options, JsonLog& l
       options_(with_client_id(std::move(options), service.name())),
       log_(log),
       registry_(registry_of(service, options_.pins)),
-      store_(options_.db_path, service, registry_, store_options(options_)),
+      store_(open_store(options_.db_path, service, registry_, store_options(options_))),
       env_(options_.instance_id) {}
 
 ServiceRunner::~ServiceRunner() = default;
 
 bool ServiceRunner::initialize(std::string_view marker, const std::function<void(Transaction&)>& fill,
                                const std::vector<std::pair<std::string, std::string>>& meta) {
-  const bool wrote = store_.initialize_once(marker, fill, meta);
-  log_.info(wrote ? "opening state written" : "opening state present", {{"db", options_.db_path}});
+  const bool wrote = store_->initialize_once(marker, fill, meta);
+  log_.info(wrote ? "opening state written" : "opening state present", {{"db", store_->path()}});
   return wrote;
 }
 
@@ -105,7 +106,7 @@ int ServiceRunner::run(const std::atomic<bool>& stop) {
 bool ServiceRunner::start() {
   if (phase_ != Phase::kNew) throw std::logic_error("ServiceRunner::start() called twice");
   phase_ = Phase::kFailedToStart;  // until the end of this function
-  log_.info("starting", {{"db", options_.db_path},
+  log_.info("starting", {{"db", store_->path()},
                          {"kafka", options_.kafka.redacted()},
                          {"group", options_.prefix + std::string(service_.name())}});
   try {
@@ -236,6 +237,10 @@ bool ServiceRunner::step() {
       relay();
       next_relay_ = after(now, options_.relay_interval);
     }
+    if (const uint64_t n = static_cast<uint64_t>(store_->reconnections()); n != counters_.store_reconnections) {
+      counters_.store_reconnections = n;
+      log_.warn("store reconnected", {{"db", store_->path()}, {"reconnections", n}});
+    }
     if (metrics_server_ && now >= next_metrics_) {
       metrics_text_.set(render_metrics());
       next_metrics_ = after(now, options_.metrics_interval);
@@ -244,6 +249,12 @@ bool ServiceRunner::step() {
       log_stats();
       next_stats_ = after(now, options_.stats_interval);
     }
+  } catch (const StoreUnavailable& e) {
+    // The database went away (a PostgreSQL restart): what was not committed
+    // is redone in the next steps, which wait for the store to reconnect
+    // (and fail for good, as below, if it never does).
+    log_.warn("store unavailable; the work in progress will be done again", {{"error", e.what()}});
+    return true;
   } catch (const std::exception& e) {
     // A store failure or a handler bug: stop without committing the offsets of
     // anything not durable; a restart redoes it.
@@ -271,7 +282,13 @@ int ServiceRunner::finish() {
   if (code == 0) {
     log_.info("shutting down: flushing the outbox, committing offsets, leaving the group");
     commit_offsets(nullptr, /*flush=*/true);
-    flush_marks();
+    try {
+      flush_marks();
+    } catch (const std::exception& e) {
+      // Rows delivered but not marked are sent again by the next start's
+      // relay; the consumers' inboxes drop the duplicates.
+      log_.warn("could not mark the last delivered outbox rows published", {{"error", e.what()}});
+    }
     if (Status s = consumer_->close(); !s.ok()) log_.warn("leaving the group", {{"error", s.error().to_string()}});
     if (Status s = producer_->flush(Duration::seconds(10)); !s.ok())
       log_.warn("final flush", {{"error", s.error().to_string()}});
@@ -289,11 +306,30 @@ std::vector<TopicPartition> ServiceRunner::assignment() const {
 void ServiceRunner::process_batch(std::vector<Message>& batch) {
   std::vector<OutboxEntry> out;
   std::vector<uint64_t> marked;
-  {
-    SqliteStore::Batch b = store_.begin_batch();
+  // What the batch changes in memory, to undo if the store becomes
+  // unavailable half way (a PostgreSQL restart): the transaction is gone, so
+  // the batch is handled again, whole, in a later step.
+  const RunnerCounters counters_before = counters_;
+  std::map<TopicPartition, size_t> handled_before;
+  for (const auto& [tp, records] : handled_) handled_before[tp] = records.size();
+  try {
+    DurableStore::Batch b = store_->begin_batch();
     marked = take_marks();
     for (const Message& m : batch) handle(m, out);
     b.commit();
+  } catch (const StoreUnavailable&) {
+    counters_ = counters_before;
+    for (auto it = handled_.begin(); it != handled_.end();) {
+      const auto before = handled_before.find(it->first);
+      const size_t keep = before == handled_before.end() ? 0 : before->second;
+      while (it->second.size() > keep) it->second.pop_back();
+      it = it->second.empty() && before == handled_before.end() ? handled_.erase(it) : std::next(it);
+    }
+    to_mark_.insert(marked.begin(), marked.end());  // not marked: marked again with the retry
+    // Records kept in `batch`: the next step handles them again. If the
+    // COMMIT did happen, the inbox makes them duplicates and the relay
+    // sends their outbox rows (rows of this instance it does not track).
+    throw;
   }
   counters_.published += marked.size();
   // Only now, with the batch committed, may its events leave (the outbox rule).
@@ -303,17 +339,23 @@ void ServiceRunner::process_batch(std::vector<Message>& batch) {
 
 std::vector<uint64_t> ServiceRunner::take_marks() {
   std::vector<uint64_t> marked(to_mark_.begin(), to_mark_.end());
-  for (uint64_t seq : marked) store_.mark_published(seq);
+  for (uint64_t seq : marked) store_->mark_published(seq);
   to_mark_.clear();
   return marked;
 }
 
 void ServiceRunner::flush_marks() {
   if (to_mark_.empty()) return;
-  SqliteStore::Batch b = store_.begin_batch();
-  const std::vector<uint64_t> marked = take_marks();
-  b.commit();
-  counters_.published += marked.size();
+  const std::set<uint64_t> pending = to_mark_;
+  try {
+    DurableStore::Batch b = store_->begin_batch();
+    const std::vector<uint64_t> marked = take_marks();
+    b.commit();
+    counters_.published += marked.size();
+  } catch (const StoreUnavailable&) {
+    to_mark_.insert(pending.begin(), pending.end());  // marked with a later batch
+    throw;
+  }
 }
 
 void ServiceRunner::handle(const Message& m, std::vector<OutboxEntry>& out) {
@@ -337,7 +379,7 @@ void ServiceRunner::handle(const Message& m, std::vector<OutboxEntry>& out) {
   const Event& event = *std::get<EventPtr>(decoded);
 
   Outcome outcome;
-  Transaction txn(store_, options_.instance_id, std::move(scratch_));
+  Transaction txn(*store_, options_.instance_id, std::move(scratch_));
   try {
     const auto started = Clock::now();
     outcome = process_event(service_, env_, txn, event);  // inside the batch's transaction
@@ -345,7 +387,7 @@ void ServiceRunner::handle(const Message& m, std::vector<OutboxEntry>& out) {
   } catch (const InputError& e) {
     scratch_ = txn.release();
     // A stored record that does not decode is the database's fault, not the event's.
-    if (e.where().rfind(options_.db_path, 0) == 0) throw;
+    if (e.where().rfind(store_->path(), 0) == 0) throw;
     // The handler refused the event's content: poison too. Nothing of it was
     // applied (a handler throws before its transaction commits).
     dead_letter(view, fmt::format("{}: {}", view.where(), e.what()));
@@ -473,7 +515,7 @@ void ServiceRunner::commit_offsets(const std::vector<TopicPartition>* only, bool
   }
   if (offsets.empty()) return;
   const auto start = Clock::now();
-  if (options_.durable_offsets) store_.make_durable();
+  if (options_.durable_offsets) store_->make_durable();
   const auto durable = Clock::now();
   Status s = consumer_->commit(offsets);
   const auto committed = Clock::now();
@@ -495,19 +537,25 @@ void ServiceRunner::commit_offsets(const std::vector<TopicPartition>* only, bool
 void ServiceRunner::on_rebalance(RebalanceKind kind, const std::vector<TopicPartition>& tps) {
   log_.info("rebalance", {{"kind", to_string(kind)}, {"partitions", tps_json(tps)}});
   if (kind == RebalanceKind::kRevoked) commit_offsets(&tps, /*flush=*/true);
-  if (kind != RebalanceKind::kAssigned)
+  if (kind != RebalanceKind::kAssigned) {
     for (const TopicPartition& tp : tps) handled_.erase(tp);  // the new owner redelivers the rest
+    // Records polled but not handled yet (a batch kept for a retry while the
+    // store was unavailable): theirs now too.
+    std::erase_if(batch_, [&](const Message& m) {
+      return std::find(tps.begin(), tps.end(), TopicPartition{std::string(m.topic()), m.partition()}) != tps.end();
+    });
+  }
 }
 
 void ServiceRunner::fire_timers() {
-  const std::optional<Time> next = store_.next_timer();
+  const std::optional<Time> next = store_->next_timer();
   if (!next || *next > env_.now()) return;
-  for (const std::string& key : store_.due_timers(env_.now())) {
-    Transaction txn(store_, options_.instance_id, std::move(scratch_));
-    {
-      SqliteStore::Unit unit = store_.begin_unit();
+  for (const std::string& key : store_->due_timers(env_.now())) {
+    Transaction txn(*store_, options_.instance_id, std::move(scratch_));
+    try {
+      DurableStore::Unit unit = store_->begin_unit();
       // Another instance may have fired it since the scan.
-      const std::vector<std::string> due = store_.due_timers(env_.now());
+      const std::vector<std::string> due = store_->due_timers(env_.now());
       if (std::find(due.begin(), due.end(), key) == due.end()) {
         scratch_ = txn.release();
         continue;
@@ -516,6 +564,12 @@ void ServiceRunner::fire_timers() {
       Context ctx(env_, txn, nullptr);
       service_.on_timer(key, ctx);
       txn.commit();
+    } catch (const StoreUnavailable& e) {
+      // Not fired, or fired with its COMMIT's outcome unknown: then the timer
+      // is gone and the relay sends its outbox rows. Either way, next round.
+      scratch_ = txn.release();
+      log_.warn("store unavailable while firing a timer; retrying later", {{"timer", key}, {"error", e.what()}});
+      return;
     }
     ++counters_.timers_fired;
     log_.debug("timer fired", {{"timer", key}, {"emitted", txn.writes().outbox.size()}});
@@ -526,12 +580,15 @@ void ServiceRunner::fire_timers() {
 
 void ServiceRunner::relay_backlog() {
   const Time now = env_.now();
-  for (const OutboxEntry& row : store_.unpublished("")) {
+  for (const OutboxEntry& row : store_->unpublished("")) {
     if (to_mark_.contains(row.seq)) continue;  // delivered, not marked yet
     const auto it = unacked_.find(row.seq);
     if (it != unacked_.end() && !it->second) continue;  // in flight
     const bool mine = row.owner == options_.instance_id;
     if (it == unacked_.end() && !mine && row.event->occurred_at.us > now.us - options_.orphan_grace.us) continue;
+    // Another instance's row: this one adopts it only if no other instance
+    // has meanwhile (each row leaves through one relay).
+    if (!mine && it == unacked_.end() && !store_->claim(row.seq, row.owner, options_.instance_id)) continue;
     send_row(row, true);
   }
 }
@@ -548,18 +605,21 @@ void ServiceRunner::relay() {
   // instance that it does not track (after the pass at start there should be
   // none) is sent again at once. Only the rows sent are decoded.
   const auto now = Clock::now();
-  std::map<uint64_t, Clock::time_point> seen;
-  for (const SqliteStore::OutboxKey& k : store_.unpublished_keys()) {
+  std::map<uint64_t, Stranger> seen;
+  for (const DurableStore::OutboxKey& k : store_->unpublished_keys()) {
     if (unacked_.contains(k.seq) || to_mark_.contains(k.seq)) continue;  // in flight, or delivered and not marked
     if (k.owner != options_.instance_id) {
+      // The grace runs per owner: a row another instance has just claimed
+      // gets a full grace for its new owner to send it.
       const auto it = strangers_.find(k.seq);
-      const Clock::time_point first = it == strangers_.end() ? now : it->second;
+      const Clock::time_point first = it == strangers_.end() || it->second.owner != k.owner ? now : it->second.first_seen;
       if (now - first < std::chrono::microseconds(options_.orphan_grace.us)) {
-        seen.emplace(k.seq, first);
+        seen.emplace(k.seq, Stranger{k.owner, first});
         continue;
       }
     }
-    if (std::optional<OutboxEntry> row = store_.unpublished_row(k.seq)) send_row(*row, true);
+    if (k.owner != options_.instance_id && !store_->claim(k.seq, k.owner, options_.instance_id)) continue;
+    if (std::optional<OutboxEntry> row = store_->unpublished_row(k.seq)) send_row(*row, true);
   }
   strangers_ = std::move(seen);
 }
@@ -577,6 +637,7 @@ void ServiceRunner::log_stats() {
                       {"timers_fired", counters_.timers_fired},
                       {"unacknowledged", unacked_.size()},
                       {"offset_commits", counters_.offset_commits},
+                      {"store_reconnections", counters_.store_reconnections},
                       {"processed_by_type", by_type},
                       {"assignment", consumer_ ? tps_json(consumer_->assignment()) : nlohmann::json::array()}});
 }
@@ -610,10 +671,12 @@ std::string ServiceRunner::render_metrics() {
   sample("sagasim_outbox_published_total", "", counters_.published);
   metric("sagasim_outbox_relayed_total", "counter", "Outbox rows sent again by the relay.");
   sample("sagasim_outbox_relayed_total", "", counters_.relayed);
+  metric("sagasim_store_reconnections_total", "counter", "Times the store reconnected to its database (PostgreSQL).");
+  sample("sagasim_store_reconnections_total", "", counters_.store_reconnections);
   metric("sagasim_timers_fired_total", "counter", "Durable timers fired (order deadlines).");
   sample("sagasim_timers_fired_total", "", counters_.timers_fired);
   metric("sagasim_outbox_backlog", "gauge", "Outbox rows of every instance not yet marked published.");
-  sample("sagasim_outbox_backlog", "", store_.unpublished_count());
+  sample("sagasim_outbox_backlog", "", store_->unpublished_count());
   metric("sagasim_consumer_lag", "gauge", "Records behind the partition's high watermark.");
   if (consumer_)
     for (const Consumer::PartitionLag& l : consumer_->lag())

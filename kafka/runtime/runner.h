@@ -34,7 +34,13 @@
 //      a previous run of this instance (read at start), and rows of other
 //      instances that stay unpublished for orphan_grace (an instance that
 //      never came back; its periodic pass reads only the backlog's seqs and
-//      owners and decodes just those rows), so no committed event is lost;
+//      owners and decodes just those rows), so no committed event is lost.
+//      Such a row is first claimed (DurableStore::claim: its owner becomes
+//      this instance, if nobody else's claim came first), so of several
+//      surviving instances exactly one sends it;
+//   7. a store that becomes unavailable (StoreUnavailable: a PostgreSQL
+//      restart) costs the batch in progress, which is handled again, whole,
+//      once the store has reconnected; a timer waits for the next round;
 // until `stop` becomes true: then it finishes the current record, flushes,
 // commits and leaves the group (graceful shutdown).
 //
@@ -64,14 +70,16 @@
 #include "kafka/runtime/log.h"
 #include "kafka/runtime/metrics.h"
 #include "kafka/runtime/record.h"
-#include "kafka/store/sqlite_store.h"
+#include "kafka/store/open_store.h"
 
 namespace sagasim::kafka {
 
 struct RunnerOptions {
   std::string instance_id;  // "payment-2": owner of its outbox rows, and its log name
   Config kafka;             // the user's client properties (+ overrides)
-  std::string db_path;      // the service's SQLite file, shared by its instances
+  // The service's store, shared by its instances: a SQLite file (instances on
+  // one host) or a postgresql:// URL (instances anywhere); open_store.h.
+  std::string db_path;
   // A deployment's namespace as a prefix ("team-a." or ""): put before every
   // topic the service reads or writes and before its group id, so that two
   // deployments share a cluster without sharing anything else. The service
@@ -118,6 +126,7 @@ struct RunnerCounters {
   uint64_t relayed = 0;      // rows sent again by the relay
   uint64_t timers_fired = 0;
   uint64_t offset_commits = 0;
+  uint64_t store_reconnections = 0;  // the store had to reconnect (PostgreSQL)
   std::map<std::string, uint64_t> processed_by_type;
 };
 
@@ -195,7 +204,7 @@ class ServiceRunner {
   RunnerOptions options_;
   JsonLog& log_;
   PayloadRegistry registry_;
-  SqliteStore store_;
+  std::unique_ptr<DurableStore> store_;
   WallClockEnv env_;
   std::unique_ptr<Producer> producer_;
   std::unique_ptr<Consumer> consumer_;
@@ -216,8 +225,13 @@ class ServiceRunner {
   // The outbox rows among them, by seq: a failed one is sent again from here.
   std::map<uint64_t, OutboxEntry> sending_;
   // Other instances' unpublished rows, by seq, with when this instance's
-  // relay first saw each: adopted once that is orphan_grace ago.
-  std::map<uint64_t, std::chrono::steady_clock::time_point> strangers_;
+  // relay first saw each with its current owner: adopted once that is
+  // orphan_grace ago.
+  struct Stranger {
+    std::string owner;  // whose it was when first seen: a new owner restarts the grace
+    std::chrono::steady_clock::time_point first_seen;
+  };
+  std::map<uint64_t, Stranger> strangers_;
   std::set<uint64_t> to_mark_;  // delivered outbox rows, marked published with the next batch
   uint64_t next_dlq_opaque_ = 0;  // DLQ sends: opaque with the top bit set
   bool fatal_ = false;

@@ -232,6 +232,7 @@ void SqliteStore::prepare_statements() {
       prepare("SELECT seq, topic, owner, event FROM outbox WHERE published = 0 AND owner = ?1 ORDER BY seq");
   outbox_keys_ = prepare("SELECT seq, owner FROM outbox WHERE published = 0 ORDER BY seq");
   outbox_row_ = prepare("SELECT seq, topic, owner, event FROM outbox WHERE published = 0 AND seq = ?1");
+  outbox_claim_ = prepare("UPDATE outbox SET owner = ?1 WHERE seq = ?2 AND owner = ?3 AND published = 0");
   outbox_mark_ = prepare("DELETE FROM outbox WHERE seq = ?1");  // the event is in Kafka: the table keeps the backlog only
   timer_set_ = prepare(
       "INSERT INTO timers(key, at_us) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET at_us = excluded.at_us");
@@ -529,7 +530,7 @@ std::vector<OutboxEntry> SqliteStore::unpublished(std::string_view owner) const 
   return read_outbox(outbox_of_owner_.get());
 }
 
-std::vector<SqliteStore::OutboxKey> SqliteStore::unpublished_keys() const {
+std::vector<DurableStore::OutboxKey> SqliteStore::unpublished_keys() const {
   Use use(outbox_keys_.get());
   std::vector<OutboxKey> out;
   int rc;
@@ -546,6 +547,14 @@ std::optional<OutboxEntry> SqliteStore::unpublished_row(uint64_t seq) const {
   std::vector<OutboxEntry> rows = read_outbox(outbox_row_.get());
   if (rows.empty()) return std::nullopt;
   return std::move(rows.front());
+}
+
+bool SqliteStore::claim(uint64_t seq, std::string_view from, std::string_view to) {
+  Use use(outbox_claim_.get());
+  use.text(1, to).integer(2, static_cast<int64_t>(seq)).text(3, from);
+  if (const int rc = sqlite3_step(outbox_claim_.get()); rc != SQLITE_DONE)
+    fail(rc, fmt::format("claiming outbox seq {}", seq));
+  return sqlite3_changes(db_.get()) == 1;
 }
 
 void SqliteStore::mark_published(uint64_t seq) {

@@ -87,6 +87,7 @@
 #include "core/codec.h"
 #include "core/service.h"
 #include "core/store.h"
+#include "kafka/store/durable_store.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -106,7 +107,7 @@ struct SqliteStoreOptions {
   bool shared = false;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public DurableStore {
  public:
   static constexpr int kSchemaVersion = 1;
 
@@ -132,81 +133,43 @@ class SqliteStore final : public Store {
   // Makes every committed transaction survive a power loss too (a WAL
   // checkpoint: fsync of the WAL, then of the database file). In shared mode
   // another instance's checkpoint may be running; then this one is skipped.
-  void make_durable();
+  void make_durable() override;
 
   // A write transaction for one unit of work (shared mode; allowed in
-  // exclusive mode too). commit() inside it commits it; a unit that commits
-  // nothing is rolled back when it ends. Units do not nest.
-  class [[nodiscard]] Unit {
-   public:
-    explicit Unit(SqliteStore& store) : store_(&store) {}
-    Unit(Unit&& o) noexcept : store_(std::exchange(o.store_, nullptr)) {}
-    Unit& operator=(Unit&&) = delete;
-    ~Unit() {
-      if (store_) store_->end_unit();
-    }
-
-   private:
-    SqliteStore* store_;
-  };
-  Unit begin_unit();
+  // exclusive mode too): DurableStore::Unit.
+  Unit begin_unit() override;
   bool in_unit() const { return in_unit_; }
 
-  // Group commit: several units of work in one SQLite transaction. Inside a
-  // batch, commit() applies a write set without committing it (later reads
-  // in the batch see it), and mark_published joins the transaction too;
-  // Batch::commit() makes all of it durable at once, and a batch that ends
-  // without it rolls everything back. A runtime hands the batch's outbox
-  // rows to Kafka only after Batch::commit().
-  class [[nodiscard]] Batch {
-   public:
-    explicit Batch(SqliteStore& store) : store_(&store) {}
-    Batch(Batch&& o) noexcept : store_(std::exchange(o.store_, nullptr)) {}
-    Batch& operator=(Batch&&) = delete;
-    ~Batch() {
-      if (store_) store_->end_batch(false);
-    }
-    void commit() {
-      if (store_) std::exchange(store_, nullptr)->end_batch(true);
-    }
-
-   private:
-    SqliteStore* store_;
-  };
-  Batch begin_batch();
+  // Group commit: several units of work in one SQLite transaction
+  // (DurableStore::Batch).
+  Batch begin_batch() override;
   bool in_batch() const { return in_batch_; }
 
   // Outbox rows of every instance not yet marked published (the backlog).
-  int64_t unpublished_count() const;
+  int64_t unpublished_count() const override;
 
-  // The backlog's rows as seq and owner only, in seq order: what a relay
-  // needs to tell its own rows from another instance's without decoding
-  // every event.
-  struct OutboxKey {
-    uint64_t seq;
-    std::string owner;
-  };
-  std::vector<OutboxKey> unpublished_keys() const;
+  std::vector<OutboxKey> unpublished_keys() const override;
   // One outbox row, decoded; nullopt if it is published or does not exist.
-  std::optional<OutboxEntry> unpublished_row(uint64_t seq) const;
+  std::optional<OutboxEntry> unpublished_row(uint64_t seq) const override;
+  bool claim(uint64_t seq, std::string_view from, std::string_view to) override;
 
   // A value of the meta table (schema_version, service, opens, and whatever
   // initialize_once wrote), or nullopt.
-  std::optional<std::string> meta(std::string_view name) const;
+  std::optional<std::string> meta(std::string_view name) const override;
 
   // Runs `fill` and commits what it wrote, together with `meta` rows and the
   // row (`marker`, "done"), unless `marker` is in the meta table already: the
   // opening state of a store, written exactly once however many instances
   // start at the same time. Returns whether this call wrote it.
   bool initialize_once(std::string_view marker, const std::function<void(Transaction&)>& fill,
-                       const std::vector<std::pair<std::string, std::string>>& meta);
+                       const std::vector<std::pair<std::string, std::string>>& meta) override;
 
   // The service an existing store file belongs to, read without creating or
   // changing anything. InputError naming the path for a missing file or one
   // that is not a sagasim store.
   static std::string service_of(const std::string& path);
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const override { return path_; }
   // "wal" once open; the file header says so too (bytes 18 and 19 are 2).
   std::string journal_mode() const;
 
@@ -232,8 +195,8 @@ class SqliteStore final : public Store {
   std::vector<OutboxEntry> read_outbox(sqlite3_stmt* stmt) const;
   void begin_write();
   void apply(WriteSet& ws);  // inside begin_write()
-  void end_unit() noexcept;
-  void end_batch(bool commit);
+  void end_unit() noexcept override;
+  void end_batch(bool commit) override;
 
   static std::string cache_key(std::string_view table, std::string_view key);
 
@@ -249,7 +212,7 @@ class SqliteStore final : public Store {
   StmtPtr begin_, commit_, rollback_;
   StmtPtr get_record_, put_record_, delete_record_, scan_records_;
   StmtPtr inbox_contains_, inbox_insert_;
-  StmtPtr outbox_insert_, outbox_all_, outbox_of_owner_, outbox_keys_, outbox_row_, outbox_mark_;
+  StmtPtr outbox_insert_, outbox_all_, outbox_of_owner_, outbox_keys_, outbox_row_, outbox_mark_, outbox_claim_;
   StmtPtr timer_set_, timer_cancel_, timer_next_, timer_due_;
 
   // "table\0key" -> the committed record, or null for a key known absent.

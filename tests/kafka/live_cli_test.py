@@ -89,6 +89,19 @@ check("monitor --liveness-bound-ms 0", run("monitor", *K, "--state", str(tmp / "
       "--liveness-bound-ms")
 check("monitor with an unknown style", run("monitor", *K, "--state", str(tmp / "m.json"), "--style", "sideways"),
       "sideways")
+# PostgreSQL stores: a URL libpq refuses, a server that cannot be reached
+# (port 1 on loopback: refused at once). The password never shows.
+r = run("serve", "payment", *K, "--db", "postgresql://saga:hunter4@127.0.0.1:1/shop")
+check("serve with an unreachable PostgreSQL names the URL", r, "postgresql://saga:***@127.0.0.1:1/shop",
+      "cannot connect to PostgreSQL")
+r2 = run("check", *K, "--db", "postgres://saga:hunter4@127.0.0.1:1/shop")
+check("check with an unreachable PostgreSQL names the URL", r2, "postgres://saga:***@127.0.0.1:1/shop")
+if "hunter4" in r.stdout + r.stderr + r2.stdout + r2.stderr:
+    failed += 1
+    print("FAIL: a database password was echoed:\n" + r.stdout + r.stderr + r2.stdout + r2.stderr)
+check("a PostgreSQL URL with a parameter libpq does not know",
+      run("serve", "payment", *K, "--db", "postgresql://127.0.0.1/shop?colour=blue"), "not a valid PostgreSQL URL",
+      "colour")
 print(f"{passed} passed, {failed} failed")
 subprocess.run(["rm", "-rf", str(tmp)])
 sys.exit(1 if failed else 0)

@@ -1,7 +1,8 @@
 // One conformance suite for the store contract (core/store.h), written once
-// and run against both implementations: MemoryStore (the simulator's) and
-// SqliteStore (production's). A fixture per store says how it opens and how
-// it survives a crash:
+// and run against every implementation: MemoryStore (the simulator's),
+// SqliteStore and PostgresStore (production's; PostgreSQL only when
+// SAGASIM_TEST_POSTGRES names a server, skipped otherwise). A fixture per
+// store says how it opens and how it survives a crash:
 //
 //   crash()    The instance dies without warning. MemoryStore lives in the
 //              simulated world, outside the instance, so it stays as it is.
@@ -10,6 +11,10 @@
 //              every write() it made, no checkpoint, no clean close — and
 //              the copy is opened. (store_sqlite_test.cc also kills a real
 //              process.)
+//              For PostgreSQL the server ends the store's session
+//              (pg_terminate_backend, what it does to a dead client's), so
+//              whatever was not committed is rolled back, and a new store
+//              connects.
 //   restart()  A clean stop and start: SQLite's store object is destroyed
 //              (closing the connection) and the same file reopened.
 #include <filesystem>
@@ -21,6 +26,10 @@
 
 #include "core/memory_store.h"
 #include "kafka/store/sqlite_store.h"
+#ifdef SAGASIM_HAVE_POSTGRES
+#include "kafka/store/postgres_store.h"
+#include "tests/kafka/pg_test_server.h"
+#endif
 #include "sagas/order/order_service.h"
 #include "sagas/order/payment_service.h"
 #include "sagas/order/state.h"
@@ -162,9 +171,66 @@ class SqliteFixtureOf {
   std::unique_ptr<kafka::SqliteStore> store_;
 };
 
+#ifdef SAGASIM_HAVE_POSTGRES
+// Each test in a schema of its own, dropped at the end.
+class PostgresFixture {
+ public:
+  static constexpr const char* kName = "Postgres";
+  static constexpr bool kSerialises = true;
+  static const char* skip_reason() { return testing_pg::url().empty() ? testing_pg::kSkipReason : nullptr; }
+
+  PostgresFixture() {
+    static int tests = 0;
+    schema_ = fmt::format("conformance_{}_{}", getpid(), ++tests);
+  }
+  ~PostgresFixture() {
+    store_.reset();
+    if (!testing_pg::url().empty()) {
+      try {
+        testing_pg::admin(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", schema_));
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+    }
+  }
+
+  Store& open(const Service& service) {
+    service_ = &service;
+    return reopen();
+  }
+  Store& crash() {
+    testing_pg::terminate_backend(store_->backend_pid());
+    store_.reset();
+    return reopen();
+  }
+  Store& restart() {
+    store_.reset();
+    return reopen();
+  }
+
+ private:
+  Store& reopen() {
+    PayloadRegistry registry;
+    service_->register_payloads(registry);
+    store_ = std::make_unique<kafka::PostgresStore>(testing_pg::url(), *service_, std::move(registry),
+                                                    kafka::PostgresStoreOptions{.schema = schema_});
+    return *store_;
+  }
+
+  std::string schema_;
+  const Service* service_ = nullptr;
+  std::unique_ptr<kafka::PostgresStore> store_;
+};
+#endif
+
 template <class F>
 class StoreConformance : public ::testing::Test {
  protected:
+  void SetUp() override {
+    if constexpr (requires { F::skip_reason(); }) {
+      if (const char* why = F::skip_reason()) GTEST_SKIP() << why;
+    }
+  }
   F fixture_;
   CounterService counters_;
 };
@@ -175,7 +241,11 @@ struct StoreName {
     return F::kName;
   }
 };
-using Stores = ::testing::Types<MemoryFixture, SqliteFixtureOf<false>, SqliteFixtureOf<true>>;
+using Stores = ::testing::Types<MemoryFixture, SqliteFixtureOf<false>, SqliteFixtureOf<true>
+#ifdef SAGASIM_HAVE_POSTGRES
+                                , PostgresFixture
+#endif
+                                >;
 TYPED_TEST_SUITE(StoreConformance, Stores, StoreName);
 
 // ---- durability -------------------------------------------------------------
