@@ -23,14 +23,42 @@ RecordPtr MemoryStore::get(std::string_view table_name, std::string_view key) co
   return it == t->rows.end() ? nullptr : it->second;
 }
 
+bool MemoryStore::counter_id(std::string_view id, uint64_t& n) {
+  // "e-1" .. "e-18446744073709551615" would overflow; ids this long are kept as strings.
+  if (id.size() < 3 || id.size() > 20 || id[0] != 'e' || id[1] != '-' || id[2] == '0') return false;
+  n = 0;
+  for (size_t i = 2; i < id.size(); ++i) {
+    const char c = id[i];
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return n < (uint64_t{1} << 40);  // larger counters (never reached) are kept as strings
+}
+
 bool MemoryStore::inbox_contains(std::string_view event_id) const {
+  uint64_t n = 0;
+  if (counter_id(event_id, n)) {
+    const size_t word = static_cast<size_t>(n >> 6);
+    return word < inbox_bits_.size() && (inbox_bits_[word] >> (n & 63) & 1) != 0;
+  }
   return inbox_.find(event_id) != inbox_.end();
 }
 
 void MemoryStore::commit(WriteSet& ws) {
   // Nothing below can fail half way: the write set was built by the
   // transaction, so applying it is atomic in a single-threaded simulator.
-  if (!ws.inbox_event_id.empty()) inbox_.insert(ws.inbox_event_id);
+  if (!ws.inbox_event_id.empty()) {
+    uint64_t n = 0;
+    if (counter_id(ws.inbox_event_id, n)) {
+      const size_t word = static_cast<size_t>(n >> 6);
+      if (word >= inbox_bits_.size()) inbox_bits_.resize(std::max(word + 1, inbox_bits_.size() * 2), 0);
+      const uint64_t bit = uint64_t{1} << (n & 63);
+      if (!(inbox_bits_[word] & bit)) ++inbox_count_;
+      inbox_bits_[word] |= bit;
+    } else if (inbox_.insert(ws.inbox_event_id).second) {
+      ++inbox_count_;
+    }
+  }
   for (auto& p : ws.puts) {
     Table* t = table(p.table);
     if (!t) t = &tables_.emplace_back(Table{std::string(p.table), {}});

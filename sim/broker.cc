@@ -183,14 +183,16 @@ void SimBroker::arrive(uint32_t slot) {
     }
   }
   if (!duplicate) {
-    const int64_t offset = static_cast<int64_t>(part.log.size());
+    const int64_t offset = part.end();
     Duration latency = draw(config_.delivery_latency, f, 3);
     if (hooks_) latency = latency + hooks_->extra_delivery_latency(topic.name, to_int(f.partition));
     const Time visible = std::max(part.last_visible, now + latency);
     part.last_visible = visible;
+    if (retention_) trim(f.topic, f.partition);
     part.log.push_back(StoredRecord{f.event, visible});
     f.offset = Offset{offset};
     ++appends_;
+    if (append_listener_) append_listener_(f.topic, f.partition, Offset{offset}, f.event);
     if (prod.idempotent) {
       // Self-check of §4: an idempotent producer's records land once each,
       // in the order it sent them: (producer, sequence) never repeats in a
@@ -365,7 +367,7 @@ void SimBroker::finish_rebalance(GroupId g) {
   for (size_t i = 0; i < grp.cursors.size(); ++i) {
     Cursor& c = grp.cursors[i];
     c.position = c.committed;
-    const int64_t end = static_cast<int64_t>(topics_[to_int(c.topic)].partitions[to_int(c.partition)].log.size());
+    const int64_t end = topics_[to_int(c.topic)].partitions[to_int(c.partition)].end();
     if (flaw_ == BrokerFlaw::ResumesPastCommit) c.position = std::min(c.committed + 1, end);
     if (flaw_ == BrokerFlaw::SkipsRedelivery) c.position = std::max(c.committed, c.last_delivered + 1);
     if (grp.members.empty()) continue;
@@ -391,9 +393,9 @@ void SimBroker::pump(GroupId g, uint32_t ci) {
   Cursor& c = grp.cursors[ci];
   if (c.owner == kNoOwner || c.busy || grp.rebalancing) return;
   const Partition& part = topics_[to_int(c.topic)].partitions[to_int(c.partition)];
-  if (c.position >= static_cast<int64_t>(part.log.size())) return;
+  if (c.position >= part.end()) return;
   c.busy = true;
-  const Time at = std::max(scheduler_.now(), part.log[static_cast<size_t>(c.position)].visible_at);
+  const Time at = std::max(scheduler_.now(), part.at(c.position).visible_at);
   scheduler_.at(at, this, kDeliver, to_int(g), (static_cast<uint64_t>(ci) << 32) | c.epoch);
 }
 
@@ -410,7 +412,9 @@ void SimBroker::deliver(GroupId g, uint32_t ci, uint32_t epoch) {
     scheduler_.at(std::max(m.paused_until, down), this, kDeliver, to_int(g), (static_cast<uint64_t>(ci) << 32) | epoch);
     return;
   }
-  const StoredRecord& rec = topic.partitions[to_int(c.partition)].log[static_cast<size_t>(c.position)];
+  const Partition& part = topic.partitions[to_int(c.partition)];
+  SAGASIM_ASSERT(c.position >= part.base, "a fetch below the retained log start: retention dropped a record a group still needs");
+  const StoredRecord& rec = part.at(c.position);
 
   // Self-check of §4: within one assignment epoch a consumer sees consecutive
   // offsets; a new epoch starts at the committed offset.
@@ -423,7 +427,8 @@ void SimBroker::deliver(GroupId g, uint32_t ci, uint32_t epoch) {
   c.last_delivered = c.position;
   c.last_delivered_epoch = epoch;
   ++deliveries_;
-  m.listener->on_record(Delivery{g, ci, epoch, grp.generation, topic.name, c.partition, Offset{c.position}, rec.event.get()});
+  m.listener->on_record(Delivery{g, ci, epoch, grp.generation, topic.name, c.partition, Offset{c.position},
+                                 rec.event.get(), retention_ ? rec.event : nullptr});
 }
 
 void SimBroker::done(MemberId m, const Delivery& d, Offset next, CommitMode mode) {
@@ -434,7 +439,7 @@ void SimBroker::done(MemberId m, const Delivery& d, Offset next, CommitMode mode
   Cursor& c = grp.cursors[d.cursor];
   const Topic& topic = topics_[to_int(c.topic)];
   SAGASIM_ASSERT(to_int(next) >= 0, "done() with a negative next offset");
-  SAGASIM_ASSERT(static_cast<uint64_t>(to_int(next)) <= topic.partitions[to_int(c.partition)].log.size(),
+  SAGASIM_ASSERT(to_int(next) <= topic.partitions[to_int(c.partition)].end(),
                  "done() with a next offset past the log end");
   if (mode == CommitMode::Commit && hooks_ &&
       hooks_->lose_commit(mem.name, topic.name, to_int(c.partition), identity_of(*d.event, mem.name)))
@@ -452,6 +457,40 @@ void SimBroker::done(MemberId m, const Delivery& d, Offset next, CommitMode mode
   c.position = to_int(next);
   c.busy = false;
   pump(d.group, d.cursor);
+}
+
+void SimBroker::trim(TopicId t, PartitionId p) {
+  Topic& topic = topics_[to_int(t)];
+  Partition& part = topic.partitions[static_cast<size_t>(to_int(p))];
+  // Nothing to gain until a good share of the held records may go: the
+  // check below is O(subscribing groups) and the erase O(records held).
+  const size_t held = part.log.size() - part.head;
+  if (held < 64) return;
+  int64_t keep_from = part.end();
+  for (GroupId g : topic.subscribers) {
+    const Group& grp = groups_[to_int(g)];
+    for (const auto& [tt, base] : grp.topic_base)
+      if (tt == t) keep_from = std::min(keep_from, grp.cursors[base + static_cast<uint32_t>(to_int(p))].committed);
+  }
+  if (keep_from <= part.base) return;
+  const size_t drop = static_cast<size_t>(keep_from - part.base);
+  for (size_t i = part.head; i < part.head + drop; ++i) part.log[i].event.reset();
+  part.head += drop;
+  part.base = keep_from;
+  // Erase the dead prefix once it is at least half the vector: amortised O(1)
+  // per record, and the vector's size stays within twice what is held.
+  if (part.head * 2 >= part.log.size()) {
+    part.log.erase(part.log.begin(), part.log.begin() + static_cast<std::ptrdiff_t>(part.head));
+    part.head = 0;
+    if (part.log.capacity() > 4 * std::max<size_t>(part.log.size(), 256)) part.log.shrink_to_fit();
+  }
+}
+
+size_t SimBroker::records_held() const {
+  size_t n = 0;
+  for (const Topic& t : topics_)
+    for (const Partition& p : t.partitions) n += p.log.size() - p.head;
+  return n;
 }
 
 int64_t SimBroker::committed(GroupId g, TopicId t, PartitionId p) const {

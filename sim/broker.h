@@ -31,6 +31,7 @@
 // it made.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -85,7 +86,12 @@ struct Delivery {
   std::string_view topic;
   PartitionId partition;
   Offset offset;
-  const Event* event;  // owned by the log, which outlives the run
+  const Event* event;  // owned by the log (and by `pin` under retention)
+  // Under retention (set_retention), the record itself: a consumer that holds
+  // a delivery past its group's commit (waiting for acks, after a rebalance
+  // moved the partition on) keeps the event alive. Null otherwise: the log
+  // outlives the run.
+  EventPtr pin = nullptr;
 };
 
 class ConsumerListener {
@@ -116,6 +122,21 @@ class SimBroker final : public Actor {
   int32_t partitions(TopicId t) const { return static_cast<int32_t>(topic_at(t).partitions.size()); }
 
   void set_hooks(FaultHooks* hooks) { hooks_ = hooks; }
+
+  // Retention: with it on, a partition's records are dropped once every
+  // group subscribed to its topic has committed past them (nothing can
+  // fetch them again: a new assignment starts at the committed offset).
+  // Offsets never change; record() and the log below the retained start
+  // are then unavailable. Off by default: tests and final checks read the
+  // whole log. `appended` (when set) sees every record as it is appended,
+  // before anything can drop it.
+  using AppendListener = std::function<void(TopicId, PartitionId, Offset, const EventPtr&)>;
+  void set_retention(bool on) { retention_ = on; }
+  void on_append(AppendListener listener) { append_listener_ = std::move(listener); }
+  // The first offset still held (0 without retention) and how many records
+  // the broker holds now over every partition.
+  int64_t log_start(TopicId t, PartitionId p) const { return partition_at(t, p).base; }
+  size_t records_held() const;
 
   // What a record is, independent of everything else in the run: a hash of
   // its order (correlation id), its event type and the actor involved.
@@ -162,12 +183,13 @@ class SimBroker final : public Actor {
   void done(MemberId m, const Delivery& d, Offset next, CommitMode mode);
 
   // Introspection (tests, checks, summaries).
-  size_t log_size(TopicId t, PartitionId p) const { return partition_at(t, p).log.size(); }
+  // The log end offset (the next offset to be appended).
+  size_t log_size(TopicId t, PartitionId p) const { return static_cast<size_t>(partition_at(t, p).end()); }
   const EventPtr& record(TopicId t, PartitionId p, Offset o) const {
     const Partition& part = partition_at(t, p);
-    SAGASIM_ASSERT(to_int(o) >= 0, "a negative offset");
-    SAGASIM_ASSERT(static_cast<uint64_t>(to_int(o)) < part.log.size(), "an offset at or past the log end");
-    return part.log[static_cast<size_t>(to_int(o))].event;
+    SAGASIM_ASSERT(to_int(o) >= part.base, "an offset below the retained log start (or negative)");
+    SAGASIM_ASSERT(to_int(o) < part.end(), "an offset at or past the log end");
+    return part.at(to_int(o)).event;
   }
   // -1 when the group does not read topic `t`.
   int64_t committed(GroupId g, TopicId t, PartitionId p) const;
@@ -192,7 +214,13 @@ class SimBroker final : public Actor {
     Time visible_at;
   };
   struct Partition {
+    // Offsets [base, base + log.size() - head): log[head..] holds them.
+    // Retention advances head and erases the dead prefix in chunks.
     std::vector<StoredRecord> log;
+    size_t head = 0;
+    int64_t base = 0;
+    int64_t end() const { return base + static_cast<int64_t>(log.size() - head); }
+    const StoredRecord& at(int64_t offset) const { return log[head + static_cast<size_t>(offset - base)]; }
     Time last_visible;
     Time down_until;
     // Idempotence state: per producer, the last sequence appended and its offset.
@@ -311,6 +339,9 @@ class SimBroker final : public Actor {
   void deliver(GroupId g, uint32_t cursor, uint32_t epoch);
   void pump(GroupId g, uint32_t cursor);
   void start_rebalance(GroupId g);
+  // Retention: drops the records of `t`'s partition `p` below every
+  // subscribing group's committed offset.
+  void trim(TopicId t, PartitionId p);
   void finish_rebalance(GroupId g);
   uint32_t alloc_slot(InFlight f);
 
@@ -327,6 +358,8 @@ class SimBroker final : public Actor {
   std::vector<Member> members_;
   std::vector<std::string> violations_;
   BrokerFlaw flaw_ = BrokerFlaw::None;
+  bool retention_ = false;
+  AppendListener append_listener_;
   uint64_t deliveries_ = 0, appends_ = 0, dedup_drops_ = 0, retries_ = 0;
 };
 

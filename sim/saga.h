@@ -147,7 +147,8 @@ class OpeningState {
 
 // What the final checks see: every service's committed store and the whole
 // event log (every record of every topic, topic by topic in the definition's
-// order, then partition, then offset).
+// order, then partition, then offset) — empty for a run that folded the log
+// as it grew (SagaRun::folds_log).
 class FinalView {
  public:
   virtual ~FinalView() = default;
@@ -250,6 +251,18 @@ class SagaRun {
   virtual size_t placements() const = 0;
   virtual Duration placement_at(size_t i) const = 0;
   virtual void place(size_t i, Client& client) = 0;
+
+  // The event log as it grows, for a saga whose final checks fold it
+  // incrementally instead of reading FinalView::log() at the end. When
+  // folds_log() is true the simulator hands every record the broker appends
+  // to on_append (every topic; per partition in offset order, across
+  // partitions and topics in append order; duplicates included), lets the
+  // broker drop the records every consumer group has committed past, and
+  // FinalView::log() is empty at finish(): memory then grows with the work in
+  // flight, not with the run's history. Default: false, the whole log is kept
+  // and handed over at the end (a saga needs nothing more to work).
+  virtual bool folds_log() const { return false; }
+  virtual void on_append(const inv::LoggedEvent& /*record*/) {}
 
   // Safety: called after every committed local transaction of every service
   // (handlers, timers; not the opening state) with its write set. Each Put

@@ -288,21 +288,82 @@ void judge_effect_event(const Event& ev, const OrderTerms& o, V&& v) {
   }
 }
 
+}  // namespace
+
+uint64_t LogFold::id_of(const std::string& id) {
+  // The simulator's ids "e-<n>" (no leading zero) are n; any other id gets
+  // an interned number with the top bit set. 0 is never an id.
+  if (id.size() >= 3 && id.size() <= 20 && id[0] == 'e' && id[1] == '-' && id[2] != '0') {
+    uint64_t n = 0;
+    bool digits = true;
+    for (size_t i = 2; i < id.size() && digits; ++i) {
+      digits = id[i] >= '0' && id[i] <= '9';
+      n = n * 10 + static_cast<uint64_t>(id[i] - '0');
+    }
+    if (digits && n < (uint64_t{1} << 62)) return n;
+  }
+  auto [it, fresh] = interned_.emplace(id, (uint64_t{1} << 63) | (interned_.size() + 1));
+  return it->second;
+}
+
+void LogFold::judge(const std::string& order, const Event& e, Position at, const PlaceOrder& a) {
+  judge_effect_event(e, OrderTerms{order, a.customer_id, a.amount_cents, a.lines},
+                     [&](const std::string&, std::string msg) {
+                       // Bounded, as check_final's report is: a broken variant
+                       // can mismatch every order of a long run.
+                       if (mismatches_.size() >= 4 * kMaxViolations) {
+                         ++mismatches_dropped_;
+                         return;
+                       }
+                       mismatches_.push_back(Mismatch{at, order, std::move(msg)});
+                     });
+}
+
+void LogFold::add(const LoggedEvent& le, Position at) {
+  const Event& e = *le.event;
+  if (e.type == PlaceOrder::kType) {
+    Facts& f = orders_[e.key];
+    if (f.asked) return;
+    std::optional<PlaceOrder> cmd = payload_of<PlaceOrder>(e);
+    if (!cmd) return;
+    if (auto typed = std::dynamic_pointer_cast<const PayloadOf<PlaceOrder>>(e.payload)) f.asked = std::move(typed);
+    else f.asked = std::make_shared<const PayloadOf<PlaceOrder>>(std::move(*cmd));
+    if (auto w = waiting_.find(e.key); w != waiting_.end()) {
+      for (const Waiting& earlier : w->second) judge(e.key, *earlier.event, earlier.at, f.asked->value);
+      waiting_.erase(w);
+    }
+    return;
+  }
+  const int k = effect_kind(e.type);
+  if (k < 0) return;
+  const std::string& order = e.correlation_id;
+  Facts& f = orders_[order];
+  const uint64_t id = id_of(e.event_id);
+  if (f.first[k] == 0) {
+    f.first[k] = id;
+  } else if (f.first[k] != id) {
+    std::set<uint64_t>& all = more_[{order, k}];
+    if (all.empty()) all.insert(f.first[k]);
+    all.insert(id);
+    f.more |= static_cast<uint8_t>(1u << k);
+  }
+  if (k == kRelease) return;
+  if (f.asked) judge(order, e, at, f.asked->value);
+  else waiting_[order].push_back(Waiting{at, le.event});
+}
+
+namespace {
+
 // kEffectsMatchOrder: each order's effects against what was asked.
 template <class Add>
-void check_effects(const SagaState& s, Add& add) {
+void check_effects(const SagaState& s, const std::unordered_map<std::string, const PlaceOrder*>& asked, Add& add) {
   auto v = [&](const std::string& order, std::string msg) { add(kEffectsMatchOrder, order, std::move(msg)); };
-  // The client's command: the first PlaceOrder of each order id.
-  std::map<std::string, PlaceOrder> asked;
-  for (const LoggedEvent& le : s.log)
-    if (le.event->type == PlaceOrder::kType && !asked.count(le.event->key))
-      if (auto cmd = payload_of<PlaceOrder>(*le.event)) asked.emplace(le.event->key, std::move(*cmd));
   for (const auto& [id, o] : s.orders) {
     if (o.amount_cents != order_amount_cents(o.lines))
       v(id, fmt::format("the order's amount is {} cents but its lines cost {}", o.amount_cents,
                         order_amount_cents(o.lines)));
     if (auto a = asked.find(id); a != asked.end()) {
-      const PlaceOrder& cmd = a->second;
+      const PlaceOrder& cmd = *a->second;
       if (cmd.customer_id != o.customer_id || cmd.lines != o.lines || cmd.amount_cents != o.amount_cents)
         v(id, fmt::format("the order record ({} cents, {} for {}) is not the PlaceOrder ({} cents, {} for {})",
                           o.amount_cents, describe(quantities(o.lines)), o.customer_id, cmd.amount_cents,
@@ -320,18 +381,17 @@ void check_effects(const SagaState& s, Add& add) {
                           describe(quantities(r->second.lines)), describe(quantities(o.lines))));
     }
   }
-  // The events as they went out.
-  for (const LoggedEvent& le : s.log) {
-    auto it = s.orders.find(le.event->correlation_id);
-    if (it == s.orders.end()) continue;
-    const Order& o = it->second;
-    judge_effect_event(*le.event, OrderTerms{o.order_id, o.customer_id, o.amount_cents, o.lines}, v);
-  }
 }
 
 }  // namespace
 
-std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline, const FinalCheckOptions& options) {
+std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline, const FinalCheckOptions& options,
+                                   const LogFold* fold) {
+  LogFold own;
+  if (!fold) {
+    for (size_t i = 0; i < s.log.size(); ++i) own.add(s.log[i], LogFold::Position{0, 0, static_cast<int64_t>(i)});
+    fold = &own;
+  }
   std::vector<Violation> out;
   auto add = [&](std::string_view inv, std::string order, std::string msg) {
     if (out.size() < kMaxViolations) out.push_back(Violation{std::string(inv), std::move(order), std::move(msg)});
@@ -369,25 +429,49 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
   // by the record transitions, at each commit: the log cannot tell it, since a
   // producer without idempotence may legally publish a release before a
   // retried reservation, and service clocks may be skewed.)
-  struct Seen {
-    std::set<std::string> ids[kEffectKinds];
-  };
-  std::map<std::string, Seen> per_order;
-  for (const LoggedEvent& le : s.log) {
-    const int k = effect_kind(le.event->type);
-    if (k < 0) continue;
-    Seen& seen = per_order[le.event->correlation_id];
-    seen.ids[k].insert(le.event->event_id);
+  // Orders by id, as an ordered report reads; only those with something to say.
+  std::vector<const std::pair<const std::string, LogFold::Facts>*> flagged;
+  for (const auto& entry : fold->orders_) {
+    const LogFold::Facts& f = entry.second;
+    if (f.more || (f.first[kRefund] && !f.first[kCharge]) || (f.first[kRelease] && !f.first[kReserve]))
+      flagged.push_back(&entry);
   }
-  for (const auto& [order, seen] : per_order) {
+  std::sort(flagged.begin(), flagged.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  for (const auto* entry : flagged) {
+    const std::string& order = entry->first;
+    const LogFold::Facts& f = entry->second;
     for (int k = 0; k < kEffectKinds; ++k)
-      if (seen.ids[k].size() > 1) add(kEffectsAtMostOnce, order, distinct_effects(seen.ids[k].size(), k));
-    if (!seen.ids[kRefund].empty() && seen.ids[kCharge].empty()) add(kEffectsAtMostOnce, order, kRefundWithoutCharge);
-    if (!seen.ids[kRelease].empty() && seen.ids[kReserve].empty())
-      add(kEffectsAtMostOnce, order, kReleaseWithoutReservation);
+      if (f.more & (1u << k)) add(kEffectsAtMostOnce, order, distinct_effects(fold->more_.at({order, k}).size(), k));
+    if (f.first[kRefund] && !f.first[kCharge]) add(kEffectsAtMostOnce, order, kRefundWithoutCharge);
+    if (f.first[kRelease] && !f.first[kReserve]) add(kEffectsAtMostOnce, order, kReleaseWithoutReservation);
   }
 
-  check_effects(s, add);
+  // effects_match_order: the order records against their PlaceOrder, then
+  // the events as they went out, in log order: judged against the PlaceOrder
+  // as they arrived (which the record must equal, or the line above reports
+  // it), or, for an effect whose order never had a readable PlaceOrder,
+  // against the order record now.
+  std::unordered_map<std::string, const PlaceOrder*> asked;
+  for (const auto& [id, f] : fold->orders_)
+    if (f.asked && s.orders.count(id)) asked.emplace(id, &f.asked->value);
+  check_effects(s, asked, add);
+  {
+    std::vector<const LogFold::Mismatch*> found;
+    for (const auto& m : fold->mismatches_)
+      if (s.orders.count(m.order)) found.push_back(&m);
+    std::vector<LogFold::Mismatch> late;  // effects of orders with no PlaceOrder, judged by the record
+    for (const auto& [order, waiting] : fold->waiting_) {
+      auto it = s.orders.find(order);
+      if (it == s.orders.end()) continue;
+      const Order& o = it->second;
+      for (const auto& w : waiting)
+        judge_effect_event(*w.event, OrderTerms{o.order_id, o.customer_id, o.amount_cents, o.lines},
+                           [&](const std::string&, std::string msg) { late.push_back({w.at, order, std::move(msg)}); });
+    }
+    for (const auto& m : late) found.push_back(&m);
+    std::stable_sort(found.begin(), found.end(), [](auto* a, auto* b) { return a->at < b->at; });
+    for (const auto* m : found) add(kEffectsMatchOrder, m->order, m->message);
+  }
 
   // Deadlines, for the orders whose true decision time is known.
   for (const auto& [id, o] : s.orders) {

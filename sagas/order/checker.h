@@ -10,12 +10,15 @@
 
 #include <functional>
 #include <map>
+#include <compare>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/store.h"
@@ -86,8 +89,14 @@ class SafetyMonitor {
   const std::vector<Violation>& violations() const { return violations_; }
   // When each order left PENDING, by the runtime's own clock (the simulator's
   // true virtual time, not a skewed service clock).
-  const std::map<std::string, int64_t>& decided_at() const { return decided_at_; }
-  const std::map<std::string, int64_t>& created_at() const { return created_at_; }
+  // Hashed, not ordered: one entry per order, touched once on the hot path
+  // (an ordered map's string compares grow with the run). Only looked up.
+  using Times = std::unordered_map<std::string, int64_t>;
+  const Times& decided_at() const { return decided_at_; }
+  const Times& created_at() const { return created_at_; }
+  // Hands both over at the end of a run (no copy of a million entries).
+  Times take_decided_at() { return std::move(decided_at_); }
+  Times take_created_at() { return std::move(created_at_); }
 
  private:
   void add(std::string_view invariant, std::string order, std::string message, Time now);
@@ -100,8 +109,8 @@ class SafetyMonitor {
   std::map<std::string, int64_t> balance_;    // customer -> committed balance
   std::map<std::string, int64_t> available_;  // sku -> committed available quantity
   std::vector<Violation> violations_;
-  std::map<std::string, int64_t> decided_at_;
-  std::map<std::string, int64_t> created_at_;
+  Times decided_at_;
+  Times created_at_;
   size_t dropped_ = 0;
 };
 
@@ -123,9 +132,9 @@ struct SagaState {
   // Optional: when each order was decided by the runtime's clock. Where
   // present it is used for the liveness bound instead of the order record's
   // own decided_at (which a skewed service clock distorts).
-  std::map<std::string, int64_t> decided_at;
+  std::unordered_map<std::string, int64_t> decided_at;
   // Optional: when each order record was created, by the runtime's clock.
-  std::map<std::string, int64_t> created_at;
+  std::unordered_map<std::string, int64_t> created_at;
 };
 
 // Fills a SagaState's records from the three services' stores.
@@ -147,8 +156,64 @@ struct FinalCheckOptions {
   Duration deadline_tolerance = Duration::millis(250);
 };
 
+// What check_final reads from the event log, folded one record at a time so
+// that the log itself need not be kept: a simulated run folds each record as
+// the broker appends it (SagaRun::on_append) and lets the broker drop it once
+// consumed; check_final folds a SagaState's log itself when handed no fold.
+// Per order it keeps the distinct event ids of each effect kind (as 64-bit
+// ids: the simulator's "e-<n>" is n, any other id is interned), the first
+// PlaceOrder's payload, and each charge, refund or reservation judged
+// against that PlaceOrder as it arrives (effects_match_order; an effect that
+// arrives before its PlaceOrder waits for it). Everything else of a record
+// is dropped. Cost, measured in docs/benchmarks.md: one hash-map entry and
+// the PlaceOrder's payload per order.
+class LogFold {
+ public:
+  // Where a record sits in the log's report order: topic (the saga's topic
+  // order), partition, offset. Violations are reported in that order.
+  struct Position {
+    uint32_t topic = 0;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    auto operator<=>(const Position&) const = default;
+  };
+  // Records in any order across topics and partitions; per partition in
+  // offset order.
+  void add(const LoggedEvent& record, Position at);
+  size_t orders() const { return orders_.size(); }
+
+ private:
+  friend std::vector<Violation> check_final(const SagaState&, const Baseline&, const FinalCheckOptions&,
+                                            const LogFold*);
+  struct Facts {
+    std::shared_ptr<const PayloadOf<saga::PlaceOrder>> asked;  // the first readable PlaceOrder
+    uint64_t first[4] = {};  // the first id of each effect kind; 0: none
+    uint8_t more = 0;        // bit k: kind k has a second distinct id (all of them in more_)
+  };
+  struct Mismatch {
+    Position at;
+    std::string order;
+    std::string message;
+  };
+  struct Waiting {  // an effect that arrived before its order's PlaceOrder
+    Position at;
+    EventPtr event;
+  };
+  uint64_t id_of(const std::string& event_id);
+  void judge(const std::string& order, const Event& e, Position at, const saga::PlaceOrder& asked);
+
+  std::unordered_map<std::string, Facts> orders_;
+  std::map<std::pair<std::string, int>, std::set<uint64_t>> more_;
+  std::unordered_map<std::string, uint64_t> interned_;
+  std::unordered_map<std::string, std::vector<Waiting>> waiting_;
+  std::vector<Mismatch> mismatches_;
+  size_t mismatches_dropped_ = 0;
+};
+
+// `fold`: the log folded as it grew (state.log is then not read); null:
+// check_final folds state.log itself.
 std::vector<Violation> check_final(const SagaState& state, const Baseline& baseline,
-                                   const FinalCheckOptions& options);
+                                   const FinalCheckOptions& options, const LogFold* fold = nullptr);
 
 // kSagaLogComplete over the orders and saga logs (judged only when quiesced).
 std::vector<Violation> check_saga_log(const SagaState& state, const FinalCheckOptions& options);

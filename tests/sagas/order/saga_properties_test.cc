@@ -79,6 +79,7 @@ void redelivery(const char* style) {
   const Case c = *in_style(gen_duplicating_case(8), style);
   const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(to_scenario(c, "idempotency"), "case", saga::order_saga()));
   faults::World world(spec, faults::RunConfig{c.seed});
+  world.sim().broker().set_retention(false);  // every record is replayed below
   world.start();
   world.run();
   sim::Simulation& sim = world.sim();
