@@ -219,6 +219,24 @@ void PostgresStore::connect_first() {
   PQconninfoFree(parsed);
   std::string error;
   conn_ = connect_once(&error);
+  // A server that answers but is starting up, shutting down or recovering (a
+  // restart under way: SQLSTATE 57P03) will take connections shortly: an
+  // instance started in that moment waits for it, as a running one does
+  // (ensure_connected). Anything else (a wrong URL, a refused port, bad
+  // credentials) is the user's to fix at once.
+  auto restarting = [](const std::string& e) {
+    return e.find("the database system is starting up") != std::string::npos ||
+           e.find("the database system is shutting down") != std::string::npos ||
+           e.find("the database system is in recovery mode") != std::string::npos ||
+           e.find("the database system is not yet accepting connections") != std::string::npos;
+  };
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.reconnect_timeout_ms);
+  auto backoff = std::chrono::milliseconds(100);
+  while (!conn_ && restarting(error) && Clock::now() + backoff <= deadline) {
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+    conn_ = connect_once(&error);
+  }
   if (!conn_) throw InputError(redacted(url_), "", "cannot connect to PostgreSQL: " + error);
 }
 
