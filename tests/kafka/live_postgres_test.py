@@ -159,7 +159,16 @@ def main():
                 kills += 1
                 log(f"SIGKILL {victim} at +{time.time() - t0:.1f}s")
                 time.sleep(rng.uniform(0.5, 2.0))
+                starts = sum(1 for j in lines_of(victim) if j.get("msg") == "starting")
                 start(victim)
+                # The restarted process has opened its store before the next
+                # event: a slow start (a sanitizer build) must not straddle a
+                # PostgreSQL restart's refused-connection moment, which at
+                # start is the user's error (exit 2) by design.
+                deadline = time.time() + 60
+                while time.time() < deadline and procs[victim].poll() is None and \
+                        sum(1 for j in lines_of(victim) if j.get("msg") == "starting") == starts:
+                    time.sleep(0.1)
             elif what == "broker":
                 log(f"broker restart at +{time.time() - t0:.1f}s")
                 r = kafka_local("stop")
