@@ -460,7 +460,9 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
     for (const auto& m : fold->mismatches_)
       if (s.orders.count(m.order)) found.push_back(&m);
     std::vector<LogFold::Mismatch> late;  // effects of orders with no PlaceOrder, judged by the record
-    for (const auto& [order, waiting] : fold->waiting_) {
+    for (const auto& entry : fold->waiting_) {
+      const std::string& order = entry.first;
+      const auto& waiting = entry.second;
       auto it = s.orders.find(order);
       if (it == s.orders.end()) continue;
       const Order& o = it->second;
