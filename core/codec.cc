@@ -1,6 +1,8 @@
 #include "core/codec.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -97,6 +99,11 @@ void PayloadRegistry::add_decoder(std::string_view type, int version, Decoder de
   Entry& e = types_[std::string(type)];
   e.current = version;
   e.decoder = std::move(decoder);
+  e.fast = nullptr;
+}
+
+void PayloadRegistry::add_fast_decoder(std::string_view type, FastDecoder decoder) {
+  types_[std::string(type)].fast = std::move(decoder);
 }
 
 void PayloadRegistry::add_schema(std::string_view type, int version, std::shared_ptr<const JsonSchema> schema) {
@@ -226,6 +233,22 @@ std::shared_ptr<const Payload> PayloadRegistry::decode(std::string_view type, in
   return out;
 }
 
+std::shared_ptr<const Payload> PayloadRegistry::decode_fast(std::string_view type, int version,
+                                                            fastjson::View payload) const {
+  // decode()'s plainest case only: the version this process reads, which is
+  // the struct's; its schema satisfied with no default to fill; no float
+  // (the fast reader has none); the decoder certain.
+  const Entry* e = entry(type);
+  if (!e || !e->fast || e->pinned || version != e->current) return nullptr;
+  if (const JsonSchema* s = schema(type, version); s && !s->accepts(payload)) return nullptr;
+  return e->fast(payload);
+}
+
+bool PayloadRegistry::writes_as_is(const Event& ev) const {
+  const Entry* e = entry(ev.type);
+  return !e || !e->pinned || ev.schema_version == e->pinned;
+}
+
 void PayloadRegistry::convert(const Entry& e, std::string_view type, int from, int to, json& payload,
                               std::string_view where) const {
   for (int v = from; v < to; ++v) {
@@ -271,17 +294,16 @@ std::string format_timestamp(Time t) {
   return fmt::format("{}.{:06}Z", date, us);
 }
 
-Time parse_timestamp(std::string_view s, std::string_view where, std::string_view path) {
-  // Accepts YYYY-MM-DDTHH:MM:SS[.fff...]Z; fractions beyond microseconds are cut.
-  auto bad = [&](const char* why) -> Time {
-    fail(where, path, fmt::format("bad timestamp '{}': {} (want e.g. 2026-01-01T00:00:01.250Z)", s, why));
-  };
-  auto digits = [&](size_t pos, size_t n, int64_t& out) {
+namespace {
+// YYYY-MM-DDTHH:MM:SS[.fff...]Z; fractions beyond microseconds are cut.
+// Null and `out` set, or why not.
+const char* scan_timestamp(std::string_view s, Time& out) {
+  auto digits = [&](size_t pos, size_t n, int64_t& v) {
     if (pos + n > s.size()) return false;
-    out = 0;
+    v = 0;
     for (size_t i = pos; i < pos + n; ++i) {
       if (s[i] < '0' || s[i] > '9') return false;
-      out = out * 10 + (s[i] - '0');
+      v = v * 10 + (s[i] - '0');
     }
     return true;
   };
@@ -289,8 +311,8 @@ Time parse_timestamp(std::string_view s, std::string_view where, std::string_vie
   if (s.size() < 20 || !digits(0, 4, y) || s[4] != '-' || !digits(5, 2, mo) || s[7] != '-' ||
       !digits(8, 2, d) || (s[10] != 'T' && s[10] != 't') || !digits(11, 2, h) || s[13] != ':' ||
       !digits(14, 2, mi) || s[16] != ':' || !digits(17, 2, sec))
-    return bad("not RFC 3339");
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return bad("field out of range");
+    return "not RFC 3339";
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return "field out of range";
   size_t pos = 19;
   int64_t frac_us = 0;
   if (s[pos] == '.') {
@@ -302,11 +324,20 @@ Time parse_timestamp(std::string_view s, std::string_view where, std::string_vie
       scale /= 10;
       ++pos;
     }
-    if (pos == start) return bad("empty fraction");
+    if (pos == start) return "empty fraction";
   }
-  if (pos + 1 != s.size() || (s[pos] != 'Z' && s[pos] != 'z')) return bad("must end in Z (UTC)");
+  if (pos + 1 != s.size() || (s[pos] != 'Z' && s[pos] != 'z')) return "must end in Z (UTC)";
   const int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  return Time{((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + frac_us};
+  out = Time{((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + frac_us};
+  return nullptr;
+}
+}  // namespace
+
+Time parse_timestamp(std::string_view s, std::string_view where, std::string_view path) {
+  Time t;
+  if (const char* why = scan_timestamp(s, t))
+    fail(where, path, fmt::format("bad timestamp '{}': {} (want e.g. 2026-01-01T00:00:01.250Z)", s, why));
+  return t;
 }
 
 namespace {
@@ -337,7 +368,97 @@ json event_to_json(const Event& e) {
   return envelope_to_json(e, e.schema_version, std::move(p));
 }
 
-std::string encode_event(const Event& e) { return dump(event_to_json(e)); }
+namespace {
+// format_timestamp's text, written without fmt for the years 0000-9999.
+void append_timestamp(std::string& out, Time t) {
+  const int64_t us = t.us - floor_div(t.us, 1000000) * 1000000;
+  const int64_t secs = floor_div(t.us, 1000000);
+  const int64_t days = floor_div(secs, 86400);
+  const int64_t in_day = secs - days * 86400;
+  int64_t y;
+  unsigned mo, d;
+  civil_from_days(days, y, mo, d);
+  if (y < 0 || y > 9999) {
+    out += format_timestamp(t);
+    return;
+  }
+  char b[27];
+  auto put = [&](int at, int64_t v, int n) {
+    for (int i = n - 1; i >= 0; --i, v /= 10) b[at + i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, y, 4);
+  b[4] = '-';
+  put(5, mo, 2);
+  b[7] = '-';
+  put(8, d, 2);
+  b[10] = 'T';
+  put(11, in_day / 3600, 2);
+  b[13] = ':';
+  put(14, in_day / 60 % 60, 2);
+  b[16] = ':';
+  put(17, in_day % 60, 2);
+  b[19] = '.';
+  size_t n;
+  if (us % 1000 == 0) {
+    put(20, us / 1000, 3);
+    n = 23;
+  } else {
+    put(20, us, 6);
+    n = 26;
+  }
+  b[n++] = 'Z';
+  out.append(b, n);
+}
+
+// dump(event_to_json(e)) byte for byte, without building the JSON value: the
+// keys in nlohmann's (sorted) order, headers as its map keeps them (sorted,
+// the last of equal keys).
+std::string encode_envelope(const Event& e, int version) {
+  using fastjson::write_string;
+  std::string out;
+  out.reserve(320);
+  out += "{\"causation_id\":";
+  write_string(out, e.causation_id);
+  out += ",\"correlation_id\":";
+  write_string(out, e.correlation_id);
+  out += ",\"event_id\":";
+  write_string(out, e.event_id);
+  out += ",\"headers\":{";
+  if (!e.headers.empty()) {
+    std::vector<const std::pair<std::string, std::string>*> hs;
+    hs.reserve(e.headers.size());
+    for (const auto& h : e.headers) hs.push_back(&h);
+    std::stable_sort(hs.begin(), hs.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    bool first = true;
+    for (size_t i = 0; i < hs.size(); ++i) {
+      if (i + 1 < hs.size() && hs[i + 1]->first == hs[i]->first) continue;  // a later value wins
+      if (!first) out += ',';
+      first = false;
+      write_string(out, hs[i]->first);
+      out += ':';
+      write_string(out, hs[i]->second);
+    }
+  }
+  out += "},\"key\":";
+  write_string(out, e.key);
+  out += ",\"occurred_at\":\"";
+  append_timestamp(out, e.occurred_at);
+  out += "\",\"payload\":";
+  if (e.payload) {
+    e.payload->write_json(out);
+  } else {
+    out += "{}";
+  }
+  out += ",\"schema_version\":";
+  fastjson::write_integer(out, version);
+  out += ",\"type\":";
+  write_string(out, e.type);
+  out += '}';
+  return out;
+}
+}  // namespace
+
+std::string encode_event(const Event& e) { return encode_envelope(e, e.schema_version); }
 
 json event_to_json(const Event& e, const PayloadRegistry& registry) {
   json p;
@@ -345,7 +466,12 @@ json event_to_json(const Event& e, const PayloadRegistry& registry) {
   return envelope_to_json(e, version, std::move(p));
 }
 
-std::string encode_event(const Event& e, const PayloadRegistry& registry) { return dump(event_to_json(e, registry)); }
+std::string encode_event_reference(const Event& e) { return dump(event_to_json(e)); }
+
+std::string encode_event(const Event& e, const PayloadRegistry& registry) {
+  if (registry.writes_as_is(e)) return encode_envelope(e, e.schema_version);
+  return dump(event_to_json(e, registry));
+}
 
 Event event_from_json(const json& j, const PayloadRegistry* registry, std::string_view where) {
   if (!j.is_object()) fail(where, "", std::string("an event must be a JSON object, got ") + j.type_name());
@@ -385,7 +511,71 @@ Event event_from_json(const json& j, const PayloadRegistry* registry, std::strin
   return e;
 }
 
+namespace {
+// event_from_json(json::parse(text)) for text in fast_json.h's subset whose
+// every field is plainly valid; nullopt otherwise (the caller then takes that
+// path, which accepts what this declines or words why not).
+std::optional<Event> decode_fast(std::string_view text, const PayloadRegistry& registry) {
+  thread_local std::vector<fastjson::Node> nodes;
+  if (!fastjson::parse(text, nodes)) return std::nullopt;
+  const fastjson::View root(nodes.data());
+  if (!root.is_object()) return std::nullopt;
+  enum { kEventId, kType, kVersion, kKey, kOccurredAt, kCorrelation, kCausation, kHeaders, kPayload, kFields };
+  static constexpr std::string_view kNames[kFields] = {"event_id",       "type",         "schema_version",
+                                                       "key",            "occurred_at",  "correlation_id",
+                                                       "causation_id",   "headers",      "payload"};
+  std::optional<fastjson::View> f[kFields];
+  bool known = true;
+  root.members([&](std::string_view k, fastjson::View v) {
+    for (int i = 0; i < kFields; ++i)
+      if (k == kNames[i]) {
+        f[i] = v;
+        return;
+      }
+    known = false;
+  });
+  if (!known) return std::nullopt;
+  for (int i : {kEventId, kType, kKey, kOccurredAt, kCorrelation, kCausation})
+    if (!f[i] || !f[i]->is_string()) return std::nullopt;
+  if (f[kEventId]->str().empty() || f[kType]->str().empty() || f[kOccurredAt]->str().empty()) return std::nullopt;
+  if (!f[kVersion] || !f[kVersion]->is_integer() || f[kVersion]->integer() < 1 || f[kVersion]->integer() > 1000000)
+    return std::nullopt;
+  if (!f[kPayload] || !f[kPayload]->is_object()) return std::nullopt;
+  Event e;
+  if (scan_timestamp(f[kOccurredAt]->str(), e.occurred_at)) return std::nullopt;
+  const std::string_view type = f[kType]->str();
+  const int version = static_cast<int>(f[kVersion]->integer());
+  e.payload = registry.decode_fast(type, version, *f[kPayload]);
+  if (!e.payload) return std::nullopt;
+  if (f[kHeaders]) {
+    if (!f[kHeaders]->is_object()) return std::nullopt;
+    bool strings = true;
+    e.headers.reserve(f[kHeaders]->size());
+    f[kHeaders]->members([&](std::string_view k, fastjson::View v) {
+      strings = strings && v.is_string();
+      if (strings) e.headers.emplace_back(k, v.str());
+    });
+    if (!strings) return std::nullopt;
+    // As nlohmann's map iterates them (the parser let no duplicate through).
+    std::sort(e.headers.begin(), e.headers.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  e.event_id = f[kEventId]->str();
+  e.type = type;
+  e.schema_version = registry.current_version(type);
+  e.key = f[kKey]->str();
+  e.correlation_id = f[kCorrelation]->str();
+  e.causation_id = f[kCausation]->str();
+  return e;
+}
+}  // namespace
+
 Event decode_event(std::string_view text, const PayloadRegistry* registry, std::string_view where) {
+  if (registry)
+    if (std::optional<Event> e = decode_fast(text, *registry)) return std::move(*e);
+  return decode_event_reference(text, registry, where);
+}
+
+Event decode_event_reference(std::string_view text, const PayloadRegistry* registry, std::string_view where) {
   if (const auto deep = json_too_deep(text))
     fail(where, "", fmt::format("JSON nested deeper than {} levels (byte {})", kMaxJsonDepth, *deep));
   json j;

@@ -5,7 +5,8 @@
 //    "causation_id":"e-0","headers":{"source":"order"},"payload":{...}}
 //
 // Decoding validates every field and throws InputError naming the source and
-// the JSON pointer of the first problem. Payloads of registered types are
+// the JSON pointer of the first problem. Both directions have a fast path
+// (below, at decode_event_reference) with byte-identical results. Payloads of registered types are
 // validated against their JSON Schema and decoded to the current struct
 // (PayloadRegistry below); unknown types stay JsonPayload.
 #pragma once
@@ -44,6 +45,9 @@ class PayloadRegistry {
   using Decoder = std::function<std::shared_ptr<const Payload>(const nlohmann::json&)>;
   // Rewrites a payload in place, one version up (an upcaster) or down.
   using Converter = std::function<void(nlohmann::json&)>;
+  // The fast path's decoder (core/fast_json.h): the payload, or null where the
+  // view is not certainly what Decoder would accept (then decode() decides).
+  using FastDecoder = std::function<std::shared_ptr<const Payload>(fastjson::View)>;
 
   // T is the type's current version: the struct its handlers see.
   template <class T>
@@ -51,9 +55,18 @@ class PayloadRegistry {
     add_decoder(T::kType, T::kVersion, [](const nlohmann::json& j) {
       return std::make_shared<PayloadOf<T>>(j.get<T>());
     });
+    if constexpr (fastjson::Struct<T>) {
+      add_fast_decoder(T::kType, [](fastjson::View v) -> std::shared_ptr<const Payload> {
+        T t;
+        if (!fastjson::read_value(v, t)) return nullptr;
+        return std::make_shared<PayloadOf<T>>(std::move(t));
+      });
+    }
     if (schema) add_schema(T::kType, T::kVersion, std::move(schema));
   }
+  // Replaces the type's decoders (the fast one too: add it after).
   void add_decoder(std::string_view type, int version, Decoder decoder);
+  void add_fast_decoder(std::string_view type, FastDecoder decoder);
   void add_schema(std::string_view type, int version, std::shared_ptr<const JsonSchema> schema);
   // `up` turns a version `from` payload into a `from + 1` one; `down` the reverse.
   void add_converters(std::string_view type, int from, Converter up, Converter down);
@@ -73,14 +86,22 @@ class PayloadRegistry {
   // the struct's. InputError names `where` and the pointer ("/payload/...").
   std::shared_ptr<const Payload> decode(std::string_view type, int& version, const nlohmann::json& payload,
                                         std::string_view where) const;
+  // decode()'s result for a payload read by the fast path, or null where
+  // that is not certain (an old or newer version, a pinned type, a default to
+  // fill, anything the schema or the fast decoder is unsure of): the caller
+  // then calls decode(). `version` is the event's schema_version.
+  std::shared_ptr<const Payload> decode_fast(std::string_view type, int version, fastjson::View payload) const;
   // `e`'s payload as this process writes it; returns the version written.
   int to_wire(const Event& e, nlohmann::json& payload) const;
+  // Whether to_wire() writes `e`'s payload as it is (no pinned version to convert to).
+  bool writes_as_is(const Event& e) const;
 
  private:
   struct Entry {
     int current = 0;
     int pinned = 0;  // 0: not pinned
     Decoder decoder;
+    FastDecoder fast;
     std::map<int, std::shared_ptr<const JsonSchema>> schemas;
     std::map<int, Converter> up, down;  // both keyed by the lower version: up[v] v -> v+1, down[v] v+1 -> v
   };
@@ -101,6 +122,17 @@ std::string encode_event(const Event& e, const PayloadRegistry& registry);
 Event event_from_json(const nlohmann::json& j, const PayloadRegistry* registry,
                       std::string_view where);
 Event decode_event(std::string_view text, const PayloadRegistry* registry, std::string_view where);
+
+// The codec has two paths with one result. encode_event writes the text
+// directly and decode_event reads the plain subset of JSON that events are
+// made of without building a JSON value (core/fast_json.h), falling back to
+// the reference path (nlohmann::json) for anything else: every error, every
+// converted version, every payload that needs a default filled. The
+// reference functions below are that path alone, for the differential tests
+// (tests/core/fast_json_test.cc, fuzz/event_fuzz.cc): same bytes, same event,
+// same error.
+std::string encode_event_reference(const Event& e);  // nlohmann's dump of event_to_json(e)
+Event decode_event_reference(std::string_view text, const PayloadRegistry* registry, std::string_view where);
 
 // RFC 3339 UTC with milliseconds ("2026-01-01T00:00:01.250Z") and back.
 std::string format_timestamp(Time t);

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/fast_json.h"
 #include "core/types.h"
 
 namespace sagasim {
@@ -26,6 +27,15 @@ class Payload {
  public:
   virtual ~Payload() = default;
   virtual void to_json(nlohmann::json& out) const = 0;
+  // Appends the payload's JSON text: exactly to_json()'s value dumped as the
+  // codec dumps it (a null as {}). Typed payloads defined with
+  // SAGASIM_DEFINE_JSON_TYPE write it directly (core/fast_json.h).
+  virtual void write_json(std::string& out) const {
+    nlohmann::json j;
+    to_json(j);
+    if (j.is_null()) j = nlohmann::json::object();
+    out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
 };
 
 // A typed payload. T is a plain struct with `static constexpr std::string_view
@@ -35,6 +45,13 @@ class PayloadOf final : public Payload {
  public:
   explicit PayloadOf(T v) : value(std::move(v)) {}
   void to_json(nlohmann::json& out) const override { out = value; }
+  void write_json(std::string& out) const override {
+    if constexpr (fastjson::Struct<T>) {
+      fastjson::write_value(out, value);
+    } else {
+      Payload::write_json(out);
+    }
+  }
   T value;
 };
 

@@ -278,6 +278,58 @@ std::optional<SchemaProblem> JsonSchema::first_problem(const json& v) const {
   return std::nullopt;
 }
 
+bool JsonSchema::accepts(fastjson::View v) const {
+  uint8_t t = 0;
+  switch (v.kind()) {
+    case fastjson::Node::Kind::Object: t = kObject; break;
+    case fastjson::Node::Kind::Array: t = kArray; break;
+    case fastjson::Node::Kind::String: t = kString; break;
+    case fastjson::Node::Kind::Integer: t = kInteger; break;
+  }
+  if (!(accepted(types) & t)) return false;
+  if (enumeration) {
+    // Scalars compare as first_problem compares them; a structured value is left to it.
+    json x;
+    if (t == kString) x = std::string(v.str());
+    else if (t == kInteger) x = v.integer();
+    else return false;
+    if (std::find(enumeration->begin(), enumeration->end(), x) == enumeration->end()) return false;
+  }
+  if (t == kInteger) {
+    const auto x = static_cast<long double>(v.integer());
+    if (minimum && x < static_cast<long double>(*minimum)) return false;
+    if (maximum && x > static_cast<long double>(*maximum)) return false;
+  } else if (t == kString) {
+    const uint64_t n = v.str().size();  // ASCII only (fast_json.h): one byte per code point
+    if (min_length && n < *min_length) return false;
+    if (max_length && n > *max_length) return false;
+  } else if (t == kArray) {
+    if (min_items && v.size() < *min_items) return false;
+    if (max_items && v.size() > *max_items) return false;
+    bool ok = true;
+    if (items) v.items([&](fastjson::View x) { ok = ok && items->accepts(x); });
+    return ok;
+  } else {
+    // Required, and no default left to fill.
+    for (const std::string& name : required) {
+      fastjson::View x = v;
+      if (!v.find(name, &x)) return false;
+    }
+    for (const Property& p : properties) {
+      fastjson::View x = v;
+      if (v.find(p.name, &x) ? !p.schema.accepts(x) : p.schema.default_value.has_value()) return false;
+    }
+    if (!additional_allowed || additional) {
+      bool ok = true;
+      v.members([&](std::string_view k, fastjson::View x) {
+        if (ok && !property(k)) ok = additional && additional->accepts(x);
+      });
+      return ok;
+    }
+  }
+  return true;
+}
+
 void JsonSchema::apply_defaults(json& v) const {
   if (v.is_object()) {
     for (const Property& p : properties) {

@@ -29,6 +29,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/fast_json.h"
+
 namespace sagasim {
 
 struct SchemaProblem {
@@ -62,6 +64,9 @@ class JsonSchema {
 
   // The first problem of `value`, or none. Fills nothing: see apply_defaults.
   std::optional<SchemaProblem> validate(const nlohmann::json& value) const;
+  // The codec's fast path (core/fast_json.h): true only when validate() would
+  // find no problem in the value and apply_defaults() would add nothing.
+  bool accepts(fastjson::View value) const;
   // Adds every missing property that the schema gives a default, recursively
   // through objects and arrays it describes.
   void apply_defaults(nlohmann::json& value) const;

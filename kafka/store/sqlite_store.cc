@@ -402,8 +402,9 @@ void SqliteStore::commit(WriteSet& ws) {
 
 void SqliteStore::apply(WriteSet& ws) {
   {
-    auto done = [&](sqlite3_stmt* stmt, const std::string& doing) {
-      if (const int rc = sqlite3_step(stmt); rc != SQLITE_DONE) fail(rc, doing);
+    // `doing` words the failure: formatted only if there is one (not per row).
+    auto done = [&](sqlite3_stmt* stmt, auto&& doing) {
+      if (const int rc = sqlite3_step(stmt); rc != SQLITE_DONE) fail(rc, doing());
     };
     if (!ws.inbox_event_id.empty()) {
       Use use(inbox_insert_.get());
@@ -419,7 +420,7 @@ void SqliteStore::apply(WriteSet& ws) {
       if (!p.record) {  // MemoryStore's get() answers null for it too
         Use use(delete_record_.get());
         use.text(1, p.table).text(2, p.key);
-        done(delete_record_.get(), fmt::format("deleting table {} key '{}'", p.table, p.key));
+        done(delete_record_.get(), [&] { return fmt::format("deleting table {} key '{}'", p.table, p.key); });
         continue;
       }
       std::string text;
@@ -433,25 +434,25 @@ void SqliteStore::apply(WriteSet& ws) {
       }
       Use use(put_record_.get());
       use.text(1, p.table).text(2, p.key).text(3, text);
-      done(put_record_.get(), fmt::format("writing table {} key '{}'", p.table, p.key));
+      done(put_record_.get(), [&] { return fmt::format("writing table {} key '{}'", p.table, p.key); });
     }
     for (OutboxEntry& o : ws.outbox) {
       if (!o.event) throw InternalError(fmt::format("{}: outbox row for topic {} has no event", path_, o.topic));
       const std::string text = encode_event(*o.event);
       Use use(outbox_insert_.get());
       use.text(1, o.topic).text(2, o.owner).text(3, text);
-      done(outbox_insert_.get(), fmt::format("adding event '{}' to the outbox", o.event->event_id));
+      done(outbox_insert_.get(), [&] { return fmt::format("adding event '{}' to the outbox", o.event->event_id); });
       o.seq = static_cast<uint64_t>(sqlite3_last_insert_rowid(db_.get()));
     }
     for (const TimerWrite& t : ws.timers) {
       if (t.at) {
         Use use(timer_set_.get());
         use.text(1, t.key).integer(2, t.at->us);
-        done(timer_set_.get(), fmt::format("setting timer '{}'", t.key));
+        done(timer_set_.get(), [&] { return fmt::format("setting timer '{}'", t.key); });
       } else {
         Use use(timer_cancel_.get());
         use.text(1, t.key);
-        done(timer_cancel_.get(), fmt::format("cancelling timer '{}'", t.key));
+        done(timer_cancel_.get(), [&] { return fmt::format("cancelling timer '{}'", t.key); });
       }
     }
   }

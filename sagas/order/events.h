@@ -50,7 +50,7 @@ struct OrderLine {
   int64_t price_cents = 0;
   bool operator==(const OrderLine&) const = default;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderLine, sku, quantity, price_cents)
+SAGASIM_DEFINE_JSON_TYPE(OrderLine, sku, quantity, price_cents)
 
 int64_t order_amount_cents(const std::vector<OrderLine>& lines);
 
@@ -62,7 +62,7 @@ struct PlaceOrder {
   std::vector<OrderLine> lines;
   int64_t amount_cents = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PlaceOrder, order_id, customer_id, lines, amount_cents)
+SAGASIM_DEFINE_JSON_TYPE(PlaceOrder, order_id, customer_id, lines, amount_cents)
 
 // A client's PlaceOrder command: the `index`-th order (from 0) that run
 // `run_id` places, keyed "<run_id>-<order_id>", with event id
@@ -82,14 +82,14 @@ struct OrderCreated {
   int64_t amount_cents = 0;
   std::string currency = "USD";  // ISO 4217
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderCreated, order_id, customer_id, lines, amount_cents, currency)
+SAGASIM_DEFINE_JSON_TYPE(OrderCreated, order_id, customer_id, lines, amount_cents, currency)
 
 struct OrderConfirmed {
   static constexpr std::string_view kType = "OrderConfirmed";
   static constexpr int kVersion = 1;
   std::string order_id;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderConfirmed, order_id)
+SAGASIM_DEFINE_JSON_TYPE(OrderConfirmed, order_id)
 
 struct OrderCancelled {
   static constexpr std::string_view kType = "OrderCancelled";
@@ -97,7 +97,7 @@ struct OrderCancelled {
   std::string order_id;
   std::string reason;  // "payment_declined", "out_of_stock" or "timeout"
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrderCancelled, order_id, reason)
+SAGASIM_DEFINE_JSON_TYPE(OrderCancelled, order_id, reason)
 
 struct PaymentProcessed {
   static constexpr std::string_view kType = "PaymentProcessed";
@@ -107,7 +107,7 @@ struct PaymentProcessed {
   int64_t amount_cents = 0;
   std::vector<OrderLine> lines;  // carried so inventory needs no other source
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PaymentProcessed, order_id, customer_id, amount_cents, lines)
+SAGASIM_DEFINE_JSON_TYPE(PaymentProcessed, order_id, customer_id, amount_cents, lines)
 
 struct PaymentFailed {
   static constexpr std::string_view kType = "PaymentFailed";
@@ -115,7 +115,7 @@ struct PaymentFailed {
   std::string order_id;
   std::string reason;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PaymentFailed, order_id, reason)
+SAGASIM_DEFINE_JSON_TYPE(PaymentFailed, order_id, reason)
 
 struct PaymentRefunded {
   static constexpr std::string_view kType = "PaymentRefunded";
@@ -123,7 +123,7 @@ struct PaymentRefunded {
   std::string order_id;
   int64_t amount_cents = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PaymentRefunded, order_id, amount_cents)
+SAGASIM_DEFINE_JSON_TYPE(PaymentRefunded, order_id, amount_cents)
 
 struct ItemsReserved {
   static constexpr std::string_view kType = "ItemsReserved";
@@ -131,7 +131,7 @@ struct ItemsReserved {
   std::string order_id;
   std::vector<OrderLine> lines;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ItemsReserved, order_id, lines)
+SAGASIM_DEFINE_JSON_TYPE(ItemsReserved, order_id, lines)
 
 struct InventoryFailed {
   static constexpr std::string_view kType = "InventoryFailed";
@@ -139,14 +139,14 @@ struct InventoryFailed {
   std::string order_id;
   std::string reason;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InventoryFailed, order_id, reason)
+SAGASIM_DEFINE_JSON_TYPE(InventoryFailed, order_id, reason)
 
 struct ItemsReleased {
   static constexpr std::string_view kType = "ItemsReleased";
   static constexpr int kVersion = 1;
   std::string order_id;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ItemsReleased, order_id)
+SAGASIM_DEFINE_JSON_TYPE(ItemsReleased, order_id)
 
 // --- orchestration commands (orchestrator -> participant, on `orders`) ----
 
@@ -157,7 +157,7 @@ struct ChargePayment {
   std::string customer_id;
   int64_t amount_cents = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ChargePayment, order_id, customer_id, amount_cents)
+SAGASIM_DEFINE_JSON_TYPE(ChargePayment, order_id, customer_id, amount_cents)
 
 // Sent only once the orchestrator knows the charge happened (PaymentProcessed).
 struct RefundPayment {
@@ -166,7 +166,7 @@ struct RefundPayment {
   std::string order_id;
   std::string reason;  // why the order was cancelled
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RefundPayment, order_id, reason)
+SAGASIM_DEFINE_JSON_TYPE(RefundPayment, order_id, reason)
 
 struct ReserveItems {
   static constexpr std::string_view kType = "ReserveItems";
@@ -174,7 +174,7 @@ struct ReserveItems {
   std::string order_id;
   std::vector<OrderLine> lines;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ReserveItems, order_id, lines)
+SAGASIM_DEFINE_JSON_TYPE(ReserveItems, order_id, lines)
 
 // Sent only once the orchestrator knows the reservation is held (ItemsReserved).
 struct ReleaseItems {
@@ -183,7 +183,7 @@ struct ReleaseItems {
   std::string order_id;
   std::string reason;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ReleaseItems, order_id, reason)
+SAGASIM_DEFINE_JSON_TYPE(ReleaseItems, order_id, reason)
 
 // Registers every saga event above: its decoder, a schema per version
 // (sagas/order/schemas/) and the converters between versions.
