@@ -47,7 +47,7 @@ bool Injector::hits(size_t index, const FaultSpec& f, uint64_t subject) {
   const Time t = now();
   if (f.scheduled()) return t >= abs(*f.at) && t < abs(*f.at + f.duration);
   if (t < abs(f.from) || t >= (f.until ? abs(*f.until) : until_default_)) return false;
-  uint32_t& n = occurrences_[{index, subject}];
+  uint32_t& n = occurrences_[OccurrenceKey{index, subject}];
   uint64_t state = seed_ ^ subject ^ (static_cast<uint64_t>(index) << 48) ^ (static_cast<uint64_t>(n++) << 32);
   sim::Prng dice(sim::splitmix64(state));
   return dice.chance(f.probability);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <unordered_map>
 #include <vector>
 
 #include "faults/plan.h"
@@ -58,7 +59,19 @@ class Injector final : public sim::FaultHooks, public sim::Actor {
   FaultPlan plan_;
   sim::Prng rng_;
   uint64_t seed_;
-  std::map<std::pair<size_t, uint64_t>, uint32_t> occurrences_;
+  // Occurrences so far per (fault entry, subject). Only looked up, never
+  // iterated, so a hash map cannot leak its order into the run.
+  struct OccurrenceKey {
+    uint64_t index;
+    uint64_t subject;
+    bool operator==(const OccurrenceKey&) const = default;
+  };
+  struct OccurrenceHash {
+    size_t operator()(const OccurrenceKey& k) const {
+      return static_cast<size_t>((k.subject ^ (k.index * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL >> 16);
+    }
+  };
+  std::unordered_map<OccurrenceKey, uint32_t, OccurrenceHash> occurrences_;
   Time until_default_;
   std::vector<bool> armed_;             // scheduled crashes waiting for their moment
   std::vector<Window> windows_;         // latency episodes
