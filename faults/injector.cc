@@ -43,11 +43,34 @@ bool Injector::matches(const FaultSpec& f, std::string_view actor) const {
          actor[f.target.size()] == '-';
 }
 
+uint32_t& Injector::occurrences(size_t index, uint64_t subject) {
+  if ((occurrences_used_ + 1) * 2 > occurrences_.size()) {  // at most half full
+    std::vector<Occurrence> old = std::move(occurrences_);
+    occurrences_.assign(std::max<size_t>(256, old.size() * 2), Occurrence{});
+    occurrences_used_ = 0;
+    for (const Occurrence& o : old)
+      if (o.entry != 0) occurrences(static_cast<size_t>(o.entry - 1), o.subject) = o.count;
+  }
+  const uint64_t entry = static_cast<uint64_t>(index) + 1;
+  const size_t mask = occurrences_.size() - 1;
+  size_t i = static_cast<size_t>(((subject ^ (entry * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL) >> 20) & mask;
+  for (;; i = (i + 1) & mask) {
+    Occurrence& o = occurrences_[i];
+    if (o.entry == entry && o.subject == subject) return o.count;
+    if (o.entry == 0) {
+      o.entry = entry;
+      o.subject = subject;
+      ++occurrences_used_;
+      return o.count;
+    }
+  }
+}
+
 bool Injector::hits(size_t index, const FaultSpec& f, uint64_t subject) {
   const Time t = now();
   if (f.scheduled()) return t >= abs(*f.at) && t < abs(*f.at + f.duration);
   if (t < abs(f.from) || t >= (f.until ? abs(*f.until) : until_default_)) return false;
-  uint32_t& n = occurrences_[OccurrenceKey{index, subject}];
+  uint32_t& n = occurrences(index, subject);
   uint64_t state = seed_ ^ subject ^ (static_cast<uint64_t>(index) << 48) ^ (static_cast<uint64_t>(n++) << 32);
   sim::Prng dice(sim::splitmix64(state));
   return dice.chance(f.probability);

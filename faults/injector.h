@@ -7,7 +7,6 @@
 #pragma once
 
 #include <map>
-#include <unordered_map>
 #include <vector>
 
 #include "faults/plan.h"
@@ -59,19 +58,18 @@ class Injector final : public sim::FaultHooks, public sim::Actor {
   FaultPlan plan_;
   sim::Prng rng_;
   uint64_t seed_;
-  // Occurrences so far per (fault entry, subject). Only looked up, never
-  // iterated, so a hash map cannot leak its order into the run.
-  struct OccurrenceKey {
-    uint64_t index;
-    uint64_t subject;
-    bool operator==(const OccurrenceKey&) const = default;
+  // Occurrences so far per (fault entry, subject), in an open-addressing
+  // table: one is looked up (and most often added) at every opportunity of
+  // every probabilistic fault, where a node-based map allocated per subject.
+  // Only looked up, never iterated, so its layout cannot leak into the run.
+  struct Occurrence {
+    uint64_t entry = 0;  // the fault entry's index + 1; 0: an empty slot
+    uint64_t subject = 0;
+    uint32_t count = 0;
   };
-  struct OccurrenceHash {
-    size_t operator()(const OccurrenceKey& k) const {
-      return static_cast<size_t>((k.subject ^ (k.index * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL >> 16);
-    }
-  };
-  std::unordered_map<OccurrenceKey, uint32_t, OccurrenceHash> occurrences_;
+  uint32_t& occurrences(size_t index, uint64_t subject);
+  std::vector<Occurrence> occurrences_;
+  size_t occurrences_used_ = 0;
   Time until_default_;
   std::vector<bool> armed_;             // scheduled crashes waiting for their moment
   std::vector<Window> windows_;         // latency episodes

@@ -46,6 +46,18 @@ constexpr char kHex[] = "0123456789abcdef";
 // character or a byte of a multi-byte sequence (which is validated).
 inline bool plain_json_byte(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
 
+// Whether none of eight bytes needs more than copying (plain_json_byte for
+// each, by the classic "has a byte below n" / "has a zero byte" word tests,
+// which are exact about whether any byte matches).
+inline bool plain_word(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  if (w & kHighs) return false;  // a byte >= 0x80
+  const uint64_t control = (w - 0x20 * kOnes) & ~w & kHighs;  // a byte < 0x20
+  const uint64_t q = w ^ (0x22 * kOnes), b = w ^ (0x5c * kOnes);
+  const uint64_t quote = (q - kOnes) & ~q & kHighs, backslash = (b - kOnes) & ~b & kHighs;
+  return (control | quote | backslash) == 0;
+}
+
 template <class Out>
 void append_json_string_to(Out& out, std::string_view s) {
   out.push_back('"');
@@ -77,33 +89,100 @@ void append_json_string_to(Out& out, std::string_view s) {
   out.push_back('"');
 }
 
-// The decimal digits of `v`, as fmt's "{}" writes them.
-template <class Int>
-inline void append_int(std::string& out, Int v) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
-  out.append(digits, static_cast<size_t>(end - digits));
-}
+// A trace line written into `buf`, used as raw storage: its size is the room
+// there is, the line is what has been written so far. It only grows, so once
+// it has room for the longest line, writing a step costs no allocation and no
+// std::string bookkeeping per field.
+class LineWriter {
+ public:
+  explicit LineWriter(std::string& buf) : buf_(buf) {
+    if (buf_.size() < 1024) buf_.resize(1024);
+    p_ = buf_.data();
+    end_ = p_ + buf_.size();
+  }
+  template <size_t N>
+  void lit(const char (&s)[N]) {
+    ensure(N - 1);
+    std::memcpy(p_, s, N - 1);
+    p_ += N - 1;
+  }
+  void raw(std::string_view s) {
+    ensure(s.size());
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void ch(char c) {
+    ensure(1);
+    *p_++ = c;
+  }
+  // The decimal digits of `v`, as fmt's "{}" writes them.
+  template <class Int>
+  void integer(Int v) {
+    ensure(24);
+    p_ = std::to_chars(p_, p_ + 24, v).ptr;
+  }
+  void hex16(uint64_t v) {
+    ensure(16);
+    for (int i = 15; i >= 0; --i, v >>= 4) p_[i] = kHex[v & 15];
+    p_ += 16;
+  }
+  // append_json_string's text: plain ASCII is copied while it is checked;
+  // anything else takes the general path.
+  void json_string(std::string_view s) {
+    ensure(s.size() + 2);
+    char* q = p_;
+    *q++ = '"';
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {  // eight bytes checked and copied at a time
+      uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if (!plain_word(word)) break;
+      std::memcpy(q + i, &word, 8);
+    }
+    for (; i < s.size(); ++i) {
+      const char c = s[i];
+      if (!plain_json_byte(static_cast<unsigned char>(c))) break;
+      q[i] = c;
+    }
+    if (i == s.size()) {
+      q[i] = '"';
+      p_ = q + i + 1;
+      return;
+    }
+    std::string escaped;
+    append_json_string_to(escaped, s);
+    raw(escaped);
+  }
+  std::string_view line() const { return {buf_.data(), static_cast<size_t>(p_ - buf_.data())}; }
 
-inline void append_hex16(std::string& out, uint64_t v) {
-  char h[16];
-  for (int i = 15; i >= 0; --i, v >>= 4) h[i] = kHex[v & 15];
-  out.append(h, 16);
-}
+ private:
+  void ensure(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) grow(n);
+  }
+  void grow(size_t n) {
+    const size_t used = static_cast<size_t>(p_ - buf_.data());
+    buf_.resize(std::max(buf_.size() * 2, used + n + 256));
+    p_ = buf_.data() + used;
+    end_ = buf_.data() + buf_.size();
+  }
+  std::string& buf_;
+  char* p_;
+  char* end_;
+};
 
-// traceparent_of(e) (core/trace_context.h), appended without building strings.
-void append_traceparent(std::string& out, const Event& e) {
+// traceparent_of(e) (core/trace_context.h), written without building strings.
+void write_traceparent(LineWriter& w, const Event& e) {
   if (!e.headers.empty()) {  // it may carry its own: the general path decides
-    out.append(traceparent_of(e));
+    w.raw(traceparent_of(e));
     return;
   }
   const std::string_view saga = e.correlation_id.empty() ? std::string_view(e.key) : std::string_view(e.correlation_id);
-  out.append("00-", 3);
-  append_hex16(out, trace_hash64(saga));
-  append_hex16(out, trace_hash64(saga, 0x84222325cbf29ce4ULL));
-  out.push_back('-');
-  append_hex16(out, trace_hash64(e.event_id));
-  out.append("-01", 3);
+  w.lit("00-");
+  w.hex16(trace_hash64(saga));
+  w.hex16(trace_hash64(saga, 0x84222325cbf29ce4ULL));
+  w.ch('-');
+  w.hex16(trace_hash64(e.event_id));
+  w.lit("-01");
 }
 }  // namespace
 
@@ -203,64 +282,65 @@ void Trace::record(Time t, const Step& s) {
   if (!sink_) return;
 
   // Written by hand, not with fmt: this runs for every step of a traced run.
-  std::string& b = buf_;
-  b.clear();
-  b.append(R"({"step":)");
-  append_int(b, steps_);
-  b.append(R"(,"t_us":)");
-  append_int(b, t_us);
-  b.append(R"(,"kind":")");
-  b.append(to_string(s.kind));
-  b.append(R"(","actor":)");
-  append_json_string(b, s.actor);
+  LineWriter w(buf_);
+  w.lit(R"({"step":)");
+  w.integer(steps_);
+  w.lit(R"(,"t_us":)");
+  w.integer(t_us);
+  w.lit(R"(,"kind":")");
+  w.raw(to_string(s.kind));
+  w.lit(R"(","actor":)");
+  w.json_string(s.actor);
   if (!s.topic.empty()) {
-    b.append(R"(,"topic":)");
-    append_json_string(b, s.topic);
+    w.lit(R"(,"topic":)");
+    w.json_string(s.topic);
   }
   if (s.partition >= 0) {
-    b.append(R"(,"partition":)");
-    append_int(b, s.partition);
+    w.lit(R"(,"partition":)");
+    w.integer(s.partition);
   }
   if (s.offset >= 0) {
-    b.append(R"(,"offset":)");
-    append_int(b, s.offset);
+    w.lit(R"(,"offset":)");
+    w.integer(s.offset);
   }
   if (s.event) {
-    b.append(R"(,"event_id":)");
-    append_json_string(b, s.event->event_id);
-    b.append(R"(,"type":)");
-    append_json_string(b, s.event->type);
-    b.append(R"(,"order":)");
-    append_json_string(b, s.event->correlation_id);
-    b.append(R"(,"causation":)");
-    append_json_string(b, s.event->causation_id);
+    w.lit(R"(,"event_id":)");
+    w.json_string(s.event->event_id);
+    w.lit(R"(,"type":)");
+    w.json_string(s.event->type);
+    w.lit(R"(,"order":)");
+    w.json_string(s.event->correlation_id);
+    w.lit(R"(,"causation":)");
+    w.json_string(s.event->causation_id);
   }
   if (!s.table.empty()) {
-    b.append(R"(,"table":)");
-    append_json_string(b, s.table);
+    w.lit(R"(,"table":)");
+    w.json_string(s.table);
   }
   if (!s.key.empty()) {
-    b.append(R"(,"key":)");
-    append_json_string(b, s.key);
+    w.lit(R"(,"key":)");
+    w.json_string(s.key);
   }
   if (!s.detail.empty()) {
-    b.append(R"(,"detail":)");
-    append_json_string(b, s.detail);
+    w.lit(R"(,"detail":)");
+    w.json_string(s.detail);
   }
   if (s.kind == StepKind::Publish && s.event) {
     // The W3C trace context production sends as a header with this record
     // (core/trace_context.h). Derived from the event's ids, which the hash
     // covers, so it is written but not hashed again.
-    b.append(R"(,"traceparent":")");
-    append_traceparent(b, *s.event);
-    b.push_back('"');
+    w.lit(R"(,"traceparent":")");
+    write_traceparent(w, *s.event);
+    w.ch('"');
     // The whole envelope once, where the event enters the log, so a trace is
     // self-contained for viewers and replays.
-    b.append(R"(,"event":)");
-    append_event_json(b, *s.event);
+    w.lit(R"(,"event":)");
+    envelope_.clear();
+    append_event_json(envelope_, *s.event);
+    w.raw(envelope_);
   }
-  b.append("}\n");
-  sink_->write(b);
+  w.lit("}\n");
+  sink_->write(w.line());
 }
 
 void Trace::footer() {

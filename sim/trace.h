@@ -86,6 +86,7 @@ class Trace {
   // One line at a time, reused: writing a step allocates nothing once it has
   // grown to the longest line.
   std::string buf_;
+  std::string envelope_;  // a published event's JSON, reused likewise
 };
 
 // JSON string escaping for trace text (ids are plain ASCII; details may not be).
