@@ -207,7 +207,10 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
     while (at < text.size()) {
       const size_t nl = text.find('\n', at);
       ++line_no;
-      if (nl == std::string::npos) break;  // a line cut short by a crash: never printed in full
+      if (nl == std::string::npos) {  // cut short by a crash: dropped (so the next append starts a line); its report may come again
+        std::filesystem::resize_file(journal_path, at);
+        break;
+      }
       const std::string line = text.substr(at, nl - at);
       at = nl + 1;
       nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
