@@ -223,6 +223,9 @@ class LiveMonitor {
   virtual size_t in_flight() const = 0;
   // Everything needed to resume: JSON, small (forgotten instances are not in it).
   virtual nlohmann::json save() const = 0;
+  // save() as JSON text; a monitor that remembers many instances writes it
+  // directly (restore() reads either).
+  virtual std::string save_text() const { return save().dump(); }
   // From save(); InputError naming `where` when it is not a state this saga wrote.
   virtual void restore(const nlohmann::json& state, const std::string& where) = 0;
 };

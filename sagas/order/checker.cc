@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/fast_json.h"
 
 namespace sagasim::inv {
 
@@ -707,6 +708,92 @@ nlohmann::json LogMonitor::save() const {
   }
   return {{"format", kMonitorFormat}, {"liveness_bound_ms", bound_.ms()}, {"horizon_us", horizon_us_},
           {"log_time_us", log_time_us_}, {"orders", std::move(orders)}};
+}
+
+std::string LogMonitor::save_text() const {
+  using fastjson::write_integer;
+  using fastjson::write_string;
+  std::string out;
+  out.reserve(64 + orders_.size() * 1024);
+  auto ref = [&out](const sim::RecordRef& r) {
+    out += "{\"event_id\":";
+    write_string(out, r.event_id);
+    out += ",\"occurred_at_us\":";
+    write_integer(out, r.occurred_at_us);
+    out += ",\"offset\":";
+    write_integer(out, r.offset);
+    out += ",\"partition\":";
+    write_integer(out, r.partition);
+    out += ",\"topic\":";
+    write_string(out, r.topic);
+    out += ",\"type\":";
+    write_string(out, r.type);
+    out += '}';
+  };
+  auto strings = [&out](const std::set<std::string>& set) {
+    out += '[';
+    for (const std::string& x : set) {
+      if (out.back() != '[') out += ',';
+      write_string(out, x);
+    }
+    out += ']';
+  };
+  out += "{\"format\":";
+  write_string(out, kMonitorFormat);
+  out += ",\"horizon_us\":";
+  write_integer(out, horizon_us_);
+  out += ",\"liveness_bound_ms\":";
+  write_integer(out, bound_.ms());
+  out += ",\"log_time_us\":";
+  write_integer(out, log_time_us_);
+  out += ",\"orders\":{";
+  bool first = true;
+  for (const auto& [id, f] : orders_) {
+    if (!first) out += ',';
+    first = false;
+    write_string(out, id);
+    out += ':';
+    out += '{';
+    if (f.asked) {
+      out += "\"asked\":";
+      fastjson::write_value(out, *f.asked);
+      out += ',';
+    }
+    out += "\"decided_at_us\":";
+    write_integer(out, f.decided_at_us);
+    out += ",\"decision\":";
+    write_string(out, f.decision);
+    out += ",\"effects\":[";
+    for (int k = 0; k < kEffectKinds; ++k) {
+      if (k) out += ',';
+      strings(f.effects[k]);
+    }
+    out += "],\"first_seen_us\":";
+    write_integer(out, f.first_seen_us);
+    out += ",\"placed_at_us\":";
+    write_integer(out, f.placed_at_us);
+    out += ",\"records\":[";
+    for (size_t i = 0; i < f.records.size(); ++i) {
+      if (i) out += ',';
+      ref(f.records[i]);
+    }
+    out += "],\"reported\":";
+    strings(f.reported);
+    out += ",\"settled\":";
+    out += f.settled ? "true" : "false";
+    out += ",\"unmatched\":[";
+    for (size_t i = 0; i < f.unmatched.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"payload\":";
+      out += f.unmatched[i].payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      out += ",\"ref\":";
+      ref(f.unmatched[i].ref);
+      out += '}';
+    }
+    out += "]}";
+  }
+  out += "}}";
+  return out;
 }
 
 void LogMonitor::restore(const nlohmann::json& state, const std::string& where) {
