@@ -41,7 +41,7 @@ TEST(OrderWorkload, TheSettingsAreTypedWithDefaults) {
 TEST(OrderWorkload, ErrorsNameTheFileAndTheJsonPath) {
   auto j = valid();
   j["workload"]["orders"]["count"] = -3;
-  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: -3 is out of range [0, 1000000]");
+  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: -3 is out of range [0, 10000000]");
   j = valid();
   j["workload"]["skus"] = {{"count", 2}, {"stock", {{"min", 5}, {"max", 1}}}};
   EXPECT_EQ(error_of(j), "x.json at /workload/skus/stock: min 5 is greater than max 1");
@@ -50,13 +50,13 @@ TEST(OrderWorkload, ErrorsNameTheFileAndTheJsonPath) {
 TEST(OrderWorkload, AbsurdSizesAreRefusedUpFrontNamingTheField) {
   nlohmann::json j = valid();
   j["workload"]["orders"]["count"] = 1000000000000;
-  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: 1000000000000 is out of range [0, 1000000]");
+  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: 1000000000000 is out of range [0, 10000000]");
   j = valid();
   j["workload"]["orders"]["count"] = 1000000;
   j["workload"]["orders"]["lines"] = {{"min", 1}, {"max", 100}};
   EXPECT_EQ(error_of(j),
             "x.json at /workload/orders/lines: 1000000 orders of up to 100 lines make up to 100000000 lines: more than "
-            "the limit of 10000000");
+            "the limit of 30000000");
   j = valid();
   j["workload"]["orders"]["count"] = saga::kMaxOrders;  // at the limit: accepted
   EXPECT_EQ(error_of(j), "(accepted)");
