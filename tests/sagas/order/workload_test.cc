@@ -104,3 +104,44 @@ TEST(OrderWorkload, GeneratedWorkloadsDependOnlyOnTheSeed) {
 
 }  // namespace
 }  // namespace sagasim::sim
+
+namespace sagasim::saga {
+namespace {
+
+// OrderDraws places the generated orders one at a time, as they are due; a
+// run placing them so must be the run that placed the materialised list.
+TEST(OrderDraws, DrawsTheOrdersMaterializeWorkloadLists) {
+  Workload w;
+  w.customer_count = 7;
+  w.balance_cents = Range{100, 900};
+  w.sku_count = 5;
+  w.stock = Range{1, 50};
+  w.order_count = 300;
+  w.lines_per_order = Range{1, 4};
+  const Workload all = materialize_workload(w, 42);
+  ASSERT_EQ(all.orders.size(), 300u);
+
+  sim::Prng rng = workload_rng(42);
+  const Workload ref = materialize_reference(w, rng);
+  EXPECT_TRUE(ref.orders.empty());
+  ASSERT_EQ(ref.customers.size(), all.customers.size());
+  EXPECT_EQ(ref.customers.back().balance_cents, all.customers.back().balance_cents);
+  const OrderDraws draws(ref, rng);
+  ASSERT_EQ(draws.count(), 300u);
+  auto same = [&](size_t i) {
+    const OrderSpec& o = draws.order(i);
+    EXPECT_EQ(o.id, all.orders[i].id) << i;
+    EXPECT_EQ(o.id, OrderDraws::id(i)) << i;
+    EXPECT_EQ(o.at, all.orders[i].at) << i;
+    EXPECT_EQ(o.customer, all.orders[i].customer) << i;
+    EXPECT_EQ(o.lines, all.orders[i].lines) << i;
+    EXPECT_EQ(draws.at(i), all.orders[i].at) << i;
+  };
+  for (size_t i = 0; i < 300; ++i) same(i);
+  // Any order may be asked for again, or out of order: it is drawn again from the start.
+  for (size_t i : {299u, 0u, 150u, 149u, 150u, 7u, 298u}) same(i);
+  EXPECT_THROW(draws.order(300), InternalError);
+}
+
+}  // namespace
+}  // namespace sagasim::saga
