@@ -16,6 +16,7 @@
 #include "core/memory_store.h"
 #include "core/service.h"
 #include "faults/world.h"
+#include "sagas/order/checker.h"
 #include "sagas/order/events.h"
 #include "sagas/order/payment_service.h"
 #include "sim/broker.h"
@@ -189,6 +190,60 @@ void BM_SagaOrderEndToEnd(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 1000);
 }
 BENCHMARK(BM_SagaOrderEndToEnd)->Unit(benchmark::kMillisecond);
+
+// `sagasim monitor`'s checks (inv::LogMonitor): a healthy order's records
+// (PlaceOrder, PaymentProcessed, ItemsReserved, OrderConfirmed), per record;
+// and the write of what they remember, per order remembered (orders stay
+// until twice the liveness bound after their decision).
+std::vector<sagasim::inv::LoggedEvent> monitor_records(int orders) {
+  using namespace sagasim::saga;
+  std::vector<inv::LoggedEvent> out;
+  const std::vector<OrderLine> lines = {{"SKU-03", 2, 1250}, {"SKU-11", 1, 990}};
+  auto add = [&](std::string_view topic, std::string id, const std::string& order, int64_t at, auto payload) {
+    auto e = std::make_shared<Event>();
+    e->event_id = std::move(id);
+    e->type = std::string(decltype(payload)::kType);
+    e->correlation_id = e->key = order;
+    e->occurred_at = Time{at};
+    e->payload = std::make_shared<PayloadOf<decltype(payload)>>(std::move(payload));
+    out.push_back(inv::LoggedEvent{topic, 0, static_cast<int64_t>(out.size()), std::move(e)});
+  };
+  for (int i = 0; i < orders; ++i) {
+    const std::string order = "r1-o-" + std::to_string(i);
+    const int64_t at = int64_t{i} * 1000;
+    add("order-requests", "p-" + order, order, at, PlaceOrder{order, "c-7", lines, 3490});
+    add("payments", "pay-" + order, order, at + 20'000, PaymentProcessed{order, "c-7", 3490, lines});
+    add("inventory", "res-" + order, order, at + 40'000, ItemsReserved{order, lines});
+    add("orders", "ok-" + order, order, at + 60'000, OrderConfirmed{order});
+  }
+  return out;
+}
+
+void BM_LogMonitorRecord(benchmark::State& state) {
+  const std::vector<inv::LoggedEvent> records = monitor_records(10'000);
+  size_t n = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    inv::LogMonitor m{Duration::seconds(120)};
+    sim::LiveReport out;
+    state.ResumeTiming();
+    for (const auto& r : records) m.on_record(r, out);
+    n += records.size();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(n));
+}
+BENCHMARK(BM_LogMonitorRecord)->Unit(benchmark::kMillisecond);
+
+void BM_LogMonitorSave(benchmark::State& state) {
+  const std::vector<inv::LoggedEvent> records = monitor_records(10'000);
+  inv::LogMonitor m{Duration::seconds(120)};
+  sim::LiveReport out;
+  for (const auto& r : records) m.on_record(r, out);
+  const bool text = state.range(0) == 1;  // 1: save_text(), as `sagasim monitor` writes; 0: save().dump()
+  for (auto _ : state) benchmark::DoNotOptimize(text ? m.save_text() : m.save().dump());
+  state.SetItemsProcessed(state.iterations() * 10'000);
+}
+BENCHMARK(BM_LogMonitorSave)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

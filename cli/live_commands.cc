@@ -134,7 +134,9 @@ class LiveCommands final : public Command {
                          "default off): violations per invariant, instances in flight, decision latency, lag")
         ->check(CLI::Range(0, 65535));
     monitor_->add_option("--checkpoint-interval-ms", monitor_args_.checkpoint_interval_ms,
-                         "How often the state file is written when nothing was reported (a report writes it at once)")
+                         "How often the state file is written when nothing was reported (a report writes it at once; default "
+                         "1000). A write takes longer the more instances are remembered: the interval stretches to 20 "
+                         "times the last write, so writing costs at most about 5 % of the monitor's time")
         ->check(CLI::Range(int64_t{10}, int64_t{600'000}));
     monitor_->add_option("--watermark-interval-ms", monitor_args_.watermark_interval_ms,
                          "How often it asks the broker how far each partition goes, to know how far in time the log "

@@ -28,6 +28,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -111,6 +112,17 @@ void write_atomically(const std::string& path, const std::string& text) {
     throw std::runtime_error(fmt::format("cannot replace {}: {}", path, std::strerror(errno)));
 }
 
+// Appends `text` to the file open as `fd` and waits until it is on disk.
+void append_durably(int fd, const std::string& path, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    done += static_cast<size_t>(n);
+  }
+  if (::fdatasync(fd) != 0) throw std::runtime_error(fmt::format("cannot sync {}: {}", path, std::strerror(errno)));
+}
+
 }  // namespace
 
 int monitor_command(const Program& program, const MonitorArgs& args) {
@@ -182,6 +194,41 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
       throw InputError(args.state, "", fmt::format("its directory {} does not exist", dir.string()));
   }
 
+  // Violations reported since the state was last written: one line each in
+  // STATE.reported, appended (and synced) as they are printed, so a report
+  // costs a line, not a write of the whole state. After a restart they are
+  // counted and not printed again when the records are read again.
+  const std::string journal_path = args.state + ".reported";
+  std::unordered_set<std::string> journaled;
+  if (std::filesystem::exists(journal_path)) {
+    std::ifstream in(journal_path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t line_no = 0, at = 0;
+    while (at < text.size()) {
+      const size_t nl = text.find('\n', at);
+      ++line_no;
+      if (nl == std::string::npos) {  // cut short by a crash: dropped (so the next append starts a line); its report may come again
+        std::filesystem::resize_file(journal_path, at);
+        break;
+      }
+      const std::string line = text.substr(at, nl - at);
+      at = nl + 1;
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_object() || !j.contains("id") || !j["id"].is_string() || !j.contains("invariant") ||
+          !j["invariant"].is_string())
+        throw InputError(journal_path, fmt::format("line {}", line_no),
+                         "not a line of a monitor's report journal ({\"id\",\"invariant\"})");
+      if (journaled.insert(j["id"].get<std::string>()).second) ++counts[j["invariant"].get<std::string>()];
+    }
+  }
+  const int journal_fd = ::open(journal_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (journal_fd < 0)
+    throw InputError(journal_path, "", fmt::format("cannot open the report journal: {}", std::strerror(errno)));
+  struct CloseJournal {
+    int fd;
+    ~CloseJournal() { ::close(fd); }
+  } close_journal{journal_fd};
+
   kafka::JsonLog log(std::cerr, {{"component", "monitor"}, {"saga", std::string(saga.name())}}, *level);
 
   // ---- metrics --------------------------------------------------------------
@@ -200,6 +247,7 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
   double latency_sum = 0;
   int64_t lag_records = 0;
   double lag_seconds = -1;
+  double checkpoint_seconds = 0;  // how long the last state write took
   const std::string saga_label = kafka::prometheus_escape(saga.name());
   auto render = [&] {
     std::string t;
@@ -234,6 +282,10 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
          "partition read to its end; -1: not known yet)\n";
     t += "# TYPE sagasim_monitor_lag_seconds gauge\n";
     t += fmt::format("sagasim_monitor_lag_seconds{{saga=\"{}\"}} {}\n", saga_label, lag_seconds);
+    t += "# HELP sagasim_monitor_checkpoint_seconds How long the last write of the state file took (it grows with the "
+         "instances remembered; the interval between writes stretches to 20 times it)\n";
+    t += "# TYPE sagasim_monitor_checkpoint_seconds gauge\n";
+    t += fmt::format("sagasim_monitor_checkpoint_seconds{{saga=\"{}\"}} {}\n", saga_label, checkpoint_seconds);
     metrics_text.set(std::move(t));
   };
   render();
@@ -301,6 +353,7 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
 
   int exit_code = 0;
   auto save = [&] {
+    const auto started = std::chrono::steady_clock::now();
     nlohmann::json offsets = nlohmann::json::object();
     std::vector<kafka::CommitOffset> commit;
     for (const auto& [tp, ps] : parts) {
@@ -311,9 +364,19 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
     nlohmann::json j = {{"format", kStateFormat},     {"saga", std::string(saga.name())},
                         {"style", style},             {"offsets", offsets},
                         {"violations", counts},       {"records", records_total},
-                        {"unreadable_records", unreadable_total}, {"checks", checks->save()}};
+                        {"unreadable_records", unreadable_total}};
+    // The checks' part is the large one: written by them as text.
+    std::string text = j.dump();
+    text.pop_back();
+    text += ",\"checks\":";
+    text += checks->save_text();
+    text += '}';
     try {
-      write_atomically(args.state, j.dump());
+      write_atomically(args.state, text);
+      // The state now holds what the checks reported: the journal starts over.
+      if (::ftruncate(journal_fd, 0) != 0)
+        throw std::runtime_error(fmt::format("cannot truncate {}: {}", journal_path, std::strerror(errno)));
+      journaled.clear();
     } catch (const std::exception& e) {
       // Carrying on would report again after a restart what it cannot record.
       log.error("state", {{"error", e.what()}});
@@ -326,6 +389,7 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
     if (!commit.empty())
       if (kafka::Status s = c.commit(commit, Duration::seconds(2)); !s.ok())
         log.debug("commit", {{"error", s.error().to_string()}});
+    checkpoint_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
 
   auto emit = [&](sim::LiveReport& report) {
@@ -339,14 +403,17 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
           break;
         }
     }
-    const bool any = !report.violations.empty();
+    std::string journal_lines;
     for (const sim::LiveViolation& lv : report.violations) {
       const inv::Violation& v = lv.violation;
+      const std::string id = violation_id(v);
+      if (journaled.count(id)) continue;  // printed before a restart, read again since
       ++counts[v.invariant];
+      journal_lines += nlohmann::json{{"id", id}, {"invariant", v.invariant}}.dump() + "\n";
       nlohmann::json line = {{"ts", json_time(kafka::wall_now().us)},
                              {"level", "error"},
                              {"msg", "violation"},
-                             {"id", violation_id(v)},
+                             {"id", id},
                              {"saga", std::string(saga.name())},
                              {"invariant", v.invariant},
                              {"entity", v.entity}};
@@ -358,9 +425,15 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
       for (const sim::RecordRef& r : lv.records) line["records"].push_back(ref_json(r));
       std::cout << line.dump() << "\n";
     }
-    if (any) {
+    if (!journal_lines.empty()) {
       std::cout.flush();
-      save();  // at once: a restart must not report these again
+      try {  // at once: a restart must not report these again
+        append_durably(journal_fd, journal_path, journal_lines);
+      } catch (const std::exception& e) {
+        log.error("state", {{"error", e.what()}});
+        exit_code = 1;
+        g_stop = true;
+      }
     }
     report = {};
   };
@@ -475,8 +548,16 @@ int monitor_command(const Program& program, const MonitorArgs& args) {
       render();
     }
     if (now >= next_checkpoint) {
-      next_checkpoint = now + std::chrono::milliseconds(args.checkpoint_interval_ms);
       save();
+      // The state holds every instance remembered (up to twice the bound
+      // after its decision), so a write costs more as traffic grows: the
+      // interval stretches to 20 times the last write, so writing never
+      // takes more than about 5 % of the monitor's time. A restart re-reads
+      // from the last write; nothing is missed or reported twice.
+      const auto floor = std::chrono::milliseconds(args.checkpoint_interval_ms);
+      const auto stretched = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::duration<double>(20 * checkpoint_seconds));
+      next_checkpoint = Clock::now() + std::max<std::chrono::milliseconds>(floor, stretched);
     }
   }
   if (exit_code == 0) save();

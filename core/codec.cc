@@ -279,19 +279,33 @@ int PayloadRegistry::to_wire(const Event& ev, json& payload) const {
   return e->pinned;
 }
 
+namespace {
+// A time's calendar parts (UTC, proleptic Gregorian).
+struct Civil {
+  int64_t y;
+  unsigned mo, d;
+  int64_t in_day;  // seconds into the day
+  int64_t us;      // microseconds into the second
+};
+Civil civil(Time t) {
+  Civil c;
+  c.us = t.us - floor_div(t.us, 1000000) * 1000000;
+  const int64_t secs = floor_div(t.us, 1000000);
+  const int64_t days = floor_div(secs, 86400);
+  c.in_day = secs - days * 86400;
+  civil_from_days(days, c.y, c.mo, c.d);
+  return c;
+}
+}  // namespace
+
 std::string format_timestamp(Time t) {
   // Milliseconds when that is exact (the common case, and what most Kafka
   // tooling shows), microseconds otherwise: the wire form loses nothing.
-  const int64_t us = t.us - floor_div(t.us, 1000000) * 1000000;
-  const int64_t secs = floor_div(t.us, 1000000);
-  const int64_t days = floor_div(secs, 86400);
-  const int64_t in_day = secs - days * 86400;
-  int64_t y;
-  unsigned mo, d;
-  civil_from_days(days, y, mo, d);
-  const std::string date = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, mo, d, in_day / 3600, in_day / 60 % 60, in_day % 60);
-  if (us % 1000 == 0) return fmt::format("{}.{:03}Z", date, us / 1000);
-  return fmt::format("{}.{:06}Z", date, us);
+  const Civil c = civil(t);
+  const std::string date = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", c.y, c.mo, c.d, c.in_day / 3600,
+                                       c.in_day / 60 % 60, c.in_day % 60);
+  if (c.us % 1000 == 0) return fmt::format("{}.{:03}Z", date, c.us / 1000);
+  return fmt::format("{}.{:06}Z", date, c.us);
 }
 
 namespace {
@@ -371,13 +385,7 @@ json event_to_json(const Event& e) {
 namespace {
 // format_timestamp's text, written without fmt for the years 0000-9999.
 void append_timestamp(std::string& out, Time t) {
-  const int64_t us = t.us - floor_div(t.us, 1000000) * 1000000;
-  const int64_t secs = floor_div(t.us, 1000000);
-  const int64_t days = floor_div(secs, 86400);
-  const int64_t in_day = secs - days * 86400;
-  int64_t y;
-  unsigned mo, d;
-  civil_from_days(days, y, mo, d);
+  const auto [y, mo, d, in_day, us] = civil(t);
   if (y < 0 || y > 9999) {
     out += format_timestamp(t);
     return;

@@ -158,6 +158,11 @@ class FinalView {
   // liveness cannot be judged then, only safety.
   virtual bool quiesced() const = 0;
   virtual Time now() const = 0;
+  // True when store(s).get and scan are in-memory operations (the
+  // simulator's stores): the final checks may then read the stores in place,
+  // key by key, instead of loading a copy of them (as they do from a
+  // database, where a lookup per key is a round trip).
+  virtual bool stores_in_memory() const { return false; }
   // When a timer of `service` due at `service_due` (on the service's own
   // clock, which a clock_skew fault may skew) and set no earlier than
   // `set_at` (true time) fires, in true time: when it is due (or set, if
@@ -223,6 +228,9 @@ class LiveMonitor {
   virtual size_t in_flight() const = 0;
   // Everything needed to resume: JSON, small (forgotten instances are not in it).
   virtual nlohmann::json save() const = 0;
+  // save() as JSON text; a monitor that remembers many instances writes it
+  // directly (restore() reads either).
+  virtual std::string save_text() const { return save().dump(); }
   // From save(); InputError naming `where` when it is not a state this saga wrote.
   virtual void restore(const nlohmann::json& state, const std::string& where) = 0;
 };

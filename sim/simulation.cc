@@ -88,6 +88,7 @@ class Simulation::View final : public FinalView {
   std::span<const inv::LoggedEvent> log() const override { return log_; }
   bool quiesced() const override { return quiesced_; }
   Time now() const override { return sim_.scheduler_.now(); }
+  bool stores_in_memory() const override { return true; }
   std::optional<Time> timer_fires_at(std::string_view service, Time service_due, Time set_at) const override {
     for (uint32_t si = 0; si < sim_.services_.size(); ++si)
       if (sim_.services_[si].service->name() == service) return sim_.timer_fires_at(si, service_due, set_at);

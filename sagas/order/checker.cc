@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/fast_json.h"
 
 namespace sagasim::inv {
 
@@ -175,9 +176,13 @@ void SafetyMonitor::on_commit(const WriteSet& ws, Time now) {
         add(kEffectsAtMostOnce, put.key,
             fmt::format("order {} -> {}", before ? to_string(before->status) : "(none)", to_string(after->status)),
             now);
-      if (after && after->status != OrderStatus::Pending && (!before || before->status == OrderStatus::Pending))
-        decided_at_.emplace(put.key, now.us);
-      if (after && !before) created_at_.emplace(put.key, now.us);
+      const bool decided = after && after->status != OrderStatus::Pending && (!before || before->status == OrderStatus::Pending);
+      const bool created = after && !before;
+      if (decided || created) {
+        Times& t = times_[put.key];  // the first of each counts
+        if (decided && t.decided_us == kUnset) t.decided_us = now.us;
+        if (created && t.created_us == kUnset) t.created_us = now.us;
+      }
     }
   }
   if (money_touched && money_ != baseline_.money_cents)
@@ -201,27 +206,126 @@ void load_state(const Store& order_store, const Store& payment_store, const Stor
   load(order_store, kSagaLogTable, out.saga_logs);
 }
 
+namespace {
+
+// Non-owning: the record lives in the SagaState the view was made from.
+template <class T>
+std::shared_ptr<const T> borrowed(const T& value) {
+  return std::shared_ptr<const T>(std::shared_ptr<const void>(), &value);
+}
+template <class T>
+std::shared_ptr<const T> find_in(const std::map<std::string, T>& map, const std::string& key) {
+  auto it = map.find(key);
+  return it == map.end() ? nullptr : borrowed(it->second);
+}
+
+class SagaStateView final : public StateView {
+ public:
+  explicit SagaStateView(const SagaState& s) : s_(s) {}
+  void each_order(const Each<Order>& fn) const override { each(s_.orders, fn); }
+  void each_account(const Each<Account>& fn) const override { each(s_.accounts, fn); }
+  void each_payment(const Each<Payment>& fn) const override { each(s_.payments, fn); }
+  void each_reservation(const Each<Reservation>& fn) const override { each(s_.reservations, fn); }
+  Ptr<Order> order(const std::string& id) const override { return find_in(s_.orders, id); }
+  Ptr<Payment> payment(const std::string& id) const override { return find_in(s_.payments, id); }
+  Ptr<Reservation> reservation(const std::string& id) const override { return find_in(s_.reservations, id); }
+  Ptr<StockItem> stock(const std::string& sku) const override { return find_in(s_.stock, sku); }
+  Ptr<SagaLog> saga_log(const std::string& id) const override { return find_in(s_.saga_logs, id); }
+
+ private:
+  template <class T>
+  static void each(const std::map<std::string, T>& map, const Each<T>& fn) {
+    for (const auto& [key, value] : map) fn(key, value);
+  }
+  const SagaState& s_;
+};
+
+// The stores read in place: a scan in key order per pass, a lookup per key.
+class StoreStateView final : public StateView {
+ public:
+  StoreStateView(const Store& order, const Store& payment, const Store& inventory)
+      : order_(order), payment_(payment), inventory_(inventory) {}
+  void each_order(const Each<Order>& fn) const override { each(order_, kOrdersTable, fn); }
+  void each_account(const Each<Account>& fn) const override { each(payment_, kAccountsTable, fn); }
+  void each_payment(const Each<Payment>& fn) const override { each(payment_, kPaymentsTable, fn); }
+  void each_reservation(const Each<Reservation>& fn) const override { each(inventory_, kReservationsTable, fn); }
+  Ptr<Order> order(const std::string& id) const override { return find<Order>(order_, kOrdersTable, id); }
+  Ptr<Payment> payment(const std::string& id) const override { return find<Payment>(payment_, kPaymentsTable, id); }
+  Ptr<Reservation> reservation(const std::string& id) const override {
+    return find<Reservation>(inventory_, kReservationsTable, id);
+  }
+  Ptr<StockItem> stock(const std::string& sku) const override { return find<StockItem>(inventory_, kStockTable, sku); }
+  Ptr<SagaLog> saga_log(const std::string& id) const override { return find<SagaLog>(order_, kSagaLogTable, id); }
+
+ private:
+  // As load_state reads them: a record of another type is not there.
+  template <class T>
+  static void each(const Store& store, std::string_view table, const Each<T>& fn) {
+    store.scan(table, [&](const std::string& key, const RecordPtr& r) {
+      if (const T* v = record_as<T>(r)) fn(key, *v);
+    });
+  }
+  template <class T>
+  static Ptr<T> find(const Store& store, std::string_view table, const std::string& key) {
+    RecordPtr r = store.get(table, key);
+    const T* v = record_as<T>(r);
+    return v ? Ptr<T>(std::move(r), v) : nullptr;
+  }
+  const Store& order_;
+  const Store& payment_;
+  const Store& inventory_;
+};
+
+class SagaStateFacts final : public RunFacts {
+ public:
+  explicit SagaStateFacts(const SagaState& s) : s_(s) {}
+  void each_placed(const std::function<void(const std::string&, int64_t)>& fn) const override {
+    for (const PlacedOrder& p : s_.placed) fn(p.order_id, p.placed_at_us);
+  }
+  std::optional<int64_t> created_at(const std::string& id) const override { return find(s_.created_at, id); }
+  std::optional<int64_t> decided_at(const std::string& id) const override { return find(s_.decided_at, id); }
+
+ private:
+  static std::optional<int64_t> find(const std::unordered_map<std::string, int64_t>& m, const std::string& id) {
+    auto it = m.find(id);
+    return it == m.end() ? std::nullopt : std::optional<int64_t>(it->second);
+  }
+  const SagaState& s_;
+};
+
+}  // namespace
+
+std::unique_ptr<StateView> view_of(const SagaState& state) { return std::make_unique<SagaStateView>(state); }
+std::unique_ptr<StateView> view_of(const Store& order_store, const Store& payment_store,
+                                   const Store& inventory_store) {
+  return std::make_unique<StoreStateView>(order_store, payment_store, inventory_store);
+}
+
 std::vector<Violation> check_saga_log(const SagaState& s, const FinalCheckOptions& options) {
+  return check_saga_log(SagaStateView(s), options);
+}
+
+std::vector<Violation> check_saga_log(const StateView& s, const FinalCheckOptions& options) {
   std::vector<Violation> out;
   if (!options.quiesced) return out;
   auto add = [&](std::string order, std::string msg) {
     if (out.size() < kMaxViolations) out.push_back(Violation{std::string(kSagaLogComplete), std::move(order), std::move(msg)});
   };
-  for (const auto& [id, o] : s.orders) {
-    auto it = s.saga_logs.find(id);
-    if (it == s.saga_logs.end()) {
+  s.each_order([&](const std::string& id, const Order& o) {
+    const auto found = s.saga_log(id);
+    if (!found) {
       add(id, "no saga log for the order");
-      continue;
+      return;
     }
-    const SagaLog& log = it->second;
+    const SagaLog& log = *found;
     if (o.status == OrderStatus::Confirmed && !log.has(SagaStep::Confirmed)) add(id, "CONFIRMED, but not in the saga log");
     if (o.status == OrderStatus::Cancelled && !log.has(SagaStep::Cancelled)) add(id, "CANCELLED, but not in the saga log");
-    if (o.status != OrderStatus::Cancelled) continue;
+    if (o.status != OrderStatus::Cancelled) return;
     if (log.has(SagaStep::Charged) && !(log.has(SagaStep::RefundRequested) && log.has(SagaStep::Refunded)))
       add(id, "cancelled after a charge the log records, but the refund was not asked for and heard back");
     if (log.has(SagaStep::Reserved) && !(log.has(SagaStep::ReleaseRequested) && log.has(SagaStep::Released)))
       add(id, "cancelled after a reservation the log records, but the release was not asked for and heard back");
-  }
+  });
   return out;
 }
 
@@ -319,6 +423,22 @@ void LogFold::judge(const std::string& order, const Event& e, Position at, const
                      });
 }
 
+uint32_t LogFold::intern(const std::string& name) {
+  auto [it, fresh] = name_ids_.emplace(name, static_cast<uint32_t>(names_.size()));
+  if (fresh) names_.push_back(name);
+  return it->second;
+}
+
+PlaceOrder LogFold::asked_of(const Facts& f) const {
+  PlaceOrder cmd;
+  cmd.customer_id = names_[f.customer];
+  cmd.amount_cents = f.amount_cents;
+  cmd.lines.reserve(f.line_count);
+  for (uint32_t i = f.first_line; i < f.first_line + f.line_count; ++i)
+    cmd.lines.push_back(OrderLine{names_[lines_[i].sku], lines_[i].quantity, lines_[i].price_cents});
+  return cmd;
+}
+
 void LogFold::add(const LoggedEvent& le, Position at) {
   const Event& e = *le.event;
   if (e.type == PlaceOrder::kType) {
@@ -326,10 +446,14 @@ void LogFold::add(const LoggedEvent& le, Position at) {
     if (f.asked) return;
     std::optional<PlaceOrder> cmd = payload_of<PlaceOrder>(e);
     if (!cmd) return;
-    if (auto typed = std::dynamic_pointer_cast<const PayloadOf<PlaceOrder>>(e.payload)) f.asked = std::move(typed);
-    else f.asked = std::make_shared<const PayloadOf<PlaceOrder>>(std::move(*cmd));
+    f.asked = true;
+    f.amount_cents = cmd->amount_cents;
+    f.customer = intern(cmd->customer_id);
+    f.first_line = static_cast<uint32_t>(lines_.size());
+    f.line_count = static_cast<uint32_t>(cmd->lines.size());
+    for (const OrderLine& l : cmd->lines) lines_.push_back(Line{intern(l.sku), l.quantity, l.price_cents});
     if (auto w = waiting_.find(e.key); w != waiting_.end()) {
-      for (const Waiting& earlier : w->second) judge(e.key, *earlier.event, earlier.at, f.asked->value);
+      for (const Waiting& earlier : w->second) judge(e.key, *earlier.event, earlier.at, *cmd);
       waiting_.erase(w);
     }
     return;
@@ -348,42 +472,9 @@ void LogFold::add(const LoggedEvent& le, Position at) {
     f.more |= static_cast<uint8_t>(1u << k);
   }
   if (k == kRelease) return;
-  if (f.asked) judge(order, e, at, f.asked->value);
+  if (f.asked) judge(order, e, at, asked_of(f));
   else waiting_[order].push_back(Waiting{at, le.event});
 }
-
-namespace {
-
-// kEffectsMatchOrder: each order's effects against what was asked.
-template <class Add>
-void check_effects(const SagaState& s, const std::unordered_map<std::string, const PlaceOrder*>& asked, Add& add) {
-  auto v = [&](const std::string& order, std::string msg) { add(kEffectsMatchOrder, order, std::move(msg)); };
-  for (const auto& [id, o] : s.orders) {
-    if (o.amount_cents != order_amount_cents(o.lines))
-      v(id, fmt::format("the order's amount is {} cents but its lines cost {}", o.amount_cents,
-                        order_amount_cents(o.lines)));
-    if (auto a = asked.find(id); a != asked.end()) {
-      const PlaceOrder& cmd = *a->second;
-      if (cmd.customer_id != o.customer_id || cmd.lines != o.lines || cmd.amount_cents != o.amount_cents)
-        v(id, fmt::format("the order record ({} cents, {} for {}) is not the PlaceOrder ({} cents, {} for {})",
-                          o.amount_cents, describe(quantities(o.lines)), o.customer_id, cmd.amount_cents,
-                          describe(quantities(cmd.lines)), cmd.customer_id));
-    }
-    if (auto p = s.payments.find(id); p != s.payments.end() && p->second.status != PaymentStatus::Voided) {
-      const Payment& pay = p->second;
-      if (pay.amount_cents != o.amount_cents || pay.customer_id != o.customer_id)
-        v(id, fmt::format("payment {} of {} cents to {}; the order is {} cents from {}", to_string(pay.status),
-                          pay.amount_cents, pay.customer_id, o.amount_cents, o.customer_id));
-    }
-    if (auto r = s.reservations.find(id); r != s.reservations.end() && r->second.status != ReservationStatus::Voided) {
-      if (quantities(r->second.lines) != quantities(o.lines))
-        v(id, fmt::format("reservation {} holds {}; the order is {}", to_string(r->second.status),
-                          describe(quantities(r->second.lines)), describe(quantities(o.lines))));
-    }
-  }
-}
-
-}  // namespace
 
 std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline, const FinalCheckOptions& options,
                                    const LogFold* fold) {
@@ -392,6 +483,11 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
     for (size_t i = 0; i < s.log.size(); ++i) own.add(s.log[i], LogFold::Position{0, 0, static_cast<int64_t>(i)});
     fold = &own;
   }
+  return check_final(SagaStateView(s), SagaStateFacts(s), baseline, options, *fold);
+}
+
+std::vector<Violation> check_final(const StateView& s, const RunFacts& facts, const Baseline& baseline,
+                                   const FinalCheckOptions& options, const LogFold& fold) {
   std::vector<Violation> out;
   auto add = [&](std::string_view inv, std::string order, std::string msg) {
     if (out.size() < kMaxViolations) out.push_back(Violation{std::string(inv), std::move(order), std::move(msg)});
@@ -399,23 +495,24 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
 
   // --- safety, recomputed from scratch --------------------------------------
   int64_t money = 0;
-  for (const auto& [id, a] : s.accounts) {
+  s.each_account([&](const std::string& id, const Account& a) {
     money += a.balance_cents;
     if (a.balance_cents < 0) add(kNeverNegative, "", fmt::format("account {} balance {}", id, a.balance_cents));
-  }
-  for (const auto& [id, p] : s.payments) money += held_cents(&p);
+  });
+  s.each_payment([&](const std::string&, const Payment& p) { money += held_cents(&p); });
   if (money != baseline.money_cents)
     add(kMoneyConserved, "",
         fmt::format("balances + captured - refunded = {} cents, started with {}", money, baseline.money_cents));
 
   std::map<std::string, int64_t> held_qty;
-  for (const auto& [id, r] : s.reservations)
+  s.each_reservation([&](const std::string&, const Reservation& r) {
     if (r.status == ReservationStatus::Held)
       for (const auto& l : r.lines) held_qty[l.sku] += l.quantity;
+  });
   for (const auto& [sku, initial] : baseline.stock) {
-    auto it = s.stock.find(sku);
-    const int64_t avail = it == s.stock.end() ? 0 : it->second.available;
-    const int64_t reserved = it == s.stock.end() ? 0 : it->second.reserved;
+    const auto item = s.stock(sku);
+    const int64_t avail = item ? item->available : 0;
+    const int64_t reserved = item ? item->reserved : 0;
     if (avail < 0 || reserved < 0) add(kNeverNegative, "", fmt::format("sku {} available {} reserved {}", sku, avail, reserved));
     if (avail + reserved != initial)
       add(kStockConserved, "", fmt::format("sku {}: on hand {} + reserved {} != initial {}", sku, avail, reserved, initial));
@@ -430,104 +527,141 @@ std::vector<Violation> check_final(const SagaState& s, const Baseline& baseline,
   // producer without idempotence may legally publish a release before a
   // retried reservation, and service clocks may be skewed.)
   // Orders by id, as an ordered report reads; only those with something to say.
-  std::vector<const std::pair<const std::string, LogFold::Facts>*> flagged;
-  for (const auto& entry : fold->orders_) {
-    const LogFold::Facts& f = entry.second;
+  std::vector<std::pair<std::string, const LogFold::Facts*>> flagged;
+  fold.orders_.each([&](const std::string& id, const LogFold::Facts& f) {
     if (f.more || (f.first[kRefund] && !f.first[kCharge]) || (f.first[kRelease] && !f.first[kReserve]))
-      flagged.push_back(&entry);
-  }
-  std::sort(flagged.begin(), flagged.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* entry : flagged) {
-    const std::string& order = entry->first;
-    const LogFold::Facts& f = entry->second;
+      flagged.emplace_back(id, &f);
+  });
+  std::sort(flagged.begin(), flagged.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& entry : flagged) {
+    const std::string& order = entry.first;
+    const LogFold::Facts& f = *entry.second;
     for (int k = 0; k < kEffectKinds; ++k)
-      if (f.more & (1u << k)) add(kEffectsAtMostOnce, order, distinct_effects(fold->more_.at({order, k}).size(), k));
+      if (f.more & (1u << k)) add(kEffectsAtMostOnce, order, distinct_effects(fold.more_.at({order, k}).size(), k));
     if (f.first[kRefund] && !f.first[kCharge]) add(kEffectsAtMostOnce, order, kRefundWithoutCharge);
     if (f.first[kRelease] && !f.first[kReserve]) add(kEffectsAtMostOnce, order, kReleaseWithoutReservation);
   }
+
+  // One pass over the orders (a long run has millions: each pass is a scan of
+  // the order store) for three groups of checks, each reported as a group in
+  // id order: the order against what was asked and its payment and
+  // reservation against the order (effects_match_order), its deadline
+  // (decided_by_deadline), and once quiet, agreement between the services
+  // (confirmed_iff_charged_and_reserved, cancelled_fully_compensated). Each
+  // group keeps at most what the report can hold.
+  std::vector<Violation> effects, deadlines, agreement;
+  auto into = [](std::vector<Violation>& group, std::string_view inv, const std::string& order, std::string msg) {
+    if (group.size() < kMaxViolations) group.push_back(Violation{std::string(inv), order, std::move(msg)});
+  };
+  s.each_order([&](const std::string& id, const Order& o) {
+    const auto p = s.payment(id);
+    const auto r = s.reservation(id);
+    // effects_match_order: the record against its PlaceOrder, its payment and reservation against the record.
+    if (o.amount_cents != order_amount_cents(o.lines))
+      into(effects, kEffectsMatchOrder, id,
+           fmt::format("the order's amount is {} cents but its lines cost {}", o.amount_cents,
+                       order_amount_cents(o.lines)));
+    if (const LogFold::Facts* f = fold.orders_.find(id); f && f->asked) {
+      const PlaceOrder cmd = fold.asked_of(*f);
+      if (cmd.customer_id != o.customer_id || cmd.lines != o.lines || cmd.amount_cents != o.amount_cents)
+        into(effects, kEffectsMatchOrder, id,
+             fmt::format("the order record ({} cents, {} for {}) is not the PlaceOrder ({} cents, {} for {})",
+                         o.amount_cents, describe(quantities(o.lines)), o.customer_id, cmd.amount_cents,
+                         describe(quantities(cmd.lines)), cmd.customer_id));
+    }
+    if (p && p->status != PaymentStatus::Voided) {
+      if (p->amount_cents != o.amount_cents || p->customer_id != o.customer_id)
+        into(effects, kEffectsMatchOrder, id,
+             fmt::format("payment {} of {} cents to {}; the order is {} cents from {}", to_string(p->status),
+                         p->amount_cents, p->customer_id, o.amount_cents, o.customer_id));
+    }
+    if (r && r->status != ReservationStatus::Voided) {
+      if (quantities(r->lines) != quantities(o.lines))
+        into(effects, kEffectsMatchOrder, id,
+             fmt::format("reservation {} holds {}; the order is {}", to_string(r->status),
+                         describe(quantities(r->lines)), describe(quantities(o.lines))));
+    }
+
+    // Deadlines, for the orders whose true decision time is known.
+    if (o.status != OrderStatus::Pending) {
+      const std::optional<int64_t> decided = facts.decided_at(id);
+      const std::optional<int64_t> created = decided ? facts.created_at(id) : std::nullopt;
+      if (decided && created) {
+        if (const std::optional<Time> fires = options.deadline_fires_at(Time{o.deadline_us}, Time{*created})) {
+          const int64_t due = fires->us;
+          if (*decided > due + options.deadline_tolerance.us)
+            into(deadlines, kDecidedByDeadline, id,
+                 fmt::format("{} {} ms after its timeout could fire (tolerance {} ms)", to_string(o.status),
+                             (*decided - due) / 1000, options.deadline_tolerance.ms()));
+        }
+      }
+    }
+
+    if (!options.quiesced) return;
+    const bool charged = p && p->status == PaymentStatus::Charged;
+    const bool held = r && r->status == ReservationStatus::Held;
+    if (o.status == OrderStatus::Confirmed && !(charged && held))
+      into(agreement, kConfirmedIffChargedAndReserved, id,
+           fmt::format("CONFIRMED but payment {} and reservation {}", p ? to_string(p->status) : "missing",
+                       r ? to_string(r->status) : "missing"));
+    if (o.status != OrderStatus::Confirmed && charged && held)
+      into(agreement, kConfirmedIffChargedAndReserved, id, fmt::format("charged and reserved but {}", to_string(o.status)));
+    if (o.status == OrderStatus::Cancelled && (charged || held))
+      into(agreement, kCancelledCompensated, id,
+           fmt::format("CANCELLED ({}) but {}{}", o.cancel_reason, charged ? "still charged" : "",
+                       held ? (charged ? " and stock still reserved" : "stock still reserved") : ""));
+  });
+  auto append = [&](std::vector<Violation>& group) {
+    for (Violation& v : group) add(v.invariant, std::move(v.entity), std::move(v.message));
+  };
 
   // effects_match_order: the order records against their PlaceOrder, then
   // the events as they went out, in log order: judged against the PlaceOrder
   // as they arrived (which the record must equal, or the line above reports
   // it), or, for an effect whose order never had a readable PlaceOrder,
   // against the order record now.
-  std::unordered_map<std::string, const PlaceOrder*> asked;
-  for (const auto& [id, f] : fold->orders_)
-    if (f.asked && s.orders.count(id)) asked.emplace(id, &f.asked->value);
-  check_effects(s, asked, add);
+  append(effects);
   {
     std::vector<const LogFold::Mismatch*> found;
-    for (const auto& m : fold->mismatches_)
-      if (s.orders.count(m.order)) found.push_back(&m);
+    for (const auto& m : fold.mismatches_)
+      if (s.order(m.order)) found.push_back(&m);
     std::vector<LogFold::Mismatch> late;  // effects of orders with no PlaceOrder, judged by the record
-    for (const auto& entry : fold->waiting_) {
+    for (const auto& entry : fold.waiting_) {
       const std::string& order = entry.first;
       const auto& waiting = entry.second;
-      auto it = s.orders.find(order);
-      if (it == s.orders.end()) continue;
-      const Order& o = it->second;
+      const auto o = s.order(order);
+      if (!o) continue;
       for (const auto& w : waiting)
-        judge_effect_event(*w.event, OrderTerms{o.order_id, o.customer_id, o.amount_cents, o.lines},
+        judge_effect_event(*w.event, OrderTerms{o->order_id, o->customer_id, o->amount_cents, o->lines},
                            [&](const std::string&, std::string msg) { late.push_back({w.at, order, std::move(msg)}); });
     }
     for (const auto& m : late) found.push_back(&m);
     std::stable_sort(found.begin(), found.end(), [](auto* a, auto* b) { return a->at < b->at; });
     for (const auto* m : found) add(kEffectsMatchOrder, m->order, m->message);
   }
-
-  // Deadlines, for the orders whose true decision time is known.
-  for (const auto& [id, o] : s.orders) {
-    auto decided = s.decided_at.find(id);
-    if (o.status == OrderStatus::Pending || decided == s.decided_at.end()) continue;
-    auto created = s.created_at.find(id);
-    if (created == s.created_at.end()) continue;
-    const std::optional<Time> fires = options.deadline_fires_at(Time{o.deadline_us}, Time{created->second});
-    if (!fires) continue;
-    const int64_t due = fires->us;
-    if (decided->second > due + options.deadline_tolerance.us)
-      add(kDecidedByDeadline, id,
-          fmt::format("{} {} ms after its timeout could fire (tolerance {} ms)", to_string(o.status),
-                      (decided->second - due) / 1000, options.deadline_tolerance.ms()));
-  }
+  append(deadlines);
 
   if (!options.quiesced) return out;
 
   // --- liveness and agreement, once quiet -----------------------------------
-  for (const PlacedOrder& placed : s.placed) {
-    auto it = s.orders.find(placed.order_id);
-    if (it == s.orders.end()) {
-      add(kTerminalWithinBound, placed.order_id, "placed but never reached the order service");
-      continue;
+  facts.each_placed([&](const std::string& order_id, int64_t placed_at_us) {
+    const auto o = s.order(order_id);
+    if (!o) {
+      add(kTerminalWithinBound, order_id, "placed but never reached the order service");
+      return;
     }
-    const Order& o = it->second;
-    if (o.status == OrderStatus::Pending) {
-      add(kTerminalWithinBound, o.order_id, "still PENDING after the run went quiet");
-      continue;
+    if (o->status == OrderStatus::Pending) {
+      add(kTerminalWithinBound, o->order_id, "still PENDING after the run went quiet");
+      return;
     }
-    auto true_decided = s.decided_at.find(o.order_id);
-    const int64_t decided = true_decided == s.decided_at.end() ? o.decided_at_us : true_decided->second;
-    const int64_t took = decided - placed.placed_at_us;
+    const std::optional<int64_t> true_decided = facts.decided_at(o->order_id);
+    const int64_t decided = true_decided ? *true_decided : o->decided_at_us;
+    const int64_t took = decided - placed_at_us;
     if (took > options.liveness_bound.us)
-      add(kTerminalWithinBound, o.order_id,
-          fmt::format("{} after {} ms, bound {} ms", to_string(o.status), took / 1000, options.liveness_bound.ms()));
-  }
-  for (const auto& [id, o] : s.orders) {
-    auto p = s.payments.find(id);
-    auto r = s.reservations.find(id);
-    const bool charged = p != s.payments.end() && p->second.status == PaymentStatus::Charged;
-    const bool held = r != s.reservations.end() && r->second.status == ReservationStatus::Held;
-    if (o.status == OrderStatus::Confirmed && !(charged && held))
-      add(kConfirmedIffChargedAndReserved, id,
-          fmt::format("CONFIRMED but payment {} and reservation {}",
-                      p == s.payments.end() ? "missing" : to_string(p->second.status),
-                      r == s.reservations.end() ? "missing" : to_string(r->second.status)));
-    if (o.status != OrderStatus::Confirmed && charged && held)
-      add(kConfirmedIffChargedAndReserved, id, fmt::format("charged and reserved but {}", to_string(o.status)));
-    if (o.status == OrderStatus::Cancelled && (charged || held))
-      add(kCancelledCompensated, id,
-          fmt::format("CANCELLED ({}) but {}{}", o.cancel_reason, charged ? "still charged" : "",
-                      held ? (charged ? " and stock still reserved" : "stock still reserved") : ""));
-  }
+      add(kTerminalWithinBound, o->order_id,
+          fmt::format("{} after {} ms, bound {} ms", to_string(o->status), took / 1000, options.liveness_bound.ms()));
+  });
+  append(agreement);
   return out;
 }
 
@@ -707,6 +841,92 @@ nlohmann::json LogMonitor::save() const {
   }
   return {{"format", kMonitorFormat}, {"liveness_bound_ms", bound_.ms()}, {"horizon_us", horizon_us_},
           {"log_time_us", log_time_us_}, {"orders", std::move(orders)}};
+}
+
+std::string LogMonitor::save_text() const {
+  using fastjson::write_integer;
+  using fastjson::write_string;
+  std::string out;
+  out.reserve(64 + orders_.size() * 1024);
+  auto ref = [&out](const sim::RecordRef& r) {
+    out += "{\"event_id\":";
+    write_string(out, r.event_id);
+    out += ",\"occurred_at_us\":";
+    write_integer(out, r.occurred_at_us);
+    out += ",\"offset\":";
+    write_integer(out, r.offset);
+    out += ",\"partition\":";
+    write_integer(out, r.partition);
+    out += ",\"topic\":";
+    write_string(out, r.topic);
+    out += ",\"type\":";
+    write_string(out, r.type);
+    out += '}';
+  };
+  auto strings = [&out](const std::set<std::string>& set) {
+    out += '[';
+    for (const std::string& x : set) {
+      if (out.back() != '[') out += ',';
+      write_string(out, x);
+    }
+    out += ']';
+  };
+  out += "{\"format\":";
+  write_string(out, kMonitorFormat);
+  out += ",\"horizon_us\":";
+  write_integer(out, horizon_us_);
+  out += ",\"liveness_bound_ms\":";
+  write_integer(out, bound_.ms());
+  out += ",\"log_time_us\":";
+  write_integer(out, log_time_us_);
+  out += ",\"orders\":{";
+  bool first = true;
+  for (const auto& [id, f] : orders_) {
+    if (!first) out += ',';
+    first = false;
+    write_string(out, id);
+    out += ':';
+    out += '{';
+    if (f.asked) {
+      out += "\"asked\":";
+      fastjson::write_value(out, *f.asked);
+      out += ',';
+    }
+    out += "\"decided_at_us\":";
+    write_integer(out, f.decided_at_us);
+    out += ",\"decision\":";
+    write_string(out, f.decision);
+    out += ",\"effects\":[";
+    for (int k = 0; k < kEffectKinds; ++k) {
+      if (k) out += ',';
+      strings(f.effects[k]);
+    }
+    out += "],\"first_seen_us\":";
+    write_integer(out, f.first_seen_us);
+    out += ",\"placed_at_us\":";
+    write_integer(out, f.placed_at_us);
+    out += ",\"records\":[";
+    for (size_t i = 0; i < f.records.size(); ++i) {
+      if (i) out += ',';
+      ref(f.records[i]);
+    }
+    out += "],\"reported\":";
+    strings(f.reported);
+    out += ",\"settled\":";
+    out += f.settled ? "true" : "false";
+    out += ",\"unmatched\":[";
+    for (size_t i = 0; i < f.unmatched.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"payload\":";
+      out += f.unmatched[i].payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      out += ",\"ref\":";
+      ref(f.unmatched[i].ref);
+      out += '}';
+    }
+    out += "]}";
+  }
+  out += "}}";
+  return out;
 }
 
 void LogMonitor::restore(const nlohmann::json& state, const std::string& where) {

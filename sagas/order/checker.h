@@ -8,9 +8,12 @@
 // and re-checks safety from scratch, over a SagaState snapshot.
 #pragma once
 
+#include <algorithm>
+#include <climits>
 #include <functional>
 #include <map>
 #include <compare>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -80,23 +83,98 @@ struct Baseline {
   std::map<std::string, int64_t> balances;    // customer -> opening balance
 };
 
+// Per-order state, keyed compactly. The generated workload's ids "o-<n>"
+// index a vector directly: no string and no hash-map node per order, which
+// at a million orders is most of what the checks keep. Any other id (an
+// explicit workload's, a live run's prefixed ones, or an "o-<n>" far beyond
+// the others) is a key of a hash map. V is value-initialised on first use.
+// Iteration (each) is in no particular order.
+template <class V>
+class PerOrder {
+ public:
+  V& operator[](std::string_view id) {
+    uint64_t n = 0;
+    if (number(id, n)) {
+      if (n < dense_.size() && present_[n]) return dense_[n];
+      if (auto it = other_.find(id); it != other_.end()) return it->second;
+      // Grow only towards ids near the ones seen: an explicit "o-999999999"
+      // must not allocate a billion slots.
+      if (n >= dense_.size() && n <= 2 * dense_.size() + 1024) {
+        const size_t size = std::max<size_t>(static_cast<size_t>(n) + 1, dense_.size() + dense_.size() / 2);
+        dense_.resize(size);
+        present_.resize(size);
+      }
+      if (n < dense_.size()) {
+        present_[n] = true;
+        ++dense_count_;
+        return dense_[n];
+      }
+    }
+    return other_.try_emplace(std::string(id)).first->second;
+  }
+  const V* find(std::string_view id) const {
+    uint64_t n = 0;
+    if (number(id, n) && n < dense_.size() && present_[n]) return &dense_[n];
+    auto it = other_.find(id);
+    return it == other_.end() ? nullptr : &it->second;
+  }
+  size_t size() const { return dense_count_ + other_.size(); }
+  // Room for "o-1" .. "o-<n>" up front (a run knows how many it places): no
+  // reallocation, whose old and new vectors together would add to the peak.
+  void reserve(size_t n) {
+    if (n + 1 <= dense_.size()) return;
+    dense_.resize(n + 1);
+    present_.resize(n + 1);
+  }
+  // fn(id, value) for every entry, in no particular order.
+  template <class F>
+  void each(F&& fn) const {
+    for (size_t n = 0; n < dense_.size(); ++n)
+      if (present_[n]) fn("o-" + std::to_string(n), dense_[n]);
+    for (const auto& entry : other_) fn(entry.first, entry.second);
+  }
+
+ private:
+  // "o-<n>", n >= 1 without a leading zero, and small enough to index.
+  static bool number(std::string_view id, uint64_t& n) {
+    if (id.size() < 3 || id.size() > 12 || id[0] != 'o' || id[1] != '-' || id[2] == '0') return false;
+    n = 0;
+    for (size_t i = 2; i < id.size(); ++i) {
+      if (id[i] < '0' || id[i] > '9') return false;
+      n = n * 10 + static_cast<uint64_t>(id[i] - '0');
+    }
+    return n < (uint64_t{1} << 32);
+  }
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::vector<V> dense_;
+  std::vector<bool> present_;
+  size_t dense_count_ = 0;
+  std::unordered_map<std::string, V, Hash, std::equal_to<>> other_;
+};
+
 class SafetyMonitor {
  public:
   explicit SafetyMonitor(Baseline baseline);
 
+  void reserve(size_t orders) { times_.reserve(orders); }  // PerOrder::reserve
   // Call after every committed local transaction, with its write set.
   void on_commit(const WriteSet& ws, Time now);
   const std::vector<Violation>& violations() const { return violations_; }
-  // When each order left PENDING, by the runtime's own clock (the simulator's
-  // true virtual time, not a skewed service clock).
-  // Hashed, not ordered: one entry per order, touched once on the hot path
-  // (an ordered map's string compares grow with the run). Only looked up.
-  using Times = std::unordered_map<std::string, int64_t>;
-  const Times& decided_at() const { return decided_at_; }
-  const Times& created_at() const { return created_at_; }
-  // Hands both over at the end of a run (no copy of a million entries).
-  Times take_decided_at() { return std::move(decided_at_); }
-  Times take_created_at() { return std::move(created_at_); }
+  // When each order record was created and when it left PENDING, by the
+  // runtime's own clock (the simulator's true virtual time, not a skewed
+  // service clock); nullopt when not (yet). One compact entry per order
+  // (PerOrder), touched twice on the hot path, only looked up at the end.
+  std::optional<int64_t> created_at(std::string_view order_id) const {
+    const Times* t = times_.find(order_id);
+    return t && t->created_us != kUnset ? std::optional<int64_t>(t->created_us) : std::nullopt;
+  }
+  std::optional<int64_t> decided_at(std::string_view order_id) const {
+    const Times* t = times_.find(order_id);
+    return t && t->decided_us != kUnset ? std::optional<int64_t>(t->decided_us) : std::nullopt;
+  }
 
  private:
   void add(std::string_view invariant, std::string order, std::string message, Time now);
@@ -109,8 +187,12 @@ class SafetyMonitor {
   std::map<std::string, int64_t> balance_;    // customer -> committed balance
   std::map<std::string, int64_t> available_;  // sku -> committed available quantity
   std::vector<Violation> violations_;
-  Times decided_at_;
-  Times created_at_;
+  static constexpr int64_t kUnset = INT64_MIN;
+  struct Times {
+    int64_t created_us = kUnset;
+    int64_t decided_us = kUnset;
+  };
+  PerOrder<Times> times_;
   size_t dropped_ = 0;
 };
 
@@ -140,6 +222,46 @@ struct SagaState {
 // Fills a SagaState's records from the three services' stores.
 void load_state(const Store& order_store, const Store& payment_store, const Store& inventory_store,
                 SagaState& out);
+
+// The three services' committed records as the final checks read them: the
+// orders in id order, everything else by key. Two sources: a SagaState's maps
+// (the checker's tests; `sagasim check`, whose stores are databases), or the
+// stores themselves, read in place (a simulated run, whose stores are in
+// memory: no copy of a million records at the end of a long run, where the
+// peak was). Records are shared, never copied: a pointer keeps its record
+// alive whatever the source.
+class StateView {
+ public:
+  template <class T>
+  using Ptr = std::shared_ptr<const T>;
+  template <class T>
+  using Each = std::function<void(const std::string& key, const T&)>;
+  virtual ~StateView() = default;
+  virtual void each_order(const Each<saga::Order>& fn) const = 0;  // in id order
+  virtual void each_account(const Each<saga::Account>& fn) const = 0;
+  virtual void each_payment(const Each<saga::Payment>& fn) const = 0;
+  virtual void each_reservation(const Each<saga::Reservation>& fn) const = 0;
+  virtual Ptr<saga::Order> order(const std::string& id) const = 0;
+  virtual Ptr<saga::Payment> payment(const std::string& order_id) const = 0;
+  virtual Ptr<saga::Reservation> reservation(const std::string& order_id) const = 0;
+  virtual Ptr<saga::StockItem> stock(const std::string& sku) const = 0;
+  virtual Ptr<saga::SagaLog> saga_log(const std::string& order_id) const = 0;
+};
+std::unique_ptr<StateView> view_of(const SagaState& state);  // `state` must outlive the view
+std::unique_ptr<StateView> view_of(const Store& order_store, const Store& payment_store,
+                                   const Store& inventory_store);
+
+// What a run knows of its orders beyond their records: which it placed (in
+// placement order) and when, and by the runtime's clock when each order
+// record was created and decided (SagaState's placed, created_at and
+// decided_at).
+class RunFacts {
+ public:
+  virtual ~RunFacts() = default;
+  virtual void each_placed(const std::function<void(const std::string& order_id, int64_t placed_at_us)>& fn) const = 0;
+  virtual std::optional<int64_t> created_at(const std::string& order_id) const = 0;
+  virtual std::optional<int64_t> decided_at(const std::string& order_id) const = 0;
+};
 
 struct FinalCheckOptions {
   // An order must be decided within this long of being placed.
@@ -181,15 +303,32 @@ class LogFold {
   // offset order.
   void add(const LoggedEvent& record, Position at);
   size_t orders() const { return orders_.size(); }
+  void reserve(size_t orders) { orders_.reserve(orders); }  // PerOrder::reserve
 
  private:
-  friend std::vector<Violation> check_final(const SagaState&, const Baseline&, const FinalCheckOptions&,
-                                            const LogFold*);
+  friend std::vector<Violation> check_final(const StateView&, const RunFacts&, const Baseline&,
+                                            const FinalCheckOptions&, const LogFold&);
+  // Per order: the first id of each effect kind and the first readable
+  // PlaceOrder, compactly (its customer and SKUs interned in names_, its
+  // lines in lines_): the PlaceOrder payload itself would cost its strings
+  // and vectors for every order of the run.
   struct Facts {
-    std::shared_ptr<const PayloadOf<saga::PlaceOrder>> asked;  // the first readable PlaceOrder
     uint64_t first[4] = {};  // the first id of each effect kind; 0: none
-    uint8_t more = 0;        // bit k: kind k has a second distinct id (all of them in more_)
+    int64_t amount_cents = 0;
+    uint32_t customer = 0;    // in names_
+    uint32_t first_line = 0;  // lines_[first_line, first_line + line_count)
+    uint32_t line_count = 0;
+    bool asked = false;  // a PlaceOrder was read
+    uint8_t more = 0;    // bit k: kind k has a second distinct id (all of them in more_)
   };
+  struct Line {
+    uint32_t sku = 0;  // in names_
+    int64_t quantity = 0;
+    int64_t price_cents = 0;
+  };
+  // The PlaceOrder as it was read (its order_id left empty: the key says it).
+  saga::PlaceOrder asked_of(const Facts& f) const;
+  uint32_t intern(const std::string& name);
   struct Mismatch {
     Position at;
     std::string order;
@@ -202,7 +341,10 @@ class LogFold {
   uint64_t id_of(const std::string& event_id);
   void judge(const std::string& order, const Event& e, Position at, const saga::PlaceOrder& asked);
 
-  std::unordered_map<std::string, Facts> orders_;
+  PerOrder<Facts> orders_;
+  std::deque<Line> lines_;  // in blocks: growing never copies it whole
+  std::vector<std::string> names_;  // customers and SKUs, interned
+  std::unordered_map<std::string, uint32_t> name_ids_;
   std::map<std::pair<std::string, int>, std::set<uint64_t>> more_;
   std::unordered_map<std::string, uint64_t> interned_;
   std::unordered_map<std::string, std::vector<Waiting>> waiting_;
@@ -214,9 +356,14 @@ class LogFold {
 // check_final folds state.log itself.
 std::vector<Violation> check_final(const SagaState& state, const Baseline& baseline,
                                    const FinalCheckOptions& options, const LogFold* fold = nullptr);
+// The same checks over records read through a view and a run's facts, with
+// the log folded as it grew.
+std::vector<Violation> check_final(const StateView& state, const RunFacts& facts, const Baseline& baseline,
+                                   const FinalCheckOptions& options, const LogFold& fold);
 
 // kSagaLogComplete over the orders and saga logs (judged only when quiesced).
 std::vector<Violation> check_saga_log(const SagaState& state, const FinalCheckOptions& options);
+std::vector<Violation> check_saga_log(const StateView& state, const FinalCheckOptions& options);
 
 // The order saga's checks from its records alone, as they arrive: `sagasim
 // monitor` on a live deployment (sim::LiveMonitor; SagaRun::live_monitor).
@@ -252,6 +399,7 @@ class LogMonitor final : public sim::LiveMonitor {
   void on_time(Time log_time, sim::LiveReport& out) override;
   size_t in_flight() const override;
   nlohmann::json save() const override;
+  std::string save_text() const override;  // save()'s content, written directly (≈ 10× faster)
   void restore(const nlohmann::json& state, const std::string& where) override;
 
  private:

@@ -63,14 +63,23 @@ class OrderSagaRun final : public SagaRun {
         settings_(scenario.settings<OrderSettings>()),
         mutant_(mutant_of(options.mutant)),
         style_(scenario.style == kOrchestration ? saga::Style::Orchestration : saga::Style::Choreography),
-        workload_(materialize_workload(live ? live_workload(settings_.workload, *live) : settings_.workload, options.seed)),
+        rng_(workload_rng(options.seed)),
+        workload_(materialize_reference(live ? live_workload(settings_.workload, *live) : settings_.workload, rng_)),
+        draws_(workload_, rng_),
         baseline_(baseline_of(workload_)),
         monitor_(baseline_) {
-    if (live)
-      for (OrderSpec& o : workload_.orders) o.id = fmt::format("{}-{}", live->id_prefix, o.id);
-    // Orders arrive in time order (ties by their place in the list).
+    if (live) id_prefix_ = live->id_prefix + "-";
+    // Orders arrive in time order (ties by their place in the list); generated
+    // ones are drawn in time order, as they are due (OrderDraws).
     std::stable_sort(workload_.orders.begin(), workload_.orders.end(),
                      [](const OrderSpec& a, const OrderSpec& b) { return a.at < b.at; });
+    // The per-order state of the checks, sized once for the generated ids
+    // (a live run's carry its prefix: they are not "o-<n>").
+    if (id_prefix_.empty()) {
+      fold_.reserve(draws_.count());
+      monitor_.reserve(draws_.count());
+    }
+    placed_at_us_.reserve(placements());
   }
 
   // A live run's workload: the scenario's customers and SKUs (drawn first
@@ -120,13 +129,16 @@ class OrderSagaRun final : public SagaRun {
     }
   }
 
-  size_t placements() const override { return workload_.orders.size(); }
-  Duration placement_at(size_t i) const override { return workload_.orders[i].at; }
+  size_t placements() const override { return workload_.orders.size() + draws_.count(); }
+  Duration placement_at(size_t i) const override {
+    return workload_.orders.empty() ? draws_.at(i) : workload_.orders[i].at;
+  }
   void place(size_t i, Client& client) override {
-    const OrderSpec& spec = workload_.orders[i];
-    placed_.push_back(inv::PlacedOrder{spec.id, client.now().us});
-    client.send(saga::kOrderRequestsTopic, spec.id,
-                saga::PlaceOrder{spec.id, spec.customer, spec.lines, saga::order_amount_cents(spec.lines)});
+    const OrderSpec& spec = workload_.orders.empty() ? draws_.order(i) : workload_.orders[i];
+    const std::string id = id_prefix_ + spec.id;
+    placed_at_us_.push_back(client.now().us);
+    client.send(saga::kOrderRequestsTopic, id,
+                saga::PlaceOrder{id, spec.customer, spec.lines, saga::order_amount_cents(spec.lines)});
   }
 
   void on_commit(const WriteSet& ws, Time now) override { monitor_.on_commit(ws, now); }
@@ -151,48 +163,54 @@ class OrderSagaRun final : public SagaRun {
   }
 
   void finish(const FinalView& view, RunResult& r, std::vector<inv::Violation>& all) override {
-    inv::SagaState state;
-    inv::load_state(view.store("order"), view.store("payment"), view.store("inventory"), state);
-    state.log.assign(view.log().begin(), view.log().end());  // empty: folded as it grew
-    state.placed = placed_;
-    state.decided_at = monitor_.take_decided_at();
-    state.created_at = monitor_.take_created_at();
+    // The simulator's stores are read in place; a database's are loaded once
+    // (a lookup per key would be a round trip each).
+    inv::SagaState loaded;
+    std::unique_ptr<inv::StateView> state;
+    if (view.stores_in_memory()) {
+      state = inv::view_of(view.store("order"), view.store("payment"), view.store("inventory"));
+    } else {
+      inv::load_state(view.store("order"), view.store("payment"), view.store("inventory"), loaded);
+      state = inv::view_of(loaded);
+    }
+    inv::LogFold own;  // a log handed over whole (not folded as it grew) is folded here
+    for (size_t i = 0; i < view.log().size(); ++i)
+      own.add(view.log()[i], inv::LogFold::Position{0, 0, static_cast<int64_t>(i)});
+    const inv::LogFold& fold = view.log().empty() ? fold_ : own;
+    const Facts facts(*this);
 
     all = monitor_.violations();
     inv::FinalCheckOptions options{scenario_.liveness_bound, view.quiesced()};
     options.deadline_fires_at = [&view](Time due, Time set_at) { return view.timer_fires_at("order", due, set_at); };
-    for (auto& v : inv::check_final(state, baseline_, options, state.log.empty() ? &fold_ : nullptr))
-      all.push_back(std::move(v));
+    for (auto& v : inv::check_final(*state, facts, baseline_, options, fold)) all.push_back(std::move(v));
     if (style_ == saga::Style::Orchestration)
-      for (auto& v : inv::check_saga_log(state, options)) all.push_back(std::move(v));
+      for (auto& v : inv::check_saga_log(*state, options)) all.push_back(std::move(v));
 
     // Saga paths: which ways through the saga this run exercised.
     sim::InstanceSummary& n = r.instances;
-    n.total = static_cast<int>(placed_.size());
-    for (const auto& placed : placed_) {
-      auto it = state.orders.find(placed.order_id);
-      if (it == state.orders.end() || it->second.status == saga::OrderStatus::Pending) {
+    n.total = static_cast<int>(placed_at_us_.size() + placed_.size());
+    facts.each_placed([&](const std::string& order_id, int64_t) {
+      const auto order = state->order(order_id);
+      if (!order || order->status == saga::OrderStatus::Pending) {
         ++n.undecided;
         ++r.paths["pending"];
-        continue;
+        return;
       }
-      const saga::Order& o = it->second;
-      auto pay = state.payments.find(o.order_id);
-      auto res = state.reservations.find(o.order_id);
-      const bool refunded = pay != state.payments.end() && pay->second.status == saga::PaymentStatus::Refunded;
-      const bool released = res != state.reservations.end() && res->second.status == saga::ReservationStatus::Released;
-      if (pay != state.payments.end() && pay->second.status == saga::PaymentStatus::Voided)
-        ++r.paths["cancel_overtook_payment"];
+      const saga::Order& o = *order;
+      const auto pay = state->payment(o.order_id);
+      const auto res = state->reservation(o.order_id);
+      const bool refunded = pay && pay->status == saga::PaymentStatus::Refunded;
+      const bool released = res && res->status == saga::ReservationStatus::Released;
+      if (pay && pay->status == saga::PaymentStatus::Voided) ++r.paths["cancel_overtook_payment"];
       // A tombstone that mattered: inventory saw the cancellation before the
       // payment it would otherwise have reserved for.
-      if (res != state.reservations.end() && res->second.status == saga::ReservationStatus::Voided &&
-          pay != state.payments.end() &&
-          (pay->second.status == saga::PaymentStatus::Charged || pay->second.status == saga::PaymentStatus::Refunded))
+      if (res && res->status == saga::ReservationStatus::Voided && pay &&
+          (pay->status == saga::PaymentStatus::Charged || pay->status == saga::PaymentStatus::Refunded))
         ++r.paths["cancel_overtook_reservation"];
       if (o.status == saga::OrderStatus::Confirmed) {
         ++n.completed;
         ++r.paths["confirmed"];
-        continue;
+        return;
       }
       ++n.compensated;
       if (o.cancel_reason == "payment_declined") ++r.paths["payment_failed"];
@@ -203,20 +221,45 @@ class OrderSagaRun final : public SagaRun {
       } else {
         ++r.paths["cancelled:" + o.cancel_reason];
       }
-    }
+    });
   }
 
  private:
+  // What the run knows of its orders beyond their records (inv::RunFacts):
+  // what it placed and when, and the safety monitor's true creation and
+  // decision times.
+  class Facts final : public inv::RunFacts {
+   public:
+    explicit Facts(const OrderSagaRun& run) : run_(run) {}
+    void each_placed(const std::function<void(const std::string&, int64_t)>& fn) const override {
+      for (size_t i = 0; i < run_.placed_at_us_.size(); ++i) fn(run_.placed_id(i), run_.placed_at_us_[i]);
+      for (const inv::PlacedOrder& p : run_.placed_) fn(p.order_id, p.placed_at_us);
+    }
+    std::optional<int64_t> created_at(const std::string& id) const override { return run_.monitor_.created_at(id); }
+    std::optional<int64_t> decided_at(const std::string& id) const override { return run_.monitor_.decided_at(id); }
+
+   private:
+    const OrderSagaRun& run_;
+  };
+  // The id of the i-th placement (from 0), as place(i) sent it.
+  std::string placed_id(size_t i) const {
+    return id_prefix_ + (workload_.orders.empty() ? OrderDraws::id(i) : workload_.orders[i].id);
+  }
+
   const Scenario& scenario_;
   const OrderSettings& settings_;
   saga::Mutant mutant_;
   saga::Style style_;
-  Workload workload_;
+  sim::Prng rng_;       // the workload's stream, where the generated orders' draws begin
+  Workload workload_;   // customers and SKUs; the orders when listed explicitly
+  OrderDraws draws_;    // the orders when generated, drawn as they are due
+  std::string id_prefix_;  // a live run's "<prefix>-"
   inv::Baseline baseline_;
   inv::SafetyMonitor monitor_;
   inv::LogFold fold_;
-  std::vector<inv::PlacedOrder> placed_;
-  std::set<std::string> placed_ids_;  // placed(): ids seen
+  std::vector<int64_t> placed_at_us_;   // place(i): when, by index (placed_id(i) says which)
+  std::vector<inv::PlacedOrder> placed_;  // placed(): an outside client's, in log order
+  std::set<std::string> placed_ids_;      // placed(): ids seen
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "sagas/order/workload.h"
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -140,32 +141,76 @@ Workload parse_order_workload(const json& j, const std::string& path, const std:
   return w;
 }
 
-Workload materialize_workload(const Workload& w, uint64_t seed) {
+sim::Prng workload_rng(uint64_t seed) { return sim::Prng(sim::derive_seed(seed, "workload")); }
+
+Workload materialize_reference(const Workload& w, sim::Prng& rng) {
   Workload out = w;
-  sim::Prng rng(sim::derive_seed(seed, "workload"));
   if (out.customers.empty())
     for (int i = 1; i <= w.customer_count; ++i)
       out.customers.push_back({fmt::format("c-{}", i), rng.between(w.balance_cents.min, w.balance_cents.max)});
   if (out.skus.empty())
     for (int i = 1; i <= w.sku_count; ++i)
       out.skus.push_back({fmt::format("sku-{}", i), rng.between(w.stock.min, w.stock.max)});
+  return out;
+}
+
+Workload materialize_workload(const Workload& w, uint64_t seed) {
+  sim::Prng rng = workload_rng(seed);
+  Workload out = materialize_reference(w, rng);
   if (out.orders.empty() && w.order_count > 0) {
-    Duration t{0};
-    out.orders.reserve(static_cast<size_t>(w.order_count));
-    for (int i = 1; i <= w.order_count; ++i) {
-      t = t + w.interarrival.sample(rng);
-      OrderSpec o;
-      o.id = fmt::format("o-{}", i);
-      o.at = t;
-      o.customer = out.customers[rng.below(out.customers.size())].id;
-      const int64_t n = rng.between(w.lines_per_order.min, w.lines_per_order.max);
-      for (int64_t l = 0; l < n; ++l)
-        o.lines.push_back({out.skus[rng.below(out.skus.size())].sku, rng.between(w.quantity.min, w.quantity.max),
-                           rng.between(w.price_cents.min, w.price_cents.max)});
-      out.orders.push_back(std::move(o));
-    }
+    const OrderDraws draws(out, rng);
+    std::vector<OrderSpec> orders;
+    orders.reserve(draws.count());
+    for (size_t i = 0; i < draws.count(); ++i) orders.push_back(draws.order(i));
+    out.orders = std::move(orders);
   }
   return out;
+}
+
+OrderDraws::OrderDraws(const Workload& w, const sim::Prng& start)
+    : w_(w),
+      start_(start),
+      count_(w.orders.empty() ? static_cast<size_t>(std::max(w.order_count, 0)) : 0),
+      times_{start},
+      orders_{start} {}
+
+void OrderDraws::draw(Cursor& c, bool fill) const {
+  sim::Prng& rng = c.rng;
+  c.t = c.t + w_.interarrival.sample(rng);
+  const size_t customer = static_cast<size_t>(rng.below(w_.customers.size()));
+  const int64_t n = rng.between(w_.lines_per_order.min, w_.lines_per_order.max);
+  if (fill) {
+    c.last.id = id(c.drawn);
+    c.last.at = c.t;
+    c.last.customer = w_.customers[customer].id;
+    c.last.lines.clear();
+  }
+  for (int64_t l = 0; l < n; ++l) {
+    const size_t sku = static_cast<size_t>(rng.below(w_.skus.size()));
+    const int64_t quantity = rng.between(w_.quantity.min, w_.quantity.max);
+    const int64_t price = rng.between(w_.price_cents.min, w_.price_cents.max);
+    if (fill) c.last.lines.push_back({w_.skus[sku].sku, quantity, price});
+  }
+  ++c.drawn;
+}
+
+void OrderDraws::seek(Cursor& c, size_t i, bool fill) const {
+  if (i >= count_) throw InternalError(fmt::format("order {} of a workload of {}", i, count_));
+  if (c.drawn > i + 1) c = Cursor{start_};  // back to the start: draw again
+  while (c.drawn + 1 < i + 1) draw(c, false);
+  if (c.drawn == i) draw(c, fill);
+}
+
+std::string OrderDraws::id(size_t i) { return fmt::format("o-{}", i + 1); }
+
+Duration OrderDraws::at(size_t i) const {
+  seek(times_, i, false);
+  return times_.t;
+}
+
+const OrderSpec& OrderDraws::order(size_t i) const {
+  seek(orders_, i, true);
+  return orders_.last;
 }
 
 }  // namespace sagasim::saga

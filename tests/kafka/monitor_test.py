@@ -11,9 +11,13 @@ test starts itself.
    monitor reports effects_match_order naming the order, the record at fault
    and the order's records; the delay from that record's creation to the
    report is measured and printed (bounded generously by 30 s).
+   Before 2 the monitor is stopped with SIGTERM (it writes its state) and
+   started again on that state with checkpoints far apart, so that what it
+   reports in 2 is kept only in its report journal (STATE.reported).
 3. The monitor is SIGKILLed and restarted on its state file while more orders
    go through the broken instance: nothing is reported twice (every
-   violation id once), nothing is missed (the effects_match_order reports
+   violation id once, though its state predates every report: the journal
+   carries them), nothing is missed (the effects_match_order reports
    are exactly those `sagasim check` finds over the whole run).
 4. Liveness: with inventory stopped, orders cannot be decided before their
    30 s timeout; each is reported once as orders_terminal_within_bound when
@@ -21,8 +25,10 @@ test starts itself.
    arrives).
 5. SIGTERM stops the monitor with exit 0.
 
-SAGASIM_MONITOR_TEST_BREAK=forget-state deletes the state file before the
-restart in 3 (the test must then fail: duplicates);
+SAGASIM_MONITOR_TEST_BREAK=forget-state deletes the state file and its
+journal before the restart in 3 (the test must then fail: duplicates);
+SAGASIM_MONITOR_TEST_BREAK=forget-journal deletes only the journal (it must
+fail too: the state was written before the reports);
 SAGASIM_MONITOR_TEST_BREAK=no-mutant runs payment-2 as written (2 must fail).
 
 usage: monitor_test.py SAGASIM ROOT   (exit 77: skipped, no broker could start)
@@ -97,11 +103,11 @@ def stop(instance):
 class Monitor:
     """A monitor process; its stdout lines, each stamped when read."""
 
-    def __init__(self, name):
+    def __init__(self, name, checkpoint_ms=500):
         self.errf = open(work / f"{name}.err", "a")
         self.proc = subprocess.Popen(
             [SAGASIM, "monitor", *KAFKA, "--state", str(STATE), "--metrics-port", "0", "--liveness-bound-ms",
-             str(BOUND_MS), "--checkpoint-interval-ms", "500"],
+             str(BOUND_MS), "--checkpoint-interval-ms", str(checkpoint_ms)],
             stdout=subprocess.PIPE, stderr=self.errf, text=True)
         self.name = name
         self.lines = []  # (time read, parsed)
@@ -198,6 +204,20 @@ def main():
         check("healthy: the counters name the saga's invariants",
               'sagasim_monitor_violations_total{saga="order",invariant="effects_match_order"}' in s, str(s))
 
+        # ---- restarted on its state, checkpoints far apart ------------------
+        records_read = metric(m1.scrape(), "sagasim_monitor_records_total")
+        m1.proc.send_signal(signal.SIGTERM)
+        check("SIGTERM: the monitor exits 0", m1.proc.wait(timeout=30) == 0)
+        m1.reader.join(timeout=10)
+        check("SIGTERM: the state is written", STATE.exists())
+        m1 = Monitor("monitor-1b", checkpoint_ms=600000)
+        monitors.append(m1)
+        wait_until(lambda: m1.metrics_url() is not None, 30)
+        s = m1.scrape()
+        check(f"restarted on its state: the records it read are carried ({records_read:.0f})",
+              records_read > 0 and metric(s, "sagasim_monitor_records_total") == records_read, str(s))
+        state_written_at = STATE.stat().st_mtime
+
         # ---- 2. one payment instance runs a broken build ---------------------
         serve("payment-2", "payment", *([] if BREAK == "no-mutant" else ["--mutant", MUTANT]))
         time.sleep(8)  # the payment group rebalances: payment-2 takes partitions
@@ -235,9 +255,16 @@ def main():
         m1.proc.wait(timeout=30)
         m1.reader.join(timeout=10)
         before = len(violations(m1))
+        journal = pathlib.Path(str(STATE) + ".reported")
+        check("the state predates the reports (they are in the journal only)",
+              STATE.stat().st_mtime == state_written_at and journal.exists() and
+              len(journal.read_text().splitlines()) == before, f"{before} reports")
         place("broken-b", 120, 30)
         if BREAK == "forget-state":
             STATE.unlink()
+            journal.unlink()
+        if BREAK == "forget-journal":
+            journal.unlink()
         m2 = Monitor("monitor-2")
         monitors.append(m2)
         got = wait_until(lambda: any(j.get("order", "").startswith("broken-b-") for _, j in violations(m2)), 60)

@@ -3,6 +3,9 @@
 #include "sagas/order/checker.h"
 #include "sagas/order/order_saga.h"
 
+#include <map>
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "core/memory_store.h"
@@ -315,6 +318,92 @@ TEST(CheckSagaLog, ACompleteLogPassesAndAMissingRefundFails) {
   EXPECT_TRUE(check_saga_log(s, {.quiesced = false}).empty());  // judged only once quiet
   s.saga_logs.erase("o-1");
   EXPECT_EQ(check_saga_log(s, {}).size(), 2u);  // and an order without a log fails too
+}
+
+// PerOrder keys "o-<n>" by position and anything else by hash; an id must
+// find the same entry whichever way it was first stored, even after the
+// vector has grown past an "o-<n>" that was stored in the hash map.
+TEST(PerOrder, EveryIdFindsTheEntryItWasGivenWhereverItIsKept) {
+  PerOrder<int> m;
+  m["o-5000"] = 1;  // far beyond the (empty) vector: kept by hash
+  m["x-1"] = 2;
+  m["o-007"] = 3;   // a leading zero is not o-7
+  for (int n = 1; n <= 6000; ++n)
+    if (n != 5000) m["o-" + std::to_string(n)] = 10 + n;  // grows the vector past 5000
+  EXPECT_EQ(m.size(), 6002u);
+  ASSERT_NE(m.find("o-5000"), nullptr);
+  EXPECT_EQ(*m.find("o-5000"), 1);
+  m["o-5000"] += 1;  // the same entry, not a fresh one in the vector
+  EXPECT_EQ(*m.find("o-5000"), 2);
+  EXPECT_EQ(m.size(), 6002u);
+  EXPECT_EQ(*m.find("o-7"), 17);
+  EXPECT_EQ(*m.find("o-007"), 3);
+  EXPECT_EQ(*m.find("x-1"), 2);
+  EXPECT_EQ(m.find("o-6001"), nullptr);
+  EXPECT_EQ(m.find("o-0"), nullptr);
+  EXPECT_EQ(m.find("o-"), nullptr);
+  std::map<std::string, int> seen;
+  m.each([&](const std::string& id, int v) { EXPECT_TRUE(seen.emplace(id, v).second) << id; });
+  EXPECT_EQ(seen.size(), 6002u);
+  EXPECT_EQ(seen["o-5000"], 2);
+  EXPECT_EQ(seen["o-6000"], 6010);
+}
+
+// The final checks read a simulated run's stores in place and a database's
+// through a loaded SagaState: both must say the same, word for word and in
+// the same order.
+TEST(CheckFinal, TheStoresReadInPlaceSayWhatTheirLoadedCopySays) {
+  SagaState s = healthy();
+  s.orders["o-1"].status = OrderStatus::Cancelled;  // cancelled, yet charged and reserved
+  s.orders["o-1"].cancel_reason = "timeout";
+  s.orders["o-3"] = Order{"o-3", "c-1", {{"sku-1", 1, 100}}, 150, OrderStatus::Pending, "", 0, 5000000, 0};
+  s.payments["o-3"] = Payment{"o-3", "c-2", 90, PaymentStatus::Declined};  // not the order's terms
+  s.placed.push_back({"o-3", 0});
+  s.placed.push_back({"o-4", 0});  // never reached the order service
+  s.log.push_back({"order-requests", 0, 0, ev("e-1", std::string(PlaceOrder::kType), "o-1")});
+  s.log.push_back({"payments", 0, 0, ev("e-2", std::string(PaymentRefunded::kType), "o-3")});  // refund, no charge
+  s.log.push_back({"payments", 0, 1, ev("e-3", std::string(PaymentRefunded::kType), "o-3")});
+
+  MemoryStore order_store, payment_store, inventory_store;
+  auto put_all = [](Store& store, std::string_view table, const auto& rows) {
+    for (const auto& [key, value] : rows) {
+      Transaction t(store, "test");
+      t.put(table, key, std::decay_t<decltype(value)>(value));
+      t.commit();
+    }
+  };
+  put_all(order_store, kOrdersTable, s.orders);
+  put_all(payment_store, kAccountsTable, s.accounts);
+  put_all(payment_store, kPaymentsTable, s.payments);
+  put_all(inventory_store, kStockTable, s.stock);
+  put_all(inventory_store, kReservationsTable, s.reservations);
+
+  struct Facts final : RunFacts {
+    const SagaState& s;
+    explicit Facts(const SagaState& state) : s(state) {}
+    void each_placed(const std::function<void(const std::string&, int64_t)>& fn) const override {
+      for (const auto& p : s.placed) fn(p.order_id, p.placed_at_us);
+    }
+    std::optional<int64_t> created_at(const std::string&) const override { return std::nullopt; }
+    std::optional<int64_t> decided_at(const std::string&) const override { return std::nullopt; }
+  };
+  LogFold fold;
+  for (size_t i = 0; i < s.log.size(); ++i) fold.add(s.log[i], LogFold::Position{0, 0, static_cast<int64_t>(i)});
+
+  const std::vector<Violation> loaded = check_final(s, baseline(), {});
+  const auto in_place = view_of(order_store, payment_store, inventory_store);
+  const std::vector<Violation> read = check_final(*in_place, Facts(s), baseline(), {}, fold);
+  std::set<std::string> kinds;
+  for (const auto& v : loaded) kinds.insert(v.invariant);
+  EXPECT_EQ(kinds, (std::set<std::string>{std::string(kEffectsAtMostOnce), std::string(kEffectsMatchOrder),
+                                          std::string(kTerminalWithinBound), std::string(kConfirmedIffChargedAndReserved),
+                                          std::string(kCancelledCompensated)}));
+  ASSERT_EQ(read.size(), loaded.size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    EXPECT_EQ(read[i].invariant, loaded[i].invariant) << i;
+    EXPECT_EQ(read[i].entity, loaded[i].entity) << i;
+    EXPECT_EQ(read[i].message, loaded[i].message) << i;
+  }
 }
 
 }  // namespace

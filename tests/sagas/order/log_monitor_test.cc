@@ -169,6 +169,26 @@ TEST(LogMonitor, ARestoredMonitorReportsNothingTwiceAndMissesNothing) {
   EXPECT_THROW(g.m.restore(nlohmann::json{{"format", "other"}}, "x.json"), InputError);
 }
 
+// `sagasim monitor` writes its state with save_text(): the very text of
+// save().dump(), over every part of the state (an effect waiting for its
+// placement, what was reported, a settled order, an undecided one).
+TEST(LogMonitor, SaveTextIsSavesText) {
+  Feed f;
+  f.place("o-1", 0);
+  f.confirm("o-1", kS, {{"sku-1", 2, 150}});  // reported
+  f.place("o-2", kS);                           // undecided
+  f.add("payments", event("pay-o-3", "o-3", kS, PaymentProcessed{"o-3", "c-\"9\"", 400, kLines}));  // waits
+  f.m.on_time(Time{12 * kS}, f.out);  // o-1 settles
+  const std::string text = f.m.save_text();
+  EXPECT_EQ(text, f.m.save().dump());
+  EXPECT_NE(text.find("\"unmatched\":[{"), std::string::npos);
+  EXPECT_NE(text.find("\"settled\":true"), std::string::npos);
+  EXPECT_NE(text.find("\"reported\":[\""), std::string::npos);
+  Feed g;
+  g.m.restore(nlohmann::json::parse(text), "state.json");
+  EXPECT_EQ(g.m.save_text(), text);
+}
+
 TEST(LogMonitor, SaysWhatCheckFinalSaysAboutTheSameRecords) {
   Feed f;
   f.place("o-1", 0);

@@ -41,7 +41,7 @@ TEST(OrderWorkload, TheSettingsAreTypedWithDefaults) {
 TEST(OrderWorkload, ErrorsNameTheFileAndTheJsonPath) {
   auto j = valid();
   j["workload"]["orders"]["count"] = -3;
-  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: -3 is out of range [0, 1000000]");
+  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: -3 is out of range [0, 10000000]");
   j = valid();
   j["workload"]["skus"] = {{"count", 2}, {"stock", {{"min", 5}, {"max", 1}}}};
   EXPECT_EQ(error_of(j), "x.json at /workload/skus/stock: min 5 is greater than max 1");
@@ -50,13 +50,13 @@ TEST(OrderWorkload, ErrorsNameTheFileAndTheJsonPath) {
 TEST(OrderWorkload, AbsurdSizesAreRefusedUpFrontNamingTheField) {
   nlohmann::json j = valid();
   j["workload"]["orders"]["count"] = 1000000000000;
-  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: 1000000000000 is out of range [0, 1000000]");
+  EXPECT_EQ(error_of(j), "x.json at /workload/orders/count: 1000000000000 is out of range [0, 10000000]");
   j = valid();
   j["workload"]["orders"]["count"] = 1000000;
   j["workload"]["orders"]["lines"] = {{"min", 1}, {"max", 100}};
   EXPECT_EQ(error_of(j),
             "x.json at /workload/orders/lines: 1000000 orders of up to 100 lines make up to 100000000 lines: more than "
-            "the limit of 10000000");
+            "the limit of 30000000");
   j = valid();
   j["workload"]["orders"]["count"] = saga::kMaxOrders;  // at the limit: accepted
   EXPECT_EQ(error_of(j), "(accepted)");
@@ -104,3 +104,44 @@ TEST(OrderWorkload, GeneratedWorkloadsDependOnlyOnTheSeed) {
 
 }  // namespace
 }  // namespace sagasim::sim
+
+namespace sagasim::saga {
+namespace {
+
+// OrderDraws places the generated orders one at a time, as they are due; a
+// run placing them so must be the run that placed the materialised list.
+TEST(OrderDraws, DrawsTheOrdersMaterializeWorkloadLists) {
+  Workload w;
+  w.customer_count = 7;
+  w.balance_cents = Range{100, 900};
+  w.sku_count = 5;
+  w.stock = Range{1, 50};
+  w.order_count = 300;
+  w.lines_per_order = Range{1, 4};
+  const Workload all = materialize_workload(w, 42);
+  ASSERT_EQ(all.orders.size(), 300u);
+
+  sim::Prng rng = workload_rng(42);
+  const Workload ref = materialize_reference(w, rng);
+  EXPECT_TRUE(ref.orders.empty());
+  ASSERT_EQ(ref.customers.size(), all.customers.size());
+  EXPECT_EQ(ref.customers.back().balance_cents, all.customers.back().balance_cents);
+  const OrderDraws draws(ref, rng);
+  ASSERT_EQ(draws.count(), 300u);
+  auto same = [&](size_t i) {
+    const OrderSpec& o = draws.order(i);
+    EXPECT_EQ(o.id, all.orders[i].id) << i;
+    EXPECT_EQ(o.id, OrderDraws::id(i)) << i;
+    EXPECT_EQ(o.at, all.orders[i].at) << i;
+    EXPECT_EQ(o.customer, all.orders[i].customer) << i;
+    EXPECT_EQ(o.lines, all.orders[i].lines) << i;
+    EXPECT_EQ(draws.at(i), all.orders[i].at) << i;
+  };
+  for (size_t i = 0; i < 300; ++i) same(i);
+  // Any order may be asked for again, or out of order: it is drawn again from the start.
+  for (size_t i : {299u, 0u, 150u, 149u, 150u, 7u, 298u}) same(i);
+  EXPECT_THROW(draws.order(300), InternalError);
+}
+
+}  // namespace
+}  // namespace sagasim::saga
