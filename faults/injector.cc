@@ -13,6 +13,9 @@ Injector::Injector(sim::Simulation& sim, FaultPlan plan, uint64_t seed)
   // otherwise: after that the system must heal and go quiet.
   until_default_ = sim_.epoch() + sim_.workload_end();
   armed_.assign(plan_.faults.size(), false);
+  for (size_t i = 0; i < plan_.faults.size(); ++i)
+    if (const FaultSpec& f = plan_.faults[i]; f.cls == FaultClass::Crash)
+      crashes_at_[static_cast<size_t>(f.point)].push_back(static_cast<uint32_t>(i));
 }
 
 Time Injector::now() const { return sim_.scheduler().now(); }
@@ -145,9 +148,9 @@ std::optional<sim::ClientResend> Injector::client_resend(std::string_view topic,
 }
 
 bool Injector::crash_at(std::string_view instance, sim::CrashPoint point, uint64_t subject) {
-  for (size_t i = 0; i < plan_.faults.size(); ++i) {
+  for (const uint32_t i : crashes_at_[static_cast<size_t>(point)]) {
     const FaultSpec& f = plan_.faults[i];
-    if (f.cls != FaultClass::Crash || f.point != point || !matches(f, instance)) continue;
+    if (!matches(f, instance)) continue;
     if (f.scheduled() ? !armed_[i] : !hits(i, f, subject)) continue;
     armed_[i] = false;
     sim::Instance& inst = sim_.instance(instance);

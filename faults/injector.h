@@ -72,6 +72,9 @@ class Injector final : public sim::FaultHooks, public sim::Actor {
   size_t occurrences_used_ = 0;
   Time until_default_;
   std::vector<bool> armed_;             // scheduled crashes waiting for their moment
+  // Per crash point, the plan's crash entries at that point in plan order:
+  // crash_at runs three times per handled record and need not walk the rest.
+  std::vector<uint32_t> crashes_at_[3];
   std::vector<Window> windows_;         // latency episodes
   std::vector<sim::Instance*> parked_;  // instances waiting to restart, rejoin or leave
 };
