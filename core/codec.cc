@@ -421,10 +421,8 @@ void append_timestamp(std::string& out, Time t) {
 // dump(event_to_json(e)) byte for byte, without building the JSON value: the
 // keys in nlohmann's (sorted) order, headers as its map keeps them (sorted,
 // the last of equal keys).
-std::string encode_envelope(const Event& e, int version) {
+void append_envelope(std::string& out, const Event& e, int version) {
   using fastjson::write_string;
-  std::string out;
-  out.reserve(320);
   out += "{\"causation_id\":";
   write_string(out, e.causation_id);
   out += ",\"correlation_id\":";
@@ -462,9 +460,17 @@ std::string encode_envelope(const Event& e, int version) {
   out += ",\"type\":";
   write_string(out, e.type);
   out += '}';
+}
+
+std::string encode_envelope(const Event& e, int version) {
+  std::string out;
+  out.reserve(320);
+  append_envelope(out, e, version);
   return out;
 }
 }  // namespace
+
+void append_event_json(std::string& out, const Event& e) { append_envelope(out, e, e.schema_version); }
 
 std::string encode_event(const Event& e) { return encode_envelope(e, e.schema_version); }
 

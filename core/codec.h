@@ -113,6 +113,8 @@ class PayloadRegistry {
 
 nlohmann::json event_to_json(const Event& e);
 std::string encode_event(const Event& e);
+// encode_event(e) appended to `out`, without a string of its own (trace writers).
+void append_event_json(std::string& out, const Event& e);
 // As `registry` writes it: a pinned type at its pinned version.
 nlohmann::json event_to_json(const Event& e, const PayloadRegistry& registry);
 std::string encode_event(const Event& e, const PayloadRegistry& registry);

@@ -33,6 +33,7 @@
 #include <charconv>
 #include <cstdint>
 #include <limits>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -114,7 +115,22 @@ class View {
 // `s` as a JSON string, byte for byte as nlohmann::json's dump (ensure_ascii
 // false, invalid UTF-8 replaced by U+FFFD).
 inline void write_string(std::string& out, std::string_view s) {
-  for (unsigned char c : s) {
+  size_t first = 0;  // ids and names are plain ASCII: one check and one copy
+  while (first < s.size()) {
+    const auto c = static_cast<unsigned char>(s[first]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+    ++first;
+  }
+  if (first == s.size()) {
+    const size_t at = out.size();
+    out.resize(at + s.size() + 2);
+    char* p = out.data() + at;
+    p[0] = '"';
+    std::memcpy(p + 1, s.data(), s.size());
+    p[s.size() + 1] = '"';
+    return;
+  }
+  for (unsigned char c : s.substr(first)) {
     if (c >= 0x80) {
       out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       return;

@@ -13,6 +13,9 @@ Injector::Injector(sim::Simulation& sim, FaultPlan plan, uint64_t seed)
   // otherwise: after that the system must heal and go quiet.
   until_default_ = sim_.epoch() + sim_.workload_end();
   armed_.assign(plan_.faults.size(), false);
+  for (size_t i = 0; i < plan_.faults.size(); ++i)
+    if (const FaultSpec& f = plan_.faults[i]; f.cls == FaultClass::Crash)
+      crashes_at_[static_cast<size_t>(f.point)].push_back(static_cast<uint32_t>(i));
 }
 
 Time Injector::now() const { return sim_.scheduler().now(); }
@@ -43,11 +46,34 @@ bool Injector::matches(const FaultSpec& f, std::string_view actor) const {
          actor[f.target.size()] == '-';
 }
 
+uint32_t& Injector::occurrences(size_t index, uint64_t subject) {
+  if ((occurrences_used_ + 1) * 2 > occurrences_.size()) {  // at most half full
+    std::vector<Occurrence> old = std::move(occurrences_);
+    occurrences_.assign(std::max<size_t>(256, old.size() * 2), Occurrence{});
+    occurrences_used_ = 0;
+    for (const Occurrence& o : old)
+      if (o.entry != 0) occurrences(static_cast<size_t>(o.entry - 1), o.subject) = o.count;
+  }
+  const uint64_t entry = static_cast<uint64_t>(index) + 1;
+  const size_t mask = occurrences_.size() - 1;
+  size_t i = static_cast<size_t>(((subject ^ (entry * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL) >> 20) & mask;
+  for (;; i = (i + 1) & mask) {
+    Occurrence& o = occurrences_[i];
+    if (o.entry == entry && o.subject == subject) return o.count;
+    if (o.entry == 0) {
+      o.entry = entry;
+      o.subject = subject;
+      ++occurrences_used_;
+      return o.count;
+    }
+  }
+}
+
 bool Injector::hits(size_t index, const FaultSpec& f, uint64_t subject) {
   const Time t = now();
   if (f.scheduled()) return t >= abs(*f.at) && t < abs(*f.at + f.duration);
   if (t < abs(f.from) || t >= (f.until ? abs(*f.until) : until_default_)) return false;
-  uint32_t& n = occurrences_[{index, subject}];
+  uint32_t& n = occurrences(index, subject);
   uint64_t state = seed_ ^ subject ^ (static_cast<uint64_t>(index) << 48) ^ (static_cast<uint64_t>(n++) << 32);
   sim::Prng dice(sim::splitmix64(state));
   return dice.chance(f.probability);
@@ -122,9 +148,9 @@ std::optional<sim::ClientResend> Injector::client_resend(std::string_view topic,
 }
 
 bool Injector::crash_at(std::string_view instance, sim::CrashPoint point, uint64_t subject) {
-  for (size_t i = 0; i < plan_.faults.size(); ++i) {
+  for (const uint32_t i : crashes_at_[static_cast<size_t>(point)]) {
     const FaultSpec& f = plan_.faults[i];
-    if (f.cls != FaultClass::Crash || f.point != point || !matches(f, instance)) continue;
+    if (!matches(f, instance)) continue;
     if (f.scheduled() ? !armed_[i] : !hits(i, f, subject)) continue;
     armed_[i] = false;
     sim::Instance& inst = sim_.instance(instance);

@@ -58,9 +58,23 @@ class Injector final : public sim::FaultHooks, public sim::Actor {
   FaultPlan plan_;
   sim::Prng rng_;
   uint64_t seed_;
-  std::map<std::pair<size_t, uint64_t>, uint32_t> occurrences_;
+  // Occurrences so far per (fault entry, subject), in an open-addressing
+  // table: one is looked up (and most often added) at every opportunity of
+  // every probabilistic fault, where a node-based map allocated per subject.
+  // Only looked up, never iterated, so its layout cannot leak into the run.
+  struct Occurrence {
+    uint64_t entry = 0;  // the fault entry's index + 1; 0: an empty slot
+    uint64_t subject = 0;
+    uint32_t count = 0;
+  };
+  uint32_t& occurrences(size_t index, uint64_t subject);
+  std::vector<Occurrence> occurrences_;
+  size_t occurrences_used_ = 0;
   Time until_default_;
   std::vector<bool> armed_;             // scheduled crashes waiting for their moment
+  // Per crash point, the plan's crash entries at that point in plan order:
+  // crash_at runs three times per handled record and need not walk the rest.
+  std::vector<uint32_t> crashes_at_[3];
   std::vector<Window> windows_;         // latency episodes
   std::vector<sim::Instance*> parked_;  // instances waiting to restart, rejoin or leave
 };

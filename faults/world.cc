@@ -2,10 +2,18 @@
 
 namespace sagasim::faults {
 
+namespace {
+// As the trace header dumps its fields (sim/trace.cc).
+std::string dump_header_json(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace
+
 RunSpec make_run_spec(sim::Scenario scenario) {
   RunSpec spec;
   spec.plan = parse_plan(scenario);
   spec.scenario = std::move(scenario);
+  spec.spec_text = dump_header_json(spec.scenario.spec);
   return spec;
 }
 
@@ -26,11 +34,26 @@ World::World(const RunSpec& spec, const RunConfig& config) : spec_(spec) {
   sim::RunOptions options{config.seed, config.trace, config.version};
   // The trace header carries everything needed to replay the run.
   options.mutant = config.mutant;
-  options.header = {{"swarm", config.swarm}, {"spec", spec.scenario.spec}};
   // Version 1 traces name no version: replay knows them by its absence.
-  if (config.swarm && config.swarm_version != 1) options.header["swarm_version"] = config.swarm_version;
-  // (The spec names its saga: "saga": {"name": ...}.)
-  if (!config.mutant.empty()) options.header["mutant"] = config.mutant;
+  const bool swarm_version = config.swarm && config.swarm_version != 1;
+  if (spec.spec_text.empty()) {
+    options.header = {{"swarm", config.swarm}, {"spec", spec.scenario.spec}};
+    if (swarm_version) options.header["swarm_version"] = config.swarm_version;
+    // (The spec names its saga: "saga": {"name": ...}.)
+    if (!config.mutant.empty()) options.header["mutant"] = config.mutant;
+  } else {
+    // The same object's text, its members in nlohmann's (sorted) key order,
+    // without copying the scenario for every run.
+    std::string& h = options.header_text;
+    h.reserve(spec.spec_text.size() + 64);
+    h += '{';
+    if (!config.mutant.empty()) h += "\"mutant\":" + dump_header_json(config.mutant) + ",";
+    h += "\"spec\":";
+    h += spec.spec_text;
+    h += config.swarm ? ",\"swarm\":true" : ",\"swarm\":false";
+    if (swarm_version) h += ",\"swarm_version\":" + std::to_string(config.swarm_version);
+    h += '}';
+  }
   FaultPlan plan = effective_plan(spec, config);
   const sim::Scenario* scenario = &spec.scenario;
   if (plan.idempotent_producer && *plan.idempotent_producer != spec.scenario.idempotent_producer) {

@@ -17,6 +17,9 @@ namespace sagasim::faults {
 struct RunSpec {
   sim::Scenario scenario;
   FaultPlan plan;
+  // scenario.spec as JSON text, dumped once by make_run_spec for every run's
+  // trace header ("" in a spec built by hand: each run then dumps it).
+  std::string spec_text;
 };
 
 // The scenario at `path` with its plan; its saga is looked up in `sagas`.

@@ -72,7 +72,7 @@ uint32_t SimBroker::alloc_slot(InFlight f) {
   return static_cast<uint32_t>(inflight_.size() - 1);
 }
 
-void SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie) {
+uint64_t SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie) {
   Producer& prod = producer_at(p);
   const Topic& tp = topic_at(topic);
   SAGASIM_ASSERT(event != nullptr, "send() needs an event");
@@ -83,7 +83,7 @@ void SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cooki
   Producer::Lane& lane = prod.lanes[to_int(topic)][static_cast<size_t>(to_int(part))];
   const uint64_t seq = lane.next_seq++;
   InFlight f{p, topic, part, seq, std::move(event), cookie, scheduler_.now()};
-  f.identity = identity_of(*f.event, prod.name);
+  const uint64_t identity = f.identity = identity_of(*f.event, prod.name);
   Duration latency = draw(config_.produce_latency, f, 1);
   if (hooks_) {
     f.fate = hooks_->on_produce(prod.name, tp.name, to_int(part), f.identity);
@@ -94,6 +94,7 @@ void SimBroker::send(ProducerId p, TopicId topic, EventPtr event, uint64_t cooki
   // and not before a cut-off producer can reach the broker again.
   lane.last_arrival = std::max({lane.last_arrival, scheduler_.now() + latency, prod.blocked_until + latency});
   scheduler_.at(lane.last_arrival, this, kArrive, slot);
+  return identity;
 }
 
 void SimBroker::fire(uint32_t kind, uint32_t x, uint64_t y) {
@@ -428,7 +429,8 @@ void SimBroker::deliver(GroupId g, uint32_t ci, uint32_t epoch) {
   c.last_delivered_epoch = epoch;
   ++deliveries_;
   m.listener->on_record(Delivery{g, ci, epoch, grp.generation, topic.name, c.partition, Offset{c.position},
-                                 rec.event.get(), retention_ ? rec.event : nullptr});
+                                 rec.event.get(), retention_ ? rec.event : nullptr,
+                                 hooks_ ? identity_of(*rec.event, m.name) : 0});
 }
 
 void SimBroker::done(MemberId m, const Delivery& d, Offset next, CommitMode mode) {
@@ -442,7 +444,8 @@ void SimBroker::done(MemberId m, const Delivery& d, Offset next, CommitMode mode
   SAGASIM_ASSERT(to_int(next) <= topic.partitions[to_int(c.partition)].end(),
                  "done() with a next offset past the log end");
   if (mode == CommitMode::Commit && hooks_ &&
-      hooks_->lose_commit(mem.name, topic.name, to_int(c.partition), identity_of(*d.event, mem.name)))
+      hooks_->lose_commit(mem.name, topic.name, to_int(c.partition),
+                          d.subject != 0 ? d.subject : identity_of(*d.event, mem.name)))
     mode = CommitMode::Skip;  // the commit request is lost; the consumer moves on regardless
   if (mode == CommitMode::Commit) {
     const bool accepted = mem.state == MemberState::Active && d.generation == grp.generation &&

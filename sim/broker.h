@@ -92,6 +92,9 @@ struct Delivery {
   // moved the partition on) keeps the event alive. Null otherwise: the log
   // outlives the run.
   EventPtr pin = nullptr;
+  // identity_of(*event, the member's name), computed once by the broker when
+  // fault hooks are installed (0: not computed), for the hooks that ask again.
+  uint64_t subject = 0;
 };
 
 class ConsumerListener {
@@ -150,7 +153,9 @@ class SimBroker final : public Actor {
   void crash_producer(ProducerId p);
   // Precondition (asserted): `event` is not null, and `p` has not crashed (a
   // restarted process sends through the new producer it added).
-  void send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie);
+  // Returns the record's identity for the fault hooks (identity_of(event,
+  // the producer's name)), so a caller need not hash it again.
+  uint64_t send(ProducerId p, TopicId topic, EventPtr event, uint64_t cookie);
   // Test and fault hook: the next `n` acks to this producer are lost.
   void lose_acks(ProducerId p, int n) { producer_at(p).acks_to_lose += n; }
   // The producer cannot reach the broker until `until`: new requests wait,

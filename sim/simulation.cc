@@ -261,7 +261,8 @@ void Simulation::note_fault(std::string_view fault_class, std::string_view actor
 }
 
 void Simulation::start() {
-  trace_.header(scenario_.name, options_.seed, options_.version, options_.header);
+  if (!options_.header_text.empty()) trace_.header_text(scenario_.name, options_.seed, options_.version, options_.header_text);
+  else trace_.header(scenario_.name, options_.seed, options_.version, options_.header);
 
   // The opening state: set-up, committed before any saga runs.
   Stores stores(*this);
@@ -562,7 +563,8 @@ void Instance::on_record(const Delivery& d) {
   FaultHooks* hooks = sim_.hooks_;
   const RuntimeMutant mutant = sim_.runtime_mutant_;
   const Time t = sim_.scheduler_.now();
-  const uint64_t subject = hooks ? SimBroker::identity_of(*d.event, id_) : 0;
+  // The broker names its members by instance id, so its subject is ours.
+  const uint64_t subject = hooks ? (d.subject != 0 ? d.subject : SimBroker::identity_of(*d.event, id_)) : 0;
   trace.record(t, Step{.kind = StepKind::Deliver, .actor = id_, .topic = d.topic, .partition = to_int(d.partition),
                        .offset = to_int(d.offset), .event = d.event});
   const bool committed_early = mutant == RuntimeMutant::CommitBeforeProcessing;
@@ -654,8 +656,10 @@ void Instance::on_record(const Delivery& d) {
 void Instance::relay(const WriteSet& ws, uint32_t slot) {
   SAGASIM_ASSERT(up_, "a stopped instance relays nothing: its producer died with it");
   for (const OutboxEntry& row : ws.outbox) {
-    sim_.broker_.send(producer_, sim_.broker_.topic_id(row.topic), to_wire(row.event), row.seq);
-    seq_to_slot_.push_back({row.seq, slot, sim_.hooks_ ? SimBroker::identity_of(*row.event, id_) : 0});
+    // The producer is named by the instance id and the wire form keeps the
+    // event's identity fields, so the broker's identity is the subject.
+    const uint64_t identity = sim_.broker_.send(producer_, sim_.broker_.topic_id(row.topic), to_wire(row.event), row.seq);
+    seq_to_slot_.push_back({row.seq, slot, sim_.hooks_ ? identity : 0});
   }
   if (slot != kNoSlot) waiting_[slot].remaining = static_cast<int>(ws.outbox.size());
 }

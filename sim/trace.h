@@ -64,6 +64,9 @@ class Trace {
   // `extra` (a JSON object) is appended to the header's fields and hashed.
   void header(std::string_view scenario, uint64_t seed, std::string_view version,
               const nlohmann::json& extra = nlohmann::json::object());
+  // The same with `extra` already dumped (nlohmann's dump(-1, ' ', false,
+  // replace)); "" for none.
+  void header_text(std::string_view scenario, uint64_t seed, std::string_view version, std::string_view extra_text);
   void record(Time t, const Step& s);
   void footer();
 
@@ -80,10 +83,14 @@ class Trace {
   Time epoch_;
   uint64_t hash_ = 0x6a09e667f3bcc908ULL;
   uint64_t steps_ = 0;
-  fmt::memory_buffer buf_;
+  // One line at a time, reused: writing a step allocates nothing once it has
+  // grown to the longest line.
+  std::string buf_;
+  std::string envelope_;  // a published event's JSON, reused likewise
 };
 
 // JSON string escaping for trace text (ids are plain ASCII; details may not be).
 void append_json_string(fmt::memory_buffer& out, std::string_view s);
+void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace sagasim::sim

@@ -193,5 +193,32 @@ TEST(TraceText, StringsAreEscapedAndInvalidUtf8IsReplaced) {
   EXPECT_EQ(parsed.get<std::string>(), "quote\" back\\ nl\n tab\t ctl\x01 caf\xc3\xa9 bad\xef\xbf\xbd end\xef\xbf\xbd\xef\xbf\xbd");  // U+FFFD per bad byte
 }
 
+// A step's line, written field by field by Trace::record: strings with and
+// without characters to escape, at every position within and across the
+// eight-byte words the writer checks at a time, read back as the same JSON.
+TEST(TraceText, StepLinesReadBackAsTheirFields) {
+  StringSink sink;
+  Trace trace(&sink, kSimEpoch);
+  const std::string tricky[] = {"", "a", "plain-ascii-id-0123456789", "\"", "abcdefg\"", "abcdefgh\\ij",
+                                "0123456789abcde\n", "caf\xc3\xa9 au lait", "tab\there", std::string("nul\0byte", 8)};
+  for (const std::string& a : tricky)
+    for (const std::string& d : tricky) {
+      sink.text.clear();
+      trace.record(kSimEpoch + Duration{42}, Step{.kind = StepKind::Handle, .actor = a.empty() ? std::string_view("x") : std::string_view(a),
+                                                  .topic = d, .partition = 3, .offset = 1234567890123, .key = a, .detail = d});
+      ASSERT_FALSE(sink.text.empty());
+      ASSERT_EQ(sink.text.back(), '\n');
+      const nlohmann::json j = nlohmann::json::parse(sink.text);
+      EXPECT_EQ(j["t_us"], 42);
+      EXPECT_EQ(j["kind"], "handle");
+      EXPECT_EQ(j["actor"], a.empty() ? "x" : a);
+      EXPECT_EQ(j["partition"], 3);
+      EXPECT_EQ(j["offset"], 1234567890123);
+      EXPECT_EQ(j.value("topic", ""), d);
+      EXPECT_EQ(j.value("key", ""), a);
+      EXPECT_EQ(j.value("detail", ""), d);
+    }
+}
+
 }  // namespace
 }  // namespace sagasim::sim

@@ -139,7 +139,7 @@ json to_scenario(const Case& c, const std::string& name) {
     for (const Line& l : o.lines)
       lines.push_back({{"sku", fmt::format("sku-{}", l.sku % c.stock.size() + 1)}, {"quantity", l.quantity}, {"price_cents", l.price_cents}});
     orders.push_back({{"id", fmt::format("o-{}", i + 1)}, {"at_ms", o.at_ms},
-                      {"customer", fmt::format("c-{}", o.customer % c.balances.size() + 1)}, {"lines", lines}});
+                      {"customer", fmt::format("c-{}", o.customer % c.balances.size() + 1)}, {"lines", std::move(lines)}});
   }
   faults = faults_json(topology(c), c.faults);
   if (c.away_across_deadlines) {
@@ -165,8 +165,9 @@ json to_scenario(const Case& c, const std::string& name) {
             {"session_timeout_ms", kSessionTimeoutMs},
             {"rebalance_delay_ms", 100}}},
           {"saga", {{"name", "order"}, {"order_timeout_ms", 1500}, {"liveness_bound_ms", 30000}}},
-          {"workload", {{"customers", customers}, {"skus", skus}, {"orders", orders}}},
-          {"faults", faults}};
+          // Moved, not copied: a case is built for every property check.
+          {"workload", {{"customers", std::move(customers)}, {"skus", std::move(skus)}, {"orders", std::move(orders)}}},
+          {"faults", std::move(faults)}};
   if (c.style != "choreography") j["style"] = c.style;  // choreography cases read exactly as before
   return j;
 }
