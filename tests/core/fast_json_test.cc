@@ -124,7 +124,8 @@ TEST(FastJson, EncodesExactlyAsTheReference) {
   e.headers = {{"z", "1"}, {"a", "2"}, {"z", "3"}, {"m", ""}, {"a", "4"}};  // nlohmann's map: sorted, last wins
   events.push_back(e);
   e = sample();
-  e.event_id = std::string("q\"b\\s/\b\f\n\r\t\x01\x1f\x7f", 16);
+  static constexpr char kEscapes[] = "q\"b\\s/\b\f\n\r\t\x01\x1f\x7f";
+  e.event_id = std::string(kEscapes, sizeof kEscapes);  // with the terminating NUL as a character
   e.key = "caf\xc3\xa9";                  // valid UTF-8
   e.correlation_id = "bad \xff\xfe utf8";  // replaced by U+FFFD
   e.causation_id = "";
