@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,9 +98,30 @@ inline std::optional<TraceParent> carried_traceparent(const Event& e) {
 // The traceparent that travels with `e`: the one it carries (a client's
 // command, or an event of a continued trace), else its saga's derived trace
 // and its own span.
+inline constexpr size_t kTraceparentSize = 55;
+
+// The derived traceparent of `e` ("00-" its saga's trace id "-" its own span
+// id "-01"), written to out[0, kTraceparentSize) without allocating: the
+// simulator's trace writes one per event step.
+inline void write_derived_traceparent(const Event& e, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  auto hex16 = [out](size_t at, uint64_t v) {
+    for (int i = 15; i >= 0; --i, v >>= 4) out[at + static_cast<size_t>(i)] = kHex[v & 15];
+  };
+  const std::string_view saga = e.correlation_id.empty() ? std::string_view(e.key) : std::string_view(e.correlation_id);
+  std::memcpy(out, "00-", 3);
+  hex16(3, trace_hash64(saga));
+  hex16(19, trace_hash64(saga, 0x84222325cbf29ce4ULL));
+  out[35] = '-';
+  hex16(36, trace_hash64(e.event_id));
+  std::memcpy(out + 52, "-01", 3);
+}
+
 inline std::string traceparent_of(const Event& e) {
   if (std::optional<TraceParent> carried = carried_traceparent(e)) return carried->to_string();
-  return "00-" + trace_id_of(e.correlation_id.empty() ? e.key : e.correlation_id) + "-" + span_id_of(e.event_id) + "-01";
+  std::string derived(kTraceparentSize, '0');
+  write_derived_traceparent(e, derived.data());
+  return derived;
 }
 
 // The traceparent of an event `event_id` caused by `cause`, when `cause`

@@ -36,24 +36,20 @@ World::World(const RunSpec& spec, const RunConfig& config) : spec_(spec) {
   options.mutant = config.mutant;
   // Version 1 traces name no version: replay knows them by its absence.
   const bool swarm_version = config.swarm && config.swarm_version != 1;
-  if (spec.spec_text.empty()) {
-    options.header = {{"swarm", config.swarm}, {"spec", spec.scenario.spec}};
-    if (swarm_version) options.header["swarm_version"] = config.swarm_version;
-    // (The spec names its saga: "saga": {"name": ...}.)
-    if (!config.mutant.empty()) options.header["mutant"] = config.mutant;
-  } else {
-    // The same object's text, its members in nlohmann's (sorted) key order,
-    // without copying the scenario for every run.
-    std::string& h = options.header_text;
-    h.reserve(spec.spec_text.size() + 64);
-    h += '{';
-    if (!config.mutant.empty()) h += "\"mutant\":" + dump_header_json(config.mutant) + ",";
-    h += "\"spec\":";
-    h += spec.spec_text;
-    h += config.swarm ? ",\"swarm\":true" : ",\"swarm\":false";
-    if (swarm_version) h += ",\"swarm_version\":" + std::to_string(config.swarm_version);
-    h += '}';
-  }
+  // The header object's text, its members in nlohmann's (sorted) key order;
+  // the scenario is dumped once per RunSpec (make_run_spec), not per run.
+  // (The spec names its saga: "saga": {"name": ...}.)
+  const std::string dumped = spec.spec_text.empty() ? dump_header_json(spec.scenario.spec) : std::string();
+  const std::string& spec_text = spec.spec_text.empty() ? dumped : spec.spec_text;
+  std::string& h = options.header_text;
+  h.reserve(spec_text.size() + 64);
+  h += '{';
+  if (!config.mutant.empty()) h += "\"mutant\":" + dump_header_json(config.mutant) + ",";
+  h += "\"spec\":";
+  h += spec_text;
+  h += config.swarm ? ",\"swarm\":true" : ",\"swarm\":false";
+  if (swarm_version) h += ",\"swarm_version\":" + std::to_string(config.swarm_version);
+  h += '}';
   FaultPlan plan = effective_plan(spec, config);
   const sim::Scenario* scenario = &spec.scenario;
   if (plan.idempotent_producer && *plan.idempotent_producer != spec.scenario.idempotent_producer) {

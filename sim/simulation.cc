@@ -261,8 +261,7 @@ void Simulation::note_fault(std::string_view fault_class, std::string_view actor
 }
 
 void Simulation::start() {
-  if (!options_.header_text.empty()) trace_.header_text(scenario_.name, options_.seed, options_.version, options_.header_text);
-  else trace_.header(scenario_.name, options_.seed, options_.version, options_.header);
+  trace_.header_text(scenario_.name, options_.seed, options_.version, options_.header_text);
 
   // The opening state: set-up, committed before any saga runs.
   Stores stores(*this);

@@ -33,11 +33,8 @@ struct RunOptions {
   uint64_t seed = 1;
   TraceSink* trace = nullptr;  // null: hash only, write nothing
   std::string version = "0.1.0";
-  // Extra fields for the trace header (e.g. the scenario itself, for replay).
-  nlohmann::json header = nlohmann::json::object();
-  // The same fields as JSON text, exactly as `header.dump()` writes them;
-  // when set it is used instead of `header` (a sweep writes it once per
-  // scenario rather than copying and dumping the scenario for every seed).
+  // Extra fields for the trace header (e.g. the scenario itself, for
+  // replay): a JSON object's text ("" for none), which the header splices in.
   std::string header_text;
   // A deliberately broken variant, by name ("" none): one of the saga's
   // (SagaDefinition::variants(), made by its start()) or a runtime mutant

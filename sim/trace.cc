@@ -121,11 +121,6 @@ class LineWriter {
     ensure(24);
     p_ = std::to_chars(p_, p_ + 24, v).ptr;
   }
-  void hex16(uint64_t v) {
-    ensure(16);
-    for (int i = 15; i >= 0; --i, v >>= 4) p_[i] = kHex[v & 15];
-    p_ += 16;
-  }
   // append_json_string's text: plain ASCII is copied while it is checked;
   // anything else takes the general path.
   void json_string(std::string_view s) {
@@ -176,13 +171,9 @@ void write_traceparent(LineWriter& w, const Event& e) {
     w.raw(traceparent_of(e));
     return;
   }
-  const std::string_view saga = e.correlation_id.empty() ? std::string_view(e.key) : std::string_view(e.correlation_id);
-  w.lit("00-");
-  w.hex16(trace_hash64(saga));
-  w.hex16(trace_hash64(saga, 0x84222325cbf29ce4ULL));
-  w.ch('-');
-  w.hex16(trace_hash64(e.event_id));
-  w.lit("-01");
+  char derived[kTraceparentSize];
+  write_derived_traceparent(e, derived);
+  w.raw(std::string_view(derived, kTraceparentSize));
 }
 }  // namespace
 

@@ -148,6 +148,8 @@ TEST(Trace, PublishStepsCarryTheTraceparentProductionSends) {
     ASSERT_EQ(tp.size(), 55u) << tp;
     const Event e = event_from_json(j.at("event"), nullptr, "trace");
     EXPECT_EQ(tp, traceparent_of(e));
+    // The derived form, spelled out from its parts (core/trace_context.h).
+    EXPECT_EQ(tp, "00-" + trace_id_of(e.correlation_id) + "-" + span_id_of(e.event_id) + "-01");
     traces_of_order[j.at("order")].insert(tp.substr(3, 32));
   }
   EXPECT_GT(publishes, 20);
