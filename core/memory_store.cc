@@ -31,8 +31,13 @@ bool parse_counter(std::string_view digits, uint64_t& n) {
 }
 
 // How far past the rows it holds a table indexes densely: a counter beyond
-// this goes to the hash map, so a stray large id cannot allocate a vector.
-uint64_t dense_reach(size_t dense_rows) { return 2 * static_cast<uint64_t>(dense_rows) + 4096; }
+// this goes to the hash map, so a stray large id cannot grow the chunk list
+// (8 bytes per kChunkRows counters) without bound.
+uint64_t dense_reach(size_t dense_rows) { return 64 * (static_cast<uint64_t>(dense_rows) + 65536); }
+
+// Whether a table may open another chunk: the first few freely, then one per
+// 256 rows held, so that sparse counters cost at most ≈ 64 bytes a row.
+bool may_open_chunk(size_t chunk_count, size_t dense_rows) { return chunk_count < 4 + dense_rows / 256; }
 
 }  // namespace
 
@@ -41,9 +46,18 @@ bool MemoryStore::Table::dense_index(std::string_view key, uint64_t& n) const {
          parse_counter(key.substr(prefix.size()), n);
 }
 
+const RecordPtr* MemoryStore::Table::dense_row(uint64_t n) const {
+  const uint64_t c = n / kChunkRows;
+  if (c >= chunks.size() || !chunks[static_cast<size_t>(c)]) return nullptr;
+  const Chunk& chunk = *chunks[static_cast<size_t>(c)];
+  const size_t i = static_cast<size_t>(n % kChunkRows);
+  return (chunk.present[i / 64] >> (i % 64) & 1) != 0 ? &chunk.rows[i] : nullptr;
+}
+
 const RecordPtr* MemoryStore::Table::find(std::string_view key) const {
   uint64_t n = 0;
-  if (dense_index(key, n) && holds_dense(n)) return &dense[static_cast<size_t>(n)];
+  if (dense_index(key, n))
+    if (const RecordPtr* r = dense_row(n)) return r;
   if (rows.empty()) return nullptr;
   auto it = rows.find(key);
   return it == rows.end() ? nullptr : &it->second;
@@ -65,19 +79,23 @@ void MemoryStore::Table::put(std::string_view key, RecordPtr record) {
     }
   }
   uint64_t n = 0;
-  if (dense_index(key, n) && (n < dense.size() || n < dense_reach(dense_rows))) {
-    if (n >= dense.size()) {
-      const size_t size = std::max(static_cast<size_t>(n) + 1, dense.size() + dense.size() / 2);
-      dense.resize(size);
-      present.resize((size + 63) / 64, 0);
+  if (dense_index(key, n) && (n < dense_end() || n < dense_reach(dense_rows))) {
+    const size_t c = static_cast<size_t>(n / kChunkRows);
+    const bool open = c < chunks.size() && chunks[c];
+    if (open || may_open_chunk(chunk_count, dense_rows)) {
+      if (c >= chunks.size()) chunks.resize(c + 1);
+      if (!open) {
+        chunks[c] = std::make_unique<Chunk>();
+        ++chunk_count;
+      }
+      Chunk& chunk = *chunks[c];
+      const size_t i = static_cast<size_t>(n % kChunkRows);
+      const uint64_t bit = uint64_t{1} << (i % 64);
+      if (!(chunk.present[i / 64] & bit)) ++dense_rows;
+      chunk.present[i / 64] |= bit;
+      chunk.rows[i] = std::move(record);
+      return;
     }
-    const size_t i = static_cast<size_t>(n);
-    uint64_t& word = present[i >> 6];
-    const uint64_t bit = uint64_t{1} << (i & 63);
-    if (!(word & bit)) ++dense_rows;
-    word |= bit;
-    dense[i] = std::move(record);
-    return;
   }
   rows.insert_or_assign(std::string(key), std::move(record));
 }
@@ -175,16 +193,16 @@ void MemoryStore::scan(std::string_view table_name,
   // walked without sorting, merged with the sorted hash-map rows.
   size_t next = 0;
   std::string key = t->prefix;
-  const uint64_t m = t->dense.empty() ? 0 : t->dense.size() - 1;
+  const uint64_t m = t->dense_end() == 0 ? 0 : t->dense_end() - 1;
   uint64_t n = 1;
   for (uint64_t visited = 0; visited < m; ++visited) {
-    if (t->holds_dense(n)) {
+    if (const RecordPtr* r = t->dense_row(n)) {
       char digits[20];
       const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
       key.resize(t->prefix.size());
       key.append(digits, end);
       for (; next < rows.size() && rows[next]->first < key; ++next) fn(rows[next]->first, rows[next]->second);
-      fn(key, t->dense[static_cast<size_t>(n)]);
+      fn(key, *r);
     }
     if (n * 10 <= m) {
       n *= 10;

@@ -42,7 +42,7 @@ bool order_step_ok(const Order* from, const Order& to) {
 }
 
 // Lines as a multiset of SKU -> quantity (the same SKU on two lines adds up).
-std::map<std::string, int64_t> quantities(const std::vector<OrderLine>& lines) {
+std::map<std::string, int64_t> quantities(std::span<const OrderLine> lines) {
   std::map<std::string, int64_t> q;
   for (const auto& l : lines) q[l.sku] += l.quantity;
   return q;
@@ -353,7 +353,7 @@ struct OrderTerms {
   const std::string& order_id;
   const std::string& customer_id;
   int64_t amount_cents;
-  const std::vector<OrderLine>& lines;
+  std::span<const OrderLine> lines;
 };
 
 // kEffectsMatchOrder for one event as it went out: a charge of the order's
@@ -433,9 +433,11 @@ PlaceOrder LogFold::asked_of(const Facts& f) const {
   PlaceOrder cmd;
   cmd.customer_id = names_[f.customer];
   cmd.amount_cents = f.amount_cents;
-  cmd.lines.reserve(f.line_count);
+  std::vector<OrderLine> lines;
+  lines.reserve(f.line_count);
   for (uint32_t i = f.first_line; i < f.first_line + f.line_count; ++i)
-    cmd.lines.push_back(OrderLine{names_[lines_[i].sku], lines_[i].quantity, lines_[i].price_cents});
+    lines.push_back(OrderLine{names_[lines_[i].sku], lines_[i].quantity, lines_[i].price_cents});
+  cmd.lines = std::move(lines);
   return cmd;
 }
 

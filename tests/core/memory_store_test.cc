@@ -85,9 +85,9 @@ TEST(MemoryStore, ScanIsInKeyOrder) {
 // Rows keyed <prefix><counter> sit in a vector, every other key in a hash
 // map (core/memory_store.h). Whichever place a key lands in, get() and scan()
 // must answer as one ordered map would: checked against std::map over keys
-// of every kind — the table's counters (in and out of order, far past the
-// rest), leading zeros, another prefix, no digits — written more than once,
-// some as null records.
+// of every kind — the table's counters (in and out of order, spaced apart,
+// far past the rest), leading zeros, another prefix, no digits — written more
+// than once, some as null records.
 TEST(MemoryStore, RowsAnswerAsOneOrderedMapWhateverTheirKeys) {
   std::mt19937_64 rng(7);
   for (int round = 0; round < 20; ++round) {
@@ -103,6 +103,7 @@ TEST(MemoryStore, RowsAnswerAsOneOrderedMapWhateverTheirKeys) {
         case 3: return "o-" + std::to_string(n) + "a";
         case 4: return round % 2 ? "o-" : "o";
         case 5: return "o-" + std::to_string(uint64_t{1} << 41);  // past any counter
+        case 6: return "o-" + std::to_string(n * 997);              // spaced apart
         default: return "o-" + std::to_string(n);
       }
     };
