@@ -82,7 +82,8 @@ struct Event {
   // the dynamic type is a dynamic_cast without the hierarchy walk.
   template <class T>
   const T& payload_as() const {
-    if (payload && typeid(*payload) == typeid(PayloadOf<T>)) return static_cast<const PayloadOf<T>*>(payload.get())->value;
+    const Payload* p = payload.get();
+    if (p && typeid(*p) == typeid(PayloadOf<T>)) return static_cast<const PayloadOf<T>*>(p)->value;
     throw InputError("event " + event_id, "/payload",
                      "expected a " + std::string(T::kType) + " payload, got type '" + type + "'");
   }

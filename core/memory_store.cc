@@ -137,7 +137,10 @@ void MemoryStore::commit(WriteSet& ws) {
   }
   for (auto& p : ws.puts) {
     Table* t = table(p.table);
-    if (!t) t = &tables_.emplace_back(Table{std::string(p.table), {}});
+    if (!t) {
+      t = &tables_.emplace_back();
+      t->name = std::string(p.table);
+    }
     t->put(p.key, p.record);
   }
   for (auto& o : ws.outbox) {

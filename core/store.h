@@ -61,8 +61,9 @@ using RecordPtr = std::shared_ptr<const Record>;
 // service's read of its own rows).
 template <class T>
 const T* record_as(const RecordPtr& r) {
-  if (!r || typeid(*r) != typeid(RecordOf<T>)) return nullptr;
-  return &static_cast<const RecordOf<T>*>(r.get())->value;
+  const Record* p = r.get();
+  if (!p || typeid(*p) != typeid(RecordOf<T>)) return nullptr;
+  return &static_cast<const RecordOf<T>*>(p)->value;
 }
 
 struct OutboxEntry {

@@ -342,7 +342,8 @@ namespace {
 template <class T>
 std::optional<T> payload_of(const Event& e) {
   if (!e.payload) return std::nullopt;
-  if (typeid(*e.payload) == typeid(PayloadOf<T>)) return static_cast<const PayloadOf<T>*>(e.payload.get())->value;
+  const Payload* p = e.payload.get();
+  if (typeid(*p) == typeid(PayloadOf<T>)) return static_cast<const PayloadOf<T>*>(p)->value;
   try {
     nlohmann::json j;
     e.payload->to_json(j);
