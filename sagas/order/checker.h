@@ -328,6 +328,9 @@ class LogFold {
   };
   // The PlaceOrder as it was read (its order_id left empty: the key says it).
   saga::PlaceOrder asked_of(const Facts& f) const;
+  // Whether it asked for exactly this (asked_of(f) compared, without building it).
+  bool asked_is(const Facts& f, const std::string& customer_id, int64_t amount_cents,
+                const std::vector<saga::OrderLine>& lines) const;
   uint32_t intern(const std::string& name);
   struct Mismatch {
     Position at;
