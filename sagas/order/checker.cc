@@ -446,6 +446,9 @@ void LogFold::judge(const std::string& order, const Event& e, Position at, const
 }
 
 uint32_t LogFold::intern(const std::string& name) {
+  // Looked up first: emplace would allocate a node for every name seen again
+  // (a customer and the SKUs of every order).
+  if (const auto known = name_ids_.find(name); known != name_ids_.end()) return known->second;
   auto [it, fresh] = name_ids_.emplace(name, static_cast<uint32_t>(names_.size()));
   if (fresh) names_.push_back(name);
   return it->second;
