@@ -244,6 +244,14 @@ std::optional<Time> Simulation::timer_fires_at(uint32_t si, Time service_due, Ti
   // an instance is running: that moment, or the end of one of the service's
   // outages.
   const Time due = std::max({true_time_of(si, service_due), set_at, kSimEpoch});
+  bool outage_ends_later = false;
+  for (const auto& i : services_[si].instances)
+    for (const auto& [from, to] : i->unavailable()) outage_ends_later |= to >= due && to != Time::max();
+  if (!outage_ends_later) {  // the rule: due is the only candidate, and no list is built
+    for (const auto& i : services_[si].instances)
+      if (i->available_at(due)) return due;
+    return std::nullopt;
+  }
   std::vector<Time> candidates{due};
   for (const auto& i : services_[si].instances)
     for (const auto& [from, to] : i->unavailable())
