@@ -456,12 +456,20 @@ uint32_t LogFold::intern(const std::string& name) {
 
 PlaceOrder LogFold::asked_of(const Facts& f) const {
   PlaceOrder cmd;
+  asked_into(f, cmd);
+  return cmd;
+}
+
+void LogFold::asked_into(const Facts& f, PlaceOrder& cmd) const {
   cmd.customer_id = names_[f.customer];
   cmd.amount_cents = f.amount_cents;
-  cmd.lines.reserve(f.line_count);
-  for (uint32_t i = f.first_line; i < f.first_line + f.line_count; ++i)
-    cmd.lines.push_back(OrderLine{names_[lines_[i].sku], lines_[i].quantity, lines_[i].price_cents});
-  return cmd;
+  cmd.lines.resize(f.line_count);
+  for (uint32_t i = 0; i < f.line_count; ++i) {
+    const Line& l = lines_[f.first_line + i];
+    cmd.lines[i].sku = names_[l.sku];
+    cmd.lines[i].quantity = l.quantity;
+    cmd.lines[i].price_cents = l.price_cents;
+  }
 }
 
 bool LogFold::asked_is(const Facts& f, const std::string& customer_id, int64_t amount_cents,
@@ -509,7 +517,10 @@ void LogFold::add(const LoggedEvent& le, Position at) {
     f.more |= static_cast<uint8_t>(1u << k);
   }
   if (k == kRelease) return;
-  if (f.asked) judge(order, e, at, asked_of(f));
+  if (f.asked) {
+    asked_into(f, asked_);
+    judge(order, e, at, asked_);
+  }
   else waiting_[order].push_back(Waiting{at, le.event});
 }
 
