@@ -89,7 +89,7 @@ sim::ProduceFate Injector::on_produce(std::string_view producer, std::string_vie
     }
     // Only a non-idempotent producer with several requests in flight can be
     // reordered by a retry; for the others the fault cannot happen.
-    if (f.cls == FaultClass::PartitionReorder && producer != "client" && !sim_.scenario().idempotent_producer &&
+    if (f.cls == FaultClass::PartitionReorder && producer != "client" && !sim_.idempotent_producer() &&
         sim_.scenario().max_in_flight > 1 && matches(f, producer) && hits(i, f, subject)) {
       sim_.note_fault("partition_reorder", producer,
                       fmt::format("retriable error on {}-{}: later requests may overtake", topic, partition));

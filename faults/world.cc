@@ -51,13 +51,8 @@ World::World(const RunSpec& spec, const RunConfig& config) : spec_(spec) {
   if (swarm_version) h += ",\"swarm_version\":" + std::to_string(config.swarm_version);
   h += '}';
   FaultPlan plan = effective_plan(spec, config);
-  const sim::Scenario* scenario = &spec.scenario;
-  if (plan.idempotent_producer && *plan.idempotent_producer != spec.scenario.idempotent_producer) {
-    swarmed_ = spec.scenario;
-    swarmed_->idempotent_producer = *plan.idempotent_producer;
-    scenario = &*swarmed_;
-  }
-  sim_ = std::make_unique<sim::Simulation>(*scenario, options);
+  options.idempotent_producer = plan.idempotent_producer;
+  sim_ = std::make_unique<sim::Simulation>(spec.scenario, options);
   if (!plan.faults.empty()) {
     injector_ = std::make_unique<Injector>(*sim_, std::move(plan), config.seed);
     injector_->install();

@@ -53,7 +53,6 @@ class World {
 
  private:
   const RunSpec& spec_;
-  std::optional<sim::Scenario> swarmed_;  // the scenario with swarm's producer setting, when it differs
   std::unique_ptr<sim::Simulation> sim_;
   std::unique_ptr<Injector> injector_;
 };

@@ -147,7 +147,11 @@ json faults_json(const Topology& t, const std::vector<Fault>& faults) {
 
 CaseRun run_case(const json& scenario, std::shared_ptr<const sim::SagaDefinition> saga, uint64_t seed,
                  const std::string& mutant, bool keep_trace) {
-  const faults::RunSpec spec = faults::make_run_spec(sim::parse_scenario(scenario, "generated case", std::move(saga)));
+  return run_case(faults::make_run_spec(sim::parse_scenario(scenario, "generated case", std::move(saga))), seed, mutant,
+                  keep_trace);
+}
+
+CaseRun run_case(const faults::RunSpec& spec, uint64_t seed, const std::string& mutant, bool keep_trace) {
   StringSink sink;
   CaseRun o;
   o.result = faults::run(spec, faults::RunConfig{seed, false, keep_trace ? &sink : nullptr, "0.1.0", mutant});

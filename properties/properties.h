@@ -76,6 +76,14 @@ struct CaseRun {
 // runtime mutant ("" none). InputError if the scenario is invalid.
 CaseRun run_case(const nlohmann::json& scenario, std::shared_ptr<const sim::SagaDefinition> saga, uint64_t seed,
                  const std::string& mutant = "", bool keep_trace = true);
+// Runs a scenario already read, with its plan (faults::make_run_spec): what
+// the form above does after parsing. For a saga whose generated cases are
+// built as a sim::Scenario directly (a case that is run thousands of times
+// need not be written as JSON and parsed back, which costs as much as the
+// run itself); such a spec must carry the JSON text of the scenario it stands
+// for in spec_text (the trace header and hash include it), so that it gives
+// the very run, trace hash included, that the JSON would.
+CaseRun run_case(const faults::RunSpec& spec, uint64_t seed, const std::string& mutant = "", bool keep_trace = true);
 
 // Whether every named invariant passed (no names: every invariant).
 bool holds(const sim::RunResult& result, std::initializer_list<std::string_view> invariants);

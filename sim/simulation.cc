@@ -108,7 +108,8 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
       saga_(scenario.saga ? scenario.saga->start(scenario, options) : nullptr),
       scheduler_(kSimEpoch),
       trace_(options.trace, kSimEpoch),
-      broker_(scheduler_, trace_, derive_seed(options.seed, "broker"), scenario.broker) {
+      broker_(scheduler_, trace_, derive_seed(options.seed, "broker"), scenario.broker),
+      idempotent_producer_(options.idempotent_producer.value_or(scenario.idempotent_producer)) {
   if (!saga_) throw InternalError(fmt::format("scenario {} has no saga, or its definition started no run", scenario.source));
   switch (runtime_mutant_) {
     case RuntimeMutant::BrokerResumesPastCommit: broker_.set_flaw(BrokerFlaw::ResumesPastCommit); break;
@@ -243,6 +244,14 @@ std::optional<Time> Simulation::timer_fires_at(uint32_t si, Time service_due, Ti
   // an instance is running: that moment, or the end of one of the service's
   // outages.
   const Time due = std::max({true_time_of(si, service_due), set_at, kSimEpoch});
+  bool outage_ends_later = false;
+  for (const auto& i : services_[si].instances)
+    for (const auto& [from, to] : i->unavailable()) outage_ends_later |= to >= due && to != Time::max();
+  if (!outage_ends_later) {  // the rule: due is the only candidate, and no list is built
+    for (const auto& i : services_[si].instances)
+      if (i->available_at(due)) return due;
+    return std::nullopt;
+  }
   std::vector<Time> candidates{due};
   for (const auto& i : services_[si].instances)
     for (const auto& [from, to] : i->unavailable())
@@ -463,7 +472,7 @@ void Instance::start() {
   SAGASIM_ASSERT(process_ && process_->name() == rt.service->name(),
                  "SagaRun::make_service(name) must make the service of that name");
   up_ = true;
-  producer_ = sim_.broker_.add_producer(id_, sim_.scenario_.idempotent_producer, this, sim_.scenario_.max_in_flight);
+  producer_ = sim_.broker_.add_producer(id_, sim_.idempotent_producer_, this, sim_.scenario_.max_in_flight);
   member_ = sim_.broker_.join(rt.group, id_, this);
   sim_.trace_.record(sim_.scheduler_.now(), Step{.kind = StepKind::Lifecycle, .actor = id_, .detail = "start"});
   // Rows committed before a crash but never acknowledged: publish them again

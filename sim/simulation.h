@@ -43,6 +43,10 @@ struct RunOptions {
   // breaks the simulator's own runtime whatever the saga. check_mutant
   // validates a name given by a user.
   std::string mutant;
+  // The producers' idempotence for this run, when it is not the scenario's
+  // (swarm draws it per seed): set here rather than in a copy of the scenario
+  // made for each run.
+  std::optional<bool> idempotent_producer;
 };
 
 struct InvariantOutcome {
@@ -109,6 +113,9 @@ class Simulation final : public Actor {
   Service& service(std::string_view name);
   std::vector<Instance*> instances_of(std::string_view service);
   const Scenario& scenario() const { return scenario_; }
+  // Whether the services' producers are idempotent: the scenario's setting,
+  // or RunOptions::idempotent_producer.
+  bool idempotent_producer() const { return idempotent_producer_; }
   // When the workload places its last saga instance (since the start).
   Duration workload_end() const;
 
@@ -182,6 +189,7 @@ class Simulation final : public Actor {
   uint64_t duplicates_skipped_ = 0;
   std::vector<Instance*> all_instances_;
   bool wire_ = false;
+  bool idempotent_producer_ = true;
   PayloadRegistry client_registry_;  // the workload client's codec, on the wire
   // Records a consumer could not read (records_readable).
   std::vector<inv::Violation> unreadable_;

@@ -53,10 +53,23 @@ rc::Gen<Case> gen_duplicating_case(int max_orders = 12);
 // The same cases, run in the orchestration style.
 rc::Gen<Case> orchestrated(rc::Gen<Case> cases);
 
+// The case as a scenario file: what a counterexample is written as.
 nlohmann::json to_scenario(const Case& c, const std::string& name);
+// The same scenario, ready to run, built without the JSON: the sim::Scenario
+// that parse_scenario reads from to_scenario(c, name) (but for its `spec`,
+// left null), its fault plan, and in spec_text that JSON's text as the trace
+// header carries it (scenario_text). Writing a 50-order case as JSON, parsing
+// it back and dumping it again cost as much as running it; run_case uses
+// this. saga_case_test.cc checks that both give the same run, byte for byte.
+faults::RunSpec run_spec(const Case& c, const std::string& name);
+// to_scenario(c, name) dumped as make_run_spec dumps it, written directly
+// (its "faults" entry given, or made from the case).
+std::string scenario_text(const Case& c, const std::string& name);
+std::string scenario_text(const Case& c, const std::string& name, const nlohmann::json& faults);
 void showValue(const Case& c, std::ostream& os);
 
-// `mutant`: a variant of the order saga or a runtime mutant ("" none).
+// Runs run_spec(c, "property-case") with the case's seed. `mutant`: a
+// variant of the order saga or a runtime mutant ("" none).
 CaseRun run_case(const Case& c, const std::string& mutant = "", bool keep_trace = true);
 
 // Writes the case as a scenario file (overwriting: the last failure a
