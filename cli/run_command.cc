@@ -4,6 +4,10 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -87,6 +91,56 @@ int mutants_command(const Program& program, const MutantsArgs& args) {
   return 0;
 }
 
+// A long run's progress on stderr: a line rewritten in place on a terminal,
+// one every 10 s otherwise, nothing for a run shorter than 2 s. Read from
+// the simulation every kProgressSteps steps (≈ 0.1 s), never written to it.
+constexpr uint64_t kProgressSteps = 1 << 16;
+class ProgressLine {
+ public:
+  using Clock = std::chrono::steady_clock;
+  ProgressLine(std::string noun, Clock::time_point start)
+      : noun_(std::move(noun)), start_(start), terminal_(isatty(STDERR_FILENO) == 1) {}
+  void update(const sim::Simulation::Progress& p) {
+    const auto now = Clock::now();
+    const double s = std::chrono::duration<double>(now - start_).count();
+    if (s < 2 || (last_ && now - *last_ < (terminal_ ? std::chrono::milliseconds(500) : std::chrono::seconds(10))))
+      return;
+    last_ = now;
+    std::string text = fmt::format("run: {}/{} {} placed · {} deliveries · {}/s · virtual {:.0f}s", with_commas(p.placed),
+                                   with_commas(p.placements), noun_, with_commas(p.deliveries),
+                                   with_commas(static_cast<uint64_t>(static_cast<double>(p.deliveries) / s)),
+                                   static_cast<double>((p.now - kSimEpoch).ms()) / 1000.0);
+    // The run ends soon after its last placement: placements measure it.
+    if (p.placed > 0 && p.placed < p.placements)
+      text += fmt::format(" · ETA {:.0f}s", s * static_cast<double>(p.placements - p.placed) / static_cast<double>(p.placed));
+    if (terminal_) {
+      std::cerr << "\r" << text << std::string(width_ > text.size() ? width_ - text.size() : 0, ' ') << std::flush;
+      width_ = text.size();
+    } else {
+      std::cerr << text << "\n" << std::flush;
+    }
+  }
+  void clear() {
+    if (width_ > 0) std::cerr << "\r" << std::string(width_, ' ') << "\r" << std::flush;
+    width_ = 0;
+  }
+
+ private:
+  static std::string with_commas(uint64_t n) {
+    std::string digits = std::to_string(n), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+      if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+      out += digits[i];
+    }
+    return out;
+  }
+  std::string noun_;
+  Clock::time_point start_;
+  bool terminal_;
+  std::optional<Clock::time_point> last_;
+  size_t width_ = 0;
+};
+
 int run_command(const Program& program, const RunArgs& args) {
   const std::string& mutant = args.mutant;
   const faults::RunSpec spec = load_spec(program, args.scenario, args.style, mutant);
@@ -107,7 +161,9 @@ int run_command(const Program& program, const RunArgs& args) {
   {
     faults::World world(spec, faults::RunConfig{seed, args.swarm, sink.get(), kVersion, mutant, args.swarm_version});
     world.start();
-    world.run();
+    ProgressLine line(spec.scenario.saga->instance_words().noun, t0);
+    world.run(kProgressSteps, [&](const sim::Simulation::Progress& p) { line.update(p); });
+    line.clear();
     const auto t1 = Clock::now();
     r = world.finish();
     const auto t2 = Clock::now();

@@ -20,7 +20,8 @@ include(CMakePackageConfigHelpers)
 
 set(SAGASIM_PUBLIC_HEADERS
     core/assert.h core/codec.h core/error.h core/event.h core/json_reader.h core/json_schema.h core/memory_store.h
-    core/fast_json.h core/murmur2.h core/service.h core/store.h core/trace_context.h core/types.h core/violation.h
+    core/fast_json.h core/murmur2.h core/service.h core/shared_list.h core/store.h core/trace_context.h core/types.h
+    core/violation.h
     sim/broker.h sim/hooks.h sim/random.h sim/registry.h sim/saga.h sim/scenario.h sim/scheduler.h sim/simulation.h
     sim/trace.h
     faults/injector.h faults/plan.h faults/shrink.h faults/world.h

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -77,10 +78,12 @@ struct Event {
   std::shared_ptr<const Payload> payload;
 
   // The typed payload, or an InputError naming the event when the payload is
-  // not a T (a schema mismatch on the wire).
+  // not a T (a schema mismatch on the wire). PayloadOf is final: comparing
+  // the dynamic type is a dynamic_cast without the hierarchy walk.
   template <class T>
   const T& payload_as() const {
-    if (auto* p = dynamic_cast<const PayloadOf<T>*>(payload.get())) return p->value;
+    const Payload* p = payload.get();
+    if (p && typeid(*p) == typeid(PayloadOf<T>)) return static_cast<const PayloadOf<T>*>(p)->value;
     throw InputError("event " + event_id, "/payload",
                      "expected a " + std::string(T::kType) + " payload, got type '" + type + "'");
   }

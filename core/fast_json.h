@@ -25,8 +25,8 @@
 // reader and writer walk: write_value() writes the object with its keys in
 // nlohmann's order (sorted, its std::map), read_value() fills the struct when
 // the object has exactly those fields with the right JSON types (else
-// false). Field types: std::string, integers, std::vector of a field type,
-// and structs defined the same way.
+// false). Field types: std::string, integers, std::vector or SharedList of a
+// field type, and structs defined the same way.
 #pragma once
 
 #include <algorithm>
@@ -41,6 +41,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "core/shared_list.h"
 
 namespace sagasim::fastjson {
 
@@ -192,13 +194,18 @@ template <class T, class A>
 struct IsVector<std::vector<T, A>> : std::true_type {};
 
 template <class T>
+struct IsSharedList : std::false_type {};
+template <class T>
+struct IsSharedList<SharedList<T>> : std::true_type {};
+
+template <class T>
 inline constexpr bool kIsInteger = std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>;
 
 template <class T>
 constexpr bool supported() {
   if constexpr (std::is_same_v<T, std::string> || kIsInteger<T> || Struct<T>) {
     return true;
-  } else if constexpr (IsVector<T>::value) {
+  } else if constexpr (IsVector<T>::value || IsSharedList<T>::value) {
     return supported<typename T::value_type>();
   } else {
     return false;
@@ -228,7 +235,7 @@ void write_value(std::string& out, const T& v) {
     write_string(out, v);
   } else if constexpr (kIsInteger<T>) {
     write_integer(out, v);
-  } else if constexpr (IsVector<T>::value) {
+  } else if constexpr (IsVector<T>::value || IsSharedList<T>::value) {
     out += '[';
     for (size_t i = 0; i < v.size(); ++i) {
       if (i) out += ',';
@@ -280,6 +287,11 @@ bool read_value(View v, T& out) {
     bool ok = true;
     v.items([&](View item) { ok = ok && read_value(item, out[i++]); });
     return ok;
+  } else if constexpr (IsSharedList<T>::value) {
+    std::vector<typename T::value_type> items;
+    if (!read_value(v, items)) return false;
+    out = T(std::move(items));
+    return true;
   } else {
     if (!v.is_object()) return false;
     uint64_t seen = 0;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -35,9 +36,35 @@ class MemoryStore final : public Store {
   };
   template <class V>
   using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+  // A table's rows. Keys of the form <prefix><n> — one prefix per table, the
+  // first such key's, and a decimal counter n without a leading zero, as the
+  // generated ids "o-17" or "sku-3" are — live in chunks of kChunkRows slots
+  // indexed by n: 16 bytes a row where a hash-map node with its key costs
+  // ≈ 90 and a cache miss more per lookup, allocated as the counters reach
+  // them (never moved, so no copy when the table grows). Every other key, and
+  // a counter too far past the rows held or one that would open a chunk where
+  // the table's chunks would then hold under 256 rows each on average (keys
+  // spaced apart), is kept in the hash map; a key is in one place only.
+  static constexpr size_t kChunkRows = 1024;
+  struct Chunk {
+    RecordPtr rows[kChunkRows];
+    uint64_t present[kChunkRows / 64] = {};  // bit i: rows[i] holds a row (which may be null)
+  };
   struct Table {
     std::string name;
+    std::string prefix;
+    bool has_prefix = false;
+    std::vector<std::unique_ptr<Chunk>> chunks;
+    size_t chunk_count = 0;  // allocated
+    size_t dense_rows = 0;
     StringMap<RecordPtr> rows;
+
+    // n when `key` is this table's prefix and a counter, else false.
+    bool dense_index(std::string_view key, uint64_t& n) const;
+    const RecordPtr* dense_row(uint64_t n) const;
+    uint64_t dense_end() const { return chunks.size() * kChunkRows; }  // counters below it may be dense
+    const RecordPtr* find(std::string_view key) const;
+    void put(std::string_view key, RecordPtr record);
   };
   Table* table(std::string_view name);
   const Table* table(std::string_view name) const;

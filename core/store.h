@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -55,10 +56,14 @@ class RecordOf final : public Record {
 
 using RecordPtr = std::shared_ptr<const Record>;
 
+// RecordOf is final, so comparing the dynamic type is the same test as a
+// dynamic_cast, without walking the class hierarchy (a hot path: every
+// service's read of its own rows).
 template <class T>
 const T* record_as(const RecordPtr& r) {
-  auto* p = dynamic_cast<const RecordOf<T>*>(r.get());
-  return p ? &p->value : nullptr;
+  const Record* p = r.get();
+  if (!p || typeid(*p) != typeid(RecordOf<T>)) return nullptr;
+  return &static_cast<const RecordOf<T>*>(p)->value;
 }
 
 struct OutboxEntry {

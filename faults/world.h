@@ -45,6 +45,10 @@ class World {
   sim::Simulation& sim() { return *sim_; }
   void start() { sim_->start(); }
   void run() { sim_->run_until_quiet(sim_->epoch() + spec_.scenario.max_virtual); }
+  // The same run, reporting where it is every `every` steps (sim/simulation.h).
+  void run(uint64_t every, const std::function<void(const sim::Simulation::Progress&)>& report) {
+    sim_->run_until_quiet(sim_->epoch() + spec_.scenario.max_virtual, every, report);
+  }
   sim::RunResult finish() { return sim_->finish(); }
 
  private:

@@ -300,6 +300,7 @@ void Simulation::fire(uint32_t kind, uint32_t x, uint64_t /*y*/) {
 }
 
 void Simulation::place(uint32_t index) {
+  placed_ = static_cast<size_t>(index) + 1;
   saga_->place(index, *client_port_);
   if (index + 1 < saga_->placements())
     scheduler_.at(kSimEpoch + saga_->placement_at(index + 1), this, kPlace, index + 1);
@@ -357,6 +358,15 @@ void Simulation::fire_timers(uint32_t si) {
 
 void Simulation::run_until_quiet(Time limit) {
   while (!scheduler_.empty() && scheduler_.next_time() <= limit) scheduler_.step();
+}
+
+Simulation::Progress Simulation::progress() const {
+  return Progress{placed_, saga_->placements(), broker_.deliveries(), scheduler_.now()};
+}
+
+void Simulation::run_until_quiet(Time limit, uint64_t every, const std::function<void(const Progress&)>& report) {
+  for (uint64_t steps = 0; !scheduler_.empty() && scheduler_.next_time() <= limit; scheduler_.step())
+    if (++steps % every == 0) report(progress());
 }
 
 RunResult Simulation::finish() {

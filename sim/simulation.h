@@ -12,10 +12,11 @@
 // through their SimEnv (virtual time, counted event ids).
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,18 @@ class Simulation final : public Actor {
   void start();                  // seeds stores, starts instances, schedules the workload
   void run_until(Time t) { scheduler_.run_until(t); }
   void run_until_quiet(Time limit);
+  // Where a run has got to, for a long run's progress line.
+  struct Progress {
+    size_t placed = 0;      // saga instances the workload has placed
+    size_t placements = 0;  // of this many
+    uint64_t deliveries = 0;
+    Time now;
+  };
+  Progress progress() const;
+  // run_until_quiet, calling `report` every `every` scheduler steps. The
+  // report only reads (the CLI prints from it by the wall clock): the run is
+  // the same with it or without.
+  void run_until_quiet(Time limit, uint64_t every, const std::function<void(const Progress&)>& report);
   RunResult finish();            // final checks and the summary
 
   Scheduler& scheduler() { return scheduler_; }
@@ -165,6 +178,7 @@ class Simulation final : public Actor {
   RunOptions options_;
   RuntimeMutant runtime_mutant_ = RuntimeMutant::None;
   std::unique_ptr<SagaRun> saga_;
+  size_t placed_ = 0;  // the workload's placements so far
   Scheduler scheduler_;
   Trace trace_;
   SimBroker broker_;

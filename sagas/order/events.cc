@@ -42,14 +42,14 @@ void throw_round_trip_error(const std::string& where, const nlohmann::json& stor
                                JsonObject::describe(op.at("value"))));
 }
 
-int64_t order_amount_cents(const std::vector<OrderLine>& lines) {
+int64_t order_amount_cents(std::span<const OrderLine> lines) {
   int64_t total = 0;
   for (const auto& l : lines) total += l.quantity * l.price_cents;
   return total;
 }
 
 Event place_order_command(std::string_view run_id, size_t index, std::string_view order_id, std::string customer_id,
-                          std::vector<OrderLine> lines, Time at) {
+                          OrderLines lines, Time at) {
   Event e;
   e.event_id = fmt::format("{}-place-{}", run_id, index + 1);
   e.type = std::string(PlaceOrder::kType);

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/codec.h"
+#include "core/shared_list.h"
 
 namespace sagasim::saga {
 
@@ -52,14 +54,18 @@ struct OrderLine {
 };
 SAGASIM_DEFINE_JSON_TYPE(OrderLine, sku, quantity, price_cents)
 
-int64_t order_amount_cents(const std::vector<OrderLine>& lines);
+// An order's lines, built once and shared by every event and record that
+// carries them (core/shared_list.h).
+using OrderLines = SharedList<OrderLine>;
+
+int64_t order_amount_cents(std::span<const OrderLine> lines);
 
 struct PlaceOrder {
   static constexpr std::string_view kType = "PlaceOrder";
   static constexpr int kVersion = 1;
   std::string order_id;
   std::string customer_id;
-  std::vector<OrderLine> lines;
+  OrderLines lines;
   int64_t amount_cents = 0;
 };
 SAGASIM_DEFINE_JSON_TYPE(PlaceOrder, order_id, customer_id, lines, amount_cents)
@@ -69,7 +75,7 @@ SAGASIM_DEFINE_JSON_TYPE(PlaceOrder, order_id, customer_id, lines, amount_cents)
 // "<run_id>-place-<index + 1>" (how `sagasim check` tells the client's records
 // from the services'), created at `at`.
 Event place_order_command(std::string_view run_id, size_t index, std::string_view order_id, std::string customer_id,
-                          std::vector<OrderLine> lines, Time at);
+                          OrderLines lines, Time at);
 
 // v2 added `currency`. v1 data (all of it in USD) is upcast on read; an
 // instance pinned to v1 (a rolling upgrade) writes v1 by dropping it.
@@ -78,7 +84,7 @@ struct OrderCreated {
   static constexpr int kVersion = 2;
   std::string order_id;
   std::string customer_id;
-  std::vector<OrderLine> lines;
+  OrderLines lines;
   int64_t amount_cents = 0;
   std::string currency = "USD";  // ISO 4217
 };
@@ -105,7 +111,7 @@ struct PaymentProcessed {
   std::string order_id;
   std::string customer_id;
   int64_t amount_cents = 0;
-  std::vector<OrderLine> lines;  // carried so inventory needs no other source
+  OrderLines lines;  // carried so inventory needs no other source
 };
 SAGASIM_DEFINE_JSON_TYPE(PaymentProcessed, order_id, customer_id, amount_cents, lines)
 
@@ -129,7 +135,7 @@ struct ItemsReserved {
   static constexpr std::string_view kType = "ItemsReserved";
   static constexpr int kVersion = 1;
   std::string order_id;
-  std::vector<OrderLine> lines;
+  OrderLines lines;
 };
 SAGASIM_DEFINE_JSON_TYPE(ItemsReserved, order_id, lines)
 
@@ -172,7 +178,7 @@ struct ReserveItems {
   static constexpr std::string_view kType = "ReserveItems";
   static constexpr int kVersion = 1;
   std::string order_id;
-  std::vector<OrderLine> lines;
+  OrderLines lines;
 };
 SAGASIM_DEFINE_JSON_TYPE(ReserveItems, order_id, lines)
 

@@ -75,7 +75,7 @@ void InventoryService::put_stock(Transaction& txn, StockItem s) {
   txn.put(kStockTable, s.sku, std::move(s));
 }
 
-void InventoryService::reserve(const std::string& order_id, const std::vector<OrderLine>& lines, Context& ctx) {
+void InventoryService::reserve(const std::string& order_id, const OrderLines& lines, Context& ctx) {
   Transaction& txn = ctx.txn();
   if (txn.get(kReservationsTable, order_id)) return;  // decided or voided already
   // Reserve all lines or none: check every SKU first (an order may name one

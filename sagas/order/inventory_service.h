@@ -31,7 +31,7 @@ class InventoryService final : public Service {
   static void stock_item(Transaction& txn, std::string sku, int64_t quantity);
 
  private:
-  void reserve(const std::string& order_id, const std::vector<OrderLine>& lines, Context& ctx);
+  void reserve(const std::string& order_id, const OrderLines& lines, Context& ctx);
   void release(const Reservation& current, Context& ctx);
   // Stock as the handlers read and write it: from and to the store, except
   // in the inventory-caches-stock mutant, which keeps what it read or wrote

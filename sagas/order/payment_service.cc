@@ -53,7 +53,7 @@ void PaymentService::handle(const Event& event, Context& ctx) {
 }
 
 void PaymentService::charge(const std::string& order_id, const std::string& customer_id, int64_t amount_cents,
-                            const std::vector<OrderLine>& lines, Context& ctx) {
+                            const OrderLines& lines, Context& ctx) {
   Transaction& txn = ctx.txn();
   if (mutant_ != Mutant::PaymentNoDedupe && txn.get(kPaymentsTable, order_id))
     return;  // charged, declined or voided already
@@ -70,8 +70,8 @@ void PaymentService::charge(const std::string& order_id, const std::string& cust
     a.balance_cents -= amount_cents;
     p.status = PaymentStatus::Charged;
     txn.put(kAccountsTable, a.customer_id, std::move(a));
-    std::vector<OrderLine> passed_on = lines;
-    if (mutant_ == Mutant::PaymentForwardsFirstLine && passed_on.size() > 1) passed_on.resize(1);
+    OrderLines passed_on = lines;
+    if (mutant_ == Mutant::PaymentForwardsFirstLine && passed_on.size() > 1) passed_on = OrderLines({lines.front()});
     ctx.emit(kPaymentsTopic, order_id, PaymentProcessed{order_id, customer_id, amount_cents, std::move(passed_on)});
   }
   txn.put(kPaymentsTable, order_id, std::move(p));

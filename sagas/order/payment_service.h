@@ -34,7 +34,7 @@ class PaymentService final : public Service {
 
  private:
   void charge(const std::string& order_id, const std::string& customer_id, int64_t amount_cents,
-              const std::vector<OrderLine>& lines, Context& ctx);
+              const OrderLines& lines, Context& ctx);
   void refund(const Payment& current, Context& ctx);
   Mutant mutant_;
   Style style_;

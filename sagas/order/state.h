@@ -66,7 +66,7 @@ std::string_view to_string(OrderStatus s);
 struct Order {
   std::string order_id;
   std::string customer_id;
-  std::vector<OrderLine> lines;
+  OrderLines lines;
   int64_t amount_cents = 0;
   OrderStatus status = OrderStatus::Pending;
   std::string cancel_reason;
@@ -171,7 +171,7 @@ std::string_view to_string(ReservationStatus s);
 
 struct Reservation {
   std::string order_id;
-  std::vector<OrderLine> lines;
+  OrderLines lines;
   ReservationStatus status = ReservationStatus::Rejected;
   std::string_view status_name() const { return to_string(status); }
 };

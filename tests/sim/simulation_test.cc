@@ -52,6 +52,30 @@ TEST(Simulation, SameSeedSameTraceByteForByte) {
   EXPECT_NE(run_scenario(s, {.seed = 6}).trace_hash, ra.trace_hash);
 }
 
+TEST(Simulation, ProgressReportsOnlyReadTheRun) {
+  const Scenario s = small_scenario(120, 2);
+  StringSink plain, reported;
+  const RunResult r = run_scenario(s, {.seed = 3, .trace = &plain});
+  Simulation sim(s, {.seed = 3, .trace = &reported});
+  sim.start();
+  std::vector<Simulation::Progress> seen;
+  sim.run_until_quiet(sim.epoch() + s.max_virtual, 7, [&](const Simulation::Progress& p) { seen.push_back(p); });
+  const RunResult with = sim.finish();
+  EXPECT_EQ(with.trace_hash, r.trace_hash);
+  EXPECT_EQ(reported.text, plain.text);
+  // Every 7th step: as many reports as sevens in the steps the loop took.
+  EXPECT_EQ(seen.size(), with.scheduler_events / 7);
+  ASSERT_GT(seen.size(), 10u);
+  for (size_t i = 1; i < seen.size(); ++i) {
+    EXPECT_GE(seen[i].placed, seen[i - 1].placed);
+    EXPECT_GE(seen[i].deliveries, seen[i - 1].deliveries);
+    EXPECT_GE(seen[i].now, seen[i - 1].now);
+  }
+  EXPECT_EQ(seen.back().placements, 120u);
+  EXPECT_EQ(sim.progress().placed, 120u);
+  EXPECT_EQ(sim.progress().deliveries, with.deliveries);
+}
+
 TEST(Simulation, TheTraceIsJsonLinesWithHeaderAndFooter) {
   StringSink sink;
   const RunResult r = run_scenario(small_scenario(10), {.seed = 2, .trace = &sink});

@@ -2,10 +2,10 @@
 // orders of bench/orders-1m.json's workload stay under a peak-RSS bound that
 // this test measures from its own process (getrusage's ru_maxrss), so a
 // regression that keeps the event log (or anything else per delivery) again
-// fails here. The bound (350 MiB) is about 1.6 times what the run needs
-// (214 MiB on the reference machine, docs/benchmarks.md: mostly the three
-// services' records) and below what the run cost before the final checks read
-// the stores in place and kept compact per-order state (507 MiB), let alone
+// fails here. The bound (260 MiB) is about 1.6 times what the run needs
+// (158 MiB on the reference machine, docs/benchmarks.md: mostly the three
+// services' records), well below what the run cost before the final checks
+// read the stores in place (507 MiB), let alone
 // keeping the log (999 MiB with retention and the log fold turned off): it
 // guards the shape, not a figure. Its own executable, so that nothing else has touched the
 // heap; label `memory` (scripts/test leaves it out of the ASan stage, where
@@ -25,7 +25,7 @@ namespace sagasim {
 namespace {
 
 constexpr int kOrders = 200'000;
-constexpr long kBoundMiB = 350;
+constexpr long kBoundMiB = 260;
 
 long peak_rss_mib() {
   rusage u{};
