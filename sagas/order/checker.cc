@@ -47,15 +47,10 @@ std::map<std::string, int64_t> quantities(std::span<const OrderLine> lines) {
   for (const auto& l : lines) q[l.sku] += l.quantity;
   return q;
 }
-// Whether two lists of lines come to the same quantity of every SKU. Lists
-// line for line alike are the rule (an event passes its order's lines on,
-// often the very same shared list): they are told apart without building the
-// two maps.
+// Whether two lists ask for the same quantities. Equal lines, the usual case
+// (often one shared list), are answered without building the multisets.
 bool same_quantities(std::span<const OrderLine> a, std::span<const OrderLine> b) {
-  if (std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                 [](const OrderLine& x, const OrderLine& y) { return x.quantity == y.quantity && x.sku == y.sku; }))
-    return true;
-  return quantities(a) == quantities(b);
+  return std::ranges::equal(a, b) || quantities(a) == quantities(b);
 }
 std::string describe(const std::map<std::string, int64_t>& q) {
   std::string s;
@@ -363,7 +358,8 @@ std::optional<T> payload_of(const Event& e) {
 template <class T>
 const T* payload_in(const Event& e, std::optional<T>& read) {
   if (!e.payload) return nullptr;
-  if (auto* p = dynamic_cast<const PayloadOf<T>*>(e.payload.get())) return &p->value;
+  const Payload* p = e.payload.get();
+  if (typeid(*p) == typeid(PayloadOf<T>)) return &static_cast<const PayloadOf<T>*>(p)->value;
   read = payload_of<T>(e);
   return read ? &*read : nullptr;
 }
@@ -458,21 +454,14 @@ uint32_t LogFold::intern(const std::string& name) {
 
 PlaceOrder LogFold::asked_of(const Facts& f) const {
   PlaceOrder cmd;
-  asked_into(f, cmd);
-  return cmd;
-}
-
-void LogFold::asked_into(const Facts& f, PlaceOrder& cmd) const {
   cmd.customer_id = names_[f.customer];
   cmd.amount_cents = f.amount_cents;
-  std::vector<OrderLine> lines(f.line_count);
-  for (uint32_t i = 0; i < f.line_count; ++i) {
-    const Line& l = lines_[f.first_line + i];
-    lines[i].sku = names_[l.sku];
-    lines[i].quantity = l.quantity;
-    lines[i].price_cents = l.price_cents;
-  }
+  std::vector<OrderLine> lines;
+  lines.reserve(f.line_count);
+  for (uint32_t i = f.first_line; i < f.first_line + f.line_count; ++i)
+    lines.push_back(OrderLine{names_[lines_[i].sku], lines_[i].quantity, lines_[i].price_cents});
   cmd.lines = std::move(lines);
+  return cmd;
 }
 
 bool LogFold::asked_is(const Facts& f, const std::string& customer_id, int64_t amount_cents,
@@ -520,10 +509,7 @@ void LogFold::add(const LoggedEvent& le, Position at) {
     f.more |= static_cast<uint8_t>(1u << k);
   }
   if (k == kRelease) return;
-  if (f.asked) {
-    asked_into(f, asked_);
-    judge(order, e, at, asked_);
-  }
+  if (f.asked) judge(order, e, at, asked_of(f));
   else waiting_[order].push_back(Waiting{at, le.event});
 }
 

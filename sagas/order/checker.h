@@ -328,10 +328,6 @@ class LogFold {
   };
   // The PlaceOrder as it was read (its order_id left empty: the key says it).
   saga::PlaceOrder asked_of(const Facts& f) const;
-  // The same written over `into`, whose strings and vector keep their room:
-  // every effect the fold judges needs it, and a fresh one each time was an
-  // allocation per line.
-  void asked_into(const Facts& f, saga::PlaceOrder& into) const;
   // Whether it asked for exactly this (asked_of(f) compared, without building it).
   bool asked_is(const Facts& f, const std::string& customer_id, int64_t amount_cents,
                 std::span<const saga::OrderLine> lines) const;
@@ -348,7 +344,6 @@ class LogFold {
   uint64_t id_of(const std::string& event_id);
   void judge(const std::string& order, const Event& e, Position at, const saga::PlaceOrder& asked);
 
-  saga::PlaceOrder asked_;  // asked_into's, for the effect being judged
   PerOrder<Facts> orders_;
   std::deque<Line> lines_;  // in blocks: growing never copies it whole
   std::vector<std::string> names_;  // customers and SKUs, interned
