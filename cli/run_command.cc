@@ -106,9 +106,9 @@ class ProgressLine {
     if (s < 2 || (last_ && now - *last_ < (terminal_ ? std::chrono::milliseconds(500) : std::chrono::seconds(10))))
       return;
     last_ = now;
-    std::string text = fmt::format("run: {}/{} {} placed · {} deliveries · {}/s · virtual {:.0f}s", with_commas(p.placed),
-                                   with_commas(p.placements), noun_, with_commas(p.deliveries),
-                                   with_commas(static_cast<uint64_t>(static_cast<double>(p.deliveries) / s)),
+    std::string text = fmt::format("run: {}/{} {} placed · {} deliveries · {}/s · virtual {:.0f}s", thousands(p.placed),
+                                   thousands(p.placements), noun_, thousands(p.deliveries),
+                                   thousands(static_cast<uint64_t>(static_cast<double>(p.deliveries) / s)),
                                    static_cast<double>((p.now - kSimEpoch).ms()) / 1000.0);
     // The run ends soon after its last placement: placements measure it.
     if (p.placed > 0 && p.placed < p.placements)
@@ -126,14 +126,6 @@ class ProgressLine {
   }
 
  private:
-  static std::string with_commas(uint64_t n) {
-    std::string digits = std::to_string(n), out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-      if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-      out += digits[i];
-    }
-    return out;
-  }
   std::string noun_;
   Clock::time_point start_;
   bool terminal_;

@@ -16,6 +16,7 @@
 // path (core/fast_json.h), so wire and stored bytes are the same either way.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
@@ -47,9 +48,7 @@ class SharedList {
   bool empty() const { return size_ == 0; }
   const T& operator[](size_t i) const { return data_[i]; }
   const T& front() const { return data_[0]; }
-  const T& back() const { return data_[size_ - 1]; }
   operator std::span<const T>() const { return {begin(), size_}; }  // NOLINT: a view of it
-  std::vector<T> to_vector() const { return {begin(), end()}; }
 
   bool operator==(const SharedList& other) const {
     return size_ == other.size_ && (data_ == other.data_ || std::equal(begin(), end(), other.begin()));

@@ -95,9 +95,6 @@ inline std::optional<TraceParent> carried_traceparent(const Event& e) {
   return std::nullopt;
 }
 
-// The traceparent that travels with `e`: the one it carries (a client's
-// command, or an event of a continued trace), else its saga's derived trace
-// and its own span.
 inline constexpr size_t kTraceparentSize = 55;
 
 // The derived traceparent of `e` ("00-" its saga's trace id "-" its own span
@@ -117,6 +114,9 @@ inline void write_derived_traceparent(const Event& e, char* out) {
   std::memcpy(out + 52, "-01", 3);
 }
 
+// The traceparent that travels with `e`: the one it carries (a client's
+// command, or an event of a continued trace), else its saga's derived trace
+// and its own span.
 inline std::string traceparent_of(const Event& e) {
   if (std::optional<TraceParent> carried = carried_traceparent(e)) return carried->to_string();
   std::string derived(kTraceparentSize, '0');

@@ -365,8 +365,11 @@ Simulation::Progress Simulation::progress() const {
 }
 
 void Simulation::run_until_quiet(Time limit, uint64_t every, const std::function<void(const Progress&)>& report) {
-  for (uint64_t steps = 0; !scheduler_.empty() && scheduler_.next_time() <= limit; scheduler_.step())
-    if (++steps % every == 0) report(progress());
+  for (uint64_t until_report = every; !scheduler_.empty() && scheduler_.next_time() <= limit; scheduler_.step())
+    if (--until_report == 0) {
+      report(progress());
+      until_report = every;
+    }
 }
 
 RunResult Simulation::finish() {
